@@ -1,0 +1,446 @@
+"""Turn warehouse rules plus a Pandera schema into Dagster asset checks.
+
+In the spirit of catalyst-cooperative/pudl's ``etl/asset_checks.py`` (a schema in, an
+``@asset_check`` out), but built for tables that do not fit in pandas: a check is a list of
+*rules*, each a query of failing rows that the warehouse counts; only a bounded sample of the
+failing rows comes to Python, where the Pandera schema validates it and says per row which
+check it fails. The sample, the counts per rule and the days looked at become the check's
+metadata, written for the person who opens the failure in the Dagster UI.
+
+Partitions. The models are daily partitioned. Dagster 1.13 can partition an asset check
+(``partitions_def`` on ``@asset_check``), but that is a preview feature "not ready for
+production use", a range backfill records one evaluation without a partition, and a partitioned
+check cannot be launched from the UI without picking partitions. So the checks are
+unpartitioned, and each evaluation decides which days to validate:
+
+* in a run that materialises a partition or a range (a single-run backfill), the run's
+  partition time window — exactly the days the run wrote;
+* run on its own (from the asset's Checks tab, no partition), the latest partition present in
+  the model table.
+
+The days validated are in the result's ``partitions`` metadata. Rules that do not depend on
+rows (column types, the attribute mapping) always run.
+
+Blocking. A check built with ``blocking=True`` must have ERROR severity; when it fails, Dagster
+skips the assets downstream of the model in the same run, so nothing reaches Customer.io.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow
+
+from asset_checks import sql
+from resources.warehouse import WarehouseResource, WarehouseSession
+from retention_assets.partitions import partition_days
+
+DEFAULT_SAMPLE_ROWS: Final = 10
+# Cells longer than this are cut in the markdown samples: a 32 KB payload would drown the UI.
+MAX_CELL_CHARS: Final = 80
+
+# Result metadata keys: alerts and tests read them, people see them in the UI.
+FAILING_ROWS: Final = "failing_rows"
+FAILED_RULES: Final = "failed_rules"
+RULES: Final = "rules"
+PARTITIONS: Final = "partitions"
+PARTITIONS_SOURCE: Final = "partitions_source"
+SAMPLE_PREFIX: Final = "sample: "
+# Column added to each sample: Pandera's verdict on that row.
+SCHEMA_FAILURES: Final = "schema_failures"
+
+RUN_PARTITION: Final = "the run's partition"
+RUN_PARTITION_RANGE: Final = "the run's partition range"
+LATEST_PARTITION: Final = "the latest partition in the table (check run without a partition)"
+
+_PARAMETER: Final = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# Arrow's defaults turn nullable integers into floats and nullable booleans into objects.
+_NULLABLE_DTYPES: Final = {
+    pyarrow.int8(): pd.Int8Dtype(),
+    pyarrow.int16(): pd.Int16Dtype(),
+    pyarrow.int32(): pd.Int32Dtype(),
+    pyarrow.int64(): pd.Int64Dtype(),
+    pyarrow.bool_(): pd.BooleanDtype(),
+}
+
+
+def identifier(name: str) -> str:
+    """``name`` if it is a plain SQL identifier; raise otherwise, since it is formatted in."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r} is not a plain SQL identifier")
+    return name
+
+
+def bind(query: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters ``query`` uses, taken from ``values`` (DuckDB rejects unused ones)."""
+    names = set(_PARAMETER.findall(query))
+    missing = names - values.keys()
+    if missing:
+        raise KeyError(f"query parameters without a value: {sorted(missing)}")
+    return {name: values[name] for name in names}
+
+
+def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """An ``IN (...)`` list of one parameter per value, and those parameters."""
+    params = {f"{prefix}_{index}": value for index, value in enumerate(values)}
+    return ", ".join(f"${name}" for name in params), params
+
+
+def to_frame(table: pyarrow.Table) -> pd.DataFrame:
+    """Warehouse rows as pandas, with the dtypes the Pandera schemas declare."""
+    return table.to_pandas(types_mapper=_NULLABLE_DTYPES.get)
+
+
+def split_table_name(table: str) -> tuple[str, str]:
+    schema, _, name = table.partition(".")
+    return schema, name
+
+
+def table_columns(session: WarehouseSession, table: str) -> dict[str, str]:
+    """Column name -> warehouse type name; empty when the table does not exist."""
+    schema, name = split_table_name(table)
+    rows = session.fetch_all(sql.TABLE_COLUMNS, {"table_schema": schema, "table_name": name})
+    return {column: data_type for column, data_type in rows}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The partition days one evaluation validates, and how they were chosen."""
+
+    first_day: dt.date
+    last_day: dt.date
+    source: str
+
+    @property
+    def label(self) -> str:
+        if self.first_day == self.last_day:
+            return self.first_day.isoformat()
+        return f"{self.first_day.isoformat()}..{self.last_day.isoformat()}"
+
+    def params(self) -> dict[str, dt.date]:
+        return {"first_day": self.first_day, "last_day": self.last_day}
+
+
+@dataclass(frozen=True)
+class PartitionedTable:
+    """A model table and the column that holds its daily partition."""
+
+    table: str
+    partition_column: str
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What one rule found: how many rows fail, and a sample of them."""
+
+    failing: int
+    rows: pd.DataFrame
+
+
+NO_FINDINGS: Final = Findings(0, pd.DataFrame())
+
+
+class Rule(Protocol):
+    """One named condition a check verifies."""
+
+    name: str
+    description: str
+    # Whether the rule reads rows of the partition days (False: types, configuration).
+    needs_scope: bool
+
+    def evaluate(
+        self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
+    ) -> Findings: ...
+
+
+@dataclass(frozen=True)
+class SqlRule:
+    """Failing rows are the result of ``sql``: counted in the warehouse, sampled to Python.
+
+    ``order_by`` orders the sample so related rows (duplicates of one key) sit together;
+    ``schema``, when given, judges each sampled row with Pandera.
+    """
+
+    name: str
+    description: str
+    sql: str
+    order_by: str
+    schema: pa.DataFrameSchema | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    needs_scope: bool = True
+
+    def evaluate(
+        self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
+    ) -> Findings:
+        values = {**params, **self.params, "sample_rows": sample_rows}
+        count_query = sql.COUNT_FAILING.format(rule=self.sql)
+        failing = int(session.fetch_all(count_query, bind(count_query, values))[0][0])
+        if not failing:
+            return NO_FINDINGS
+        sample_query = sql.SAMPLE_FAILING.format(rule=self.sql, order_by=self.order_by)
+        rows = to_frame(session.fetch_arrow(sample_query, bind(sample_query, values)))
+        if self.schema is not None:
+            rows[SCHEMA_FAILURES] = schema_failures(self.schema, rows)
+        return Findings(failing, rows)
+
+
+@dataclass(frozen=True)
+class FunctionRule:
+    """A rule computed in Python from small inputs: column types, configuration, a few names.
+
+    ``find`` returns every failure (its inputs are small by construction); the factory keeps
+    a bounded sample of the rows.
+    """
+
+    name: str
+    description: str
+    find: Callable[[WarehouseSession, Mapping[str, Any]], Findings]
+    needs_scope: bool = False
+
+    def evaluate(
+        self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
+    ) -> Findings:
+        findings = self.find(session, params)
+        return Findings(findings.failing, findings.rows.head(sample_rows))
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    name: str
+    description: str
+    failing: int
+    sample: pd.DataFrame
+    # False when the rule needs partition days and the table has none yet.
+    evaluated: bool = True
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """Every rule's result for one evaluation of a check."""
+
+    scope: Scope | None
+    results: list[RuleResult]
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [result for result in self.results if result.failing]
+
+    @property
+    def failing(self) -> int:
+        return sum(result.failing for result in self.results)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+
+def _no_params(scope: Scope | None) -> Mapping[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class WarehouseCheck:
+    """The definition of a check, independent of Dagster so benchmarks and tests can run it.
+
+    ``params`` computes run-time values from the scope (the current time, a window start);
+    they are merged with the scope's ``first_day``/``last_day`` and handed to every rule.
+    """
+
+    name: str
+    asset: dg.AssetKey
+    description: str
+    rules: Sequence[Rule]
+    partitions: PartitionedTable | None = None
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+    blocking: bool = True
+    params: Callable[[Scope | None], Mapping[str, Any]] = _no_params
+    sample_rows: int = DEFAULT_SAMPLE_ROWS
+
+    def __post_init__(self) -> None:
+        if self.blocking and self.severity != dg.AssetCheckSeverity.ERROR:
+            raise ValueError(f"{self.name}: only ERROR checks can block downstream assets")
+        names = [rule.name for rule in self.rules]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: rule names must be unique, got {names}")
+        if self.partitions is None and any(rule.needs_scope for rule in self.rules):
+            raise ValueError(f"{self.name}: rules that read partition days need `partitions`")
+
+    def resolve_scope(
+        self, session: WarehouseSession, context: dg.AssetCheckExecutionContext
+    ) -> Scope | None:
+        """The days to validate: the run's partitions, else the latest one in the table."""
+        if context.has_partition_key or context.has_partition_key_range:
+            days = partition_days(context)
+            source = RUN_PARTITION if len(days) == 1 else RUN_PARTITION_RANGE
+            return Scope(days[0], days[-1], source)
+        if self.partitions is None:
+            return None
+        return latest_scope(session, self.partitions)
+
+    def evaluate(self, session: WarehouseSession, scope: Scope | None) -> CheckOutcome:
+        params = {**(scope.params() if scope else {}), **self.params(scope)}
+        results = []
+        for rule in self.rules:
+            if rule.needs_scope and scope is None:
+                results.append(RuleResult(rule.name, rule.description, 0, pd.DataFrame(), False))
+                continue
+            findings = rule.evaluate(session, params, self.sample_rows)
+            results.append(
+                RuleResult(rule.name, rule.description, findings.failing, findings.rows)
+            )
+        return CheckOutcome(scope, results)
+
+    def result(self, outcome: CheckOutcome) -> dg.AssetCheckResult:
+        """The Dagster result: pass/fail, severity, and metadata a person can act on."""
+        metadata: dict[str, Any] = {
+            FAILING_ROWS: dg.MetadataValue.int(outcome.failing),
+            FAILED_RULES: dg.MetadataValue.text(
+                ", ".join(result.name for result in outcome.failed) or "none"
+            ),
+            RULES: dg.MetadataValue.md(rules_table(outcome.results)),
+            PARTITIONS: dg.MetadataValue.text(outcome.scope.label if outcome.scope else "none"),
+            PARTITIONS_SOURCE: dg.MetadataValue.text(
+                outcome.scope.source if outcome.scope else "no partition in the table yet"
+            ),
+        }
+        for result in outcome.failed:
+            shown = len(result.sample)
+            metadata[f"{SAMPLE_PREFIX}{result.name}"] = dg.MetadataValue.md(
+                f"{markdown_table(result.sample)}\n\n"
+                f"{shown} of {result.failing} failing rows shown. {result.description}"
+            )
+        return dg.AssetCheckResult(
+            passed=outcome.passed,
+            severity=self.severity,
+            metadata=metadata,
+            description=summary(outcome),
+        )
+
+
+def latest_scope(session: WarehouseSession, partitions: PartitionedTable) -> Scope | None:
+    query = sql.LATEST_PARTITION.format(
+        table=partitions.table, partition_column=partitions.partition_column
+    )
+    latest = session.fetch_all(query)[0][0]
+    return None if latest is None else Scope(latest, latest, LATEST_PARTITION)
+
+
+def build_asset_check(check: WarehouseCheck) -> dg.AssetChecksDefinition:
+    """A standalone Dagster check (re-runnable from the UI) that evaluates ``check``.
+
+    The check reads the warehouse through the ``warehouse`` resource.
+    """
+
+    @dg.asset_check(
+        name=check.name,
+        asset=check.asset,
+        description=check.description,
+        blocking=check.blocking,
+        metadata={
+            "severity": check.severity.value,
+            "blocking": check.blocking,
+            RULES: dg.MetadataValue.md(rule_descriptions(check.rules)),
+        },
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        with warehouse.session() as session:
+            scope = check.resolve_scope(session, context)
+            outcome = check.evaluate(session, scope)
+        return check.result(outcome)
+
+    return _check
+
+
+def schema_failures(schema: pa.DataFrameSchema, rows: pd.DataFrame) -> pd.Series:
+    """Pandera's verdict per row, e.g. ``not_nullable(customer_id)``; empty when it passes.
+
+    Only the schema's columns present in ``rows`` are validated (samples carry the columns
+    worth showing, not whole rows). Column-level failures such as a wrong dtype are left to the
+    rule that checks dtypes.
+    """
+    present = [name for name in schema.columns if name in rows.columns]
+    unique = schema.unique if schema.unique and set(schema.unique) <= set(present) else None
+    subset = pa.DataFrameSchema({name: schema.columns[name] for name in present}, unique=unique)
+    try:
+        subset.validate(rows, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    else:
+        return pd.Series("", index=rows.index, dtype="str")
+    row_cases = cases[cases["index"].notna()]
+    verdicts: dict[int, str] = {}
+    for index, group in row_cases.groupby("index"):
+        by_check = group.groupby("check", sort=True)["column"].agg(
+            lambda columns: ", ".join(sorted(set(columns)))
+        )
+        verdicts[int(index)] = "; ".join(f"{check}({columns})" for check, columns in by_check.items())
+    return pd.Series([verdicts.get(index, "") for index in rows.index], index=rows.index)
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        text = "null"
+    elif isinstance(value, dt.datetime):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= MAX_CELL_CHARS else f"{text[: MAX_CELL_CHARS - 1]}…"
+
+
+def markdown_table(rows: pd.DataFrame) -> str:
+    """A markdown table of ``rows`` with every cell flattened, escaped and cut short."""
+    if rows.empty:
+        return "_no rows_"
+    header = "| " + " | ".join(_cell(column) for column in rows.columns) + " |"
+    separator = "| " + " | ".join("---" for _ in rows.columns) + " |"
+    lines = [
+        "| " + " | ".join(_cell(value) for value in row) + " |"
+        for row in rows.itertuples(index=False, name=None)
+    ]
+    return "\n".join([header, separator, *lines])
+
+
+def rules_table(results: Sequence[RuleResult]) -> str:
+    rows = pd.DataFrame(
+        {
+            "rule": [result.name for result in results],
+            "result": [
+                ("failed" if result.failing else "passed") if result.evaluated else "not run"
+                for result in results
+            ],
+            "failing rows": [result.failing for result in results],
+            "what it checks": [result.description for result in results],
+        }
+    )
+    return markdown_table(rows)
+
+
+def rule_descriptions(rules: Sequence[Rule]) -> str:
+    rows = pd.DataFrame(
+        {"rule": [rule.name for rule in rules], "what it checks": [r.description for r in rules]}
+    )
+    return markdown_table(rows)
+
+
+def summary(outcome: CheckOutcome) -> str:
+    """One sentence for the UI: what was looked at and what failed."""
+    where = f"partition {outcome.scope.label}" if outcome.scope else "no partition"
+    if outcome.passed:
+        return f"All {len(outcome.results)} rules passed ({where})."
+    failed = ", ".join(f"{result.name} ({result.failing})" for result in outcome.failed)
+    return (
+        f"{outcome.failing} failing rows in {where}: {failed}. "
+        "See the sample of each failed rule below."
+    )

@@ -1,0 +1,143 @@
+"""SQL the checks run in the warehouse, in DuckDB's dialect with ``$name`` parameters.
+
+Every check is a handful of counting queries over one day (or one backfill range) of a model,
+so it costs the same on a thousand customers as on a million: nothing but counts and a bounded
+sample of failing rows leaves the warehouse. Identifiers cannot be parameters, so table names
+(from ``retention_assets.tables``) and column names (from the Pandera schemas) are formatted
+in; every value — days, limits, allowed names — is a ``$name`` parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The factory wraps each rule's query of failing rows in these two.
+COUNT_FAILING: Final = "SELECT count(*) FROM ({rule}) AS failing"
+SAMPLE_FAILING: Final = "SELECT * FROM ({rule}) AS failing ORDER BY {order_by} LIMIT $sample_rows"
+
+LATEST_PARTITION: Final = "SELECT max({partition_column}) FROM {table}"
+
+TABLE_COLUMNS: Final = """
+SELECT column_name, data_type
+FROM information_schema.columns
+WHERE table_schema = $table_schema AND table_name = $table_name
+"""
+
+SCOPED_ROWS: Final = """
+SELECT {columns}
+FROM {table}
+WHERE {partition_column} BETWEEN $first_day AND $last_day AND ({condition})
+"""
+
+SCOPED_SAMPLE: Final = """
+SELECT {columns}
+FROM {table}
+WHERE {partition_column} BETWEEN $first_day AND $last_day
+LIMIT $sample_rows
+"""
+
+# A key that must be unique within a partition day (its columns include the day).
+DUPLICATES_WITHIN_DAY: Final = """
+SELECT {columns}, count(*) OVER (PARTITION BY {key}) AS copies
+FROM {table}
+WHERE {partition_column} BETWEEN $first_day AND $last_day AND {key_not_null}
+QUALIFY count(*) OVER (PARTITION BY {key}) > 1
+"""
+
+# A key that must be unique in the whole table: a key of the checked days that also sits in
+# another partition (an event whose date moved on a rebuild) is as much a duplicate.
+DUPLICATES_ACROSS_DAYS: Final = """
+WITH duplicated AS (
+    SELECT {key}, count(*) AS copies
+    FROM {table}
+    WHERE {key} IN (
+        SELECT {key} FROM {table}
+        WHERE {partition_column} BETWEEN $first_day AND $last_day
+    )
+    GROUP BY {key}
+    HAVING count(*) > 1
+)
+SELECT {columns}, duplicated.copies
+FROM {table} JOIN duplicated USING ({key})
+"""
+
+# Rows with a timestamp later than ``bound``; the bound is computed once per row.
+FUTURE_TIMESTAMPS: Final = """
+SELECT *
+FROM (
+    SELECT {columns}, {bound} AS not_after
+    FROM {table}
+    WHERE {partition_column} BETWEEN $first_day AND $last_day
+) AS bounded
+WHERE {any_later}
+"""
+
+# Customer state is computed as of the end of its day: nothing observed may be later than that
+# (future data leaking into a past partition), nor later than now.
+STATE_TIMESTAMP_BOUND: Final = (
+    "least($not_after, CAST({partition_column} + INTERVAL 1 DAY AS TIMESTAMPTZ) + $skew)"
+)
+EVENT_TIMESTAMP_BOUND: Final = "CAST($not_after AS TIMESTAMPTZ)"
+
+# One branch per text column, joined with UNION ALL: which attribute is too long, by how much.
+VALUE_BYTES: Final = """
+SELECT {keys}, ${attribute_param} AS attribute, octet_length(encode({column})) AS bytes
+FROM {table}
+WHERE {partition_column} BETWEEN $first_day AND $last_day
+  AND octet_length(encode({column})) > $max_value_bytes
+"""
+
+# Distinct off-vocabulary names with their event counts; names are few, events may be many.
+OFF_VOCABULARY_NAMES: Final = """
+SELECT event_name, count(*) AS events, min(event_key) AS example_event_key
+FROM {table}
+WHERE {partition_column} BETWEEN $first_day AND $last_day
+  AND (event_name IS NULL OR event_name NOT IN ({allowed}))
+GROUP BY event_name
+ORDER BY events DESC, event_name
+LIMIT $max_names
+"""
+
+# Flapping: a value that returns after changing (A -> B -> A) across the recent days. Within a
+# customer's history, each run of equal values starts once; without a return every run brings
+# a new value, so more runs than distinct values (null counted as a value) means a return.
+# Customers whose whole row never changed are dropped first with one hash per row, so the
+# window functions only see the few customers that changed at all.
+FLAPPING: Final = """
+WITH recent AS (
+    SELECT {key}, {partition_column}, {columns}
+    FROM {table}
+    WHERE {partition_column} BETWEEN $window_start AND $last_day AND {key} IS NOT NULL
+),
+changed AS (
+    SELECT {key}
+    FROM recent
+    GROUP BY {key}
+    HAVING count(DISTINCT hash({columns})) > 1
+),
+runs AS (
+    SELECT {key}, {partition_column}, {run_starts}
+    FROM recent
+    WHERE {key} IN (SELECT {key} FROM changed)
+    WINDOW history AS (PARTITION BY {key} ORDER BY {partition_column})
+)
+{per_column}
+"""
+
+FLAPPING_RUN_START: Final = (
+    "{column}, (row_number() OVER history = 1"
+    " OR {column} IS DISTINCT FROM lag({column}) OVER history) AS {column}__starts"
+)
+
+FLAPPING_COLUMN: Final = """
+SELECT {key}, ${attribute_param} AS attribute,
+       count(*) FILTER (WHERE {column}__starts) - 1 AS changes,
+       string_agg(coalesce(CAST({column} AS VARCHAR), 'null'), ' -> ' ORDER BY {partition_column})
+           FILTER (WHERE {column}__starts) AS history
+FROM runs
+GROUP BY {key}
+HAVING count(*) FILTER (WHERE {column}__starts)
+       > count(DISTINCT {column}) + max(CASE WHEN {column} IS NULL THEN 1 ELSE 0 END)
+"""
+
+UNION_ALL: Final = "\nUNION ALL\n"

@@ -1,0 +1,422 @@
+"""The sandbox's HTTP face: Customer.io's Track and App API routes plus ``/_sandbox/`` controls.
+
+One aiohttp application serves both APIs from one base URL (Track under ``/api/``, App under
+``/v1/``), so the same URL is both CUSTOMERIO_TRACK_URL and CUSTOMERIO_APP_URL.
+
+Request handling, in order, for the Track API: read the body, sleep ``latency_ms`` (plus
+``slow_ms`` when drawn slow), check Basic auth, then for writes draw a fault. A faulted
+request (429, 500, 503 or a dropped connection) applies nothing, so a client retry is always
+safe. Whole-request problems (bad JSON, no ``batch``, oversize body) are a 400 before any
+entry applies; per-entry problems in ``/v2/batch`` are a 207 listing ``batch_index`` while
+every other entry applies. The App API checks Bearer auth and then a token bucket
+(``app_rate_limit``, 10 req/s by default) that answers 429 with ``Retry-After``.
+``/_sandbox/`` routes need no auth: the server binds loopback only.
+
+Throughput (2-vCPU container, 4 client processes posting 500-entry ``/v2/batch`` requests of
+identify+event entries, ``scripts`` in the lead's report): about 60k entries/s, with the
+server process CPU-bound; per entry it costs one validation and a few dict operations.
+"""
+
+import asyncio
+import gc
+import math
+import os
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import BasicAuth, web
+
+from cio_sandbox.config import SandboxConfig
+from cio_sandbox.faults import FaultInjector
+from cio_sandbox.ratelimit import TokenBucket
+from cio_sandbox.requestlog import DEFAULT_LOG_SIZE, RequestLog
+from cio_sandbox.state import SandboxState
+from cio_sandbox.validation import (
+    BATCH_REQUEST_LIMIT,
+    ENTITY_REQUEST_LIMIT,
+    ENTRY_LIMIT,
+    Delete,
+    EntryError,
+    entry_size,
+    parse_v1_event,
+    parse_v1_identify,
+    parse_v2_operation,
+)
+from cio_sandbox.views import activity_view, customer_view, index_page, person_view
+
+# status, JSON body, entries the request carried
+Outcome = tuple[int, dict[str, Any], int]
+TrackHandler = Callable[[web.Request, bytes], Outcome]
+AppHandler = Callable[[web.Request, bytes], tuple[int, dict[str, Any]]]
+Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Every entry allocates a few long-lived dicts, which makes CPython's default collector (a pass
+# every 700 allocations) cost about a third of the throughput; rarer passes recover it.
+GC_THRESHOLDS = (50_000, 20, 100)
+MAX_BODY = 16 * 1024 * 1024  # above the API limits, so oversize bodies get Customer.io's 400
+APP_BATCH_LIMIT = 100
+HTML_DEFAULT_LIMIT = 50
+ID_TYPES = frozenset({"id", "email", "cio_id"})
+
+
+@dataclass(frozen=True)
+class Credentials:
+    site_id: str
+    api_key: str
+    app_api_key: str
+
+
+class Sandbox:
+    """State, configuration and route handlers of one sandbox server."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        config: SandboxConfig,
+        region: str,
+        request_log_size: int = DEFAULT_LOG_SIZE,
+    ) -> None:
+        self.state = SandboxState()
+        self.config = config
+        self.region = region
+        self.base_url = ""  # known once the socket is bound
+        self.log = RequestLog(request_log_size)
+        self._credentials = credentials
+        self._faults = FaultInjector(config.seed)
+        self._app_limiter = TokenBucket(config.app_rate_limit)
+
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        add = app.router.add_route
+        add("GET", "/api/v1/accounts/region", self._track(self._region, write=False))
+        add("PUT", "/api/v1/customers/{id}", self._track(self._v1_identify, write=True))
+        add("DELETE", "/api/v1/customers/{id}", self._track(self._v1_delete, write=True))
+        add("POST", "/api/v1/customers/{id}/events", self._track(self._v1_event, write=True))
+        add("POST", "/api/v2/entity", self._track(self._v2_entity, write=True))
+        add("POST", "/api/v2/batch", self._track(self._v2_batch, write=True))
+        add("GET", "/v1/customers/{id}/attributes", self._app(self._customer))
+        add("POST", "/v1/customers/attributes", self._app(self._customers))
+        add("GET", "/v1/customers/{id}/activities", self._app(self._activities))
+        add("GET", "/", self._index)
+        add("GET", "/_sandbox/people", self._people)
+        add("GET", "/_sandbox/events", self._events)
+        add("GET", "/_sandbox/requests", self._requests)
+        add("GET", "/_sandbox/stats", self._stats)
+        add("POST", "/_sandbox/reset", self._reset)
+        add("GET", "/_sandbox/config", self._get_config)
+        add("POST", "/_sandbox/config", self._set_config)
+        return app
+
+    # Track API
+
+    def _track(self, handler: TrackHandler, *, write: bool) -> Endpoint:
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            started = time.time()
+            body = await request.read()
+            config = self.config
+            authorized = self._track_authorized(request)
+            fault = self._faults.request_fault(config) if write and authorized else None
+            delay = config.latency_ms
+            if write and authorized and self._faults.is_slow(config):
+                delay += config.slow_ms
+            if delay > 0:
+                await asyncio.sleep(delay / 1000)
+            headers = {}
+            entries = 0
+            if not authorized:
+                status, payload = 401, _error("unauthorized", "", "invalid site id or api key")
+            elif fault == "drop":
+                self._log(request, None, len(body), 0, started, fault)
+                if request.transport is not None:
+                    request.transport.abort()
+                # aiohttp discards this response: the connection is already gone.
+                return web.Response(status=204)
+            elif fault is not None:
+                status = int(fault)
+                payload = _error("injected", "", f"sandbox fault injection: {fault}")
+                if status == 429:
+                    headers["Retry-After"] = str(config.retry_after_s)
+            else:
+                status, payload, entries = handler(request, body)
+            self._log(request, status, len(body), entries, started, fault)
+            return _json(status, payload, headers)
+
+        return endpoint
+
+    def _log(
+        self,
+        request: web.Request,
+        status: int | None,
+        size: int,
+        entries: int,
+        started: float,
+        fault: str | None,
+    ) -> None:
+        self.log.record(
+            request.method, request.path, status, size, entries, started, time.time(), fault
+        )
+
+    def _track_authorized(self, request: web.Request) -> bool:
+        try:
+            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
+        except ValueError:
+            return False
+        return (
+            auth.login == self._credentials.site_id and auth.password == self._credentials.api_key
+        )
+
+    def _region(self, request: web.Request, body: bytes) -> Outcome:
+        return 200, {"url": self.base_url, "region": self.region, "environment_id": 1}, 0
+
+    def _v1_identify(self, request: web.Request, body: bytes) -> Outcome:
+        document = _parse_json(body or b"{}")
+        if isinstance(document, EntryError):
+            return 400, {"errors": [document.as_dict()]}, 0
+        return self._apply_one(lambda: parse_v1_identify(request.match_info["id"], document))
+
+    def _v1_event(self, request: web.Request, body: bytes) -> Outcome:
+        document = _parse_json(body)
+        if isinstance(document, EntryError):
+            return 400, {"errors": [document.as_dict()]}, 0
+        return self._apply_one(lambda: parse_v1_event(request.match_info["id"], document))
+
+    def _v1_delete(self, request: web.Request, body: bytes) -> Outcome:
+        return self._apply_one(lambda: Delete("id", request.match_info["id"]))
+
+    def _v2_entity(self, request: web.Request, body: bytes) -> Outcome:
+        if len(body) >= ENTITY_REQUEST_LIMIT:
+            return 400, _error("too_large", "", "an entity request must be under 32 KB"), 0
+        document = _parse_json(body)
+        if isinstance(document, EntryError):
+            return 400, {"errors": [document.as_dict()]}, 0
+        return self._apply_one(lambda: parse_v2_operation(document))
+
+    def _v2_batch(self, request: web.Request, body: bytes) -> Outcome:
+        if len(body) >= BATCH_REQUEST_LIMIT:
+            return 400, _error("too_large", "", "a batch request must be under 500 KB"), 0
+        document = _parse_json(body)
+        if isinstance(document, EntryError):
+            return 400, {"errors": [document.as_dict()]}, 0
+        batch = document.get("batch") if type(document) is dict else None
+        if type(batch) is not list:
+            return 400, _error("required", "batch", "batch must be a list of operations"), 0
+        # No entry can exceed the entry limit when the whole body is within it.
+        measure = len(body) > ENTRY_LIMIT
+        state, faults, config = self.state, self._faults, self.config
+        errors = []
+        for index, op in enumerate(batch):
+            try:
+                if measure and entry_size(op) > ENTRY_LIMIT:
+                    raise EntryError("too_large", "", "an entry must be 32 KB or less")
+                if faults.rejects_entry(config):
+                    raise EntryError("injected", "", "sandbox fault injection: entry rejected")
+                state.apply(parse_v2_operation(op))
+            except EntryError as error:
+                errors.append(error.as_dict(index))
+        state.entries_accepted += len(batch) - len(errors)
+        state.entries_rejected += len(errors)
+        if errors:
+            return 207, {"errors": errors}, len(batch)
+        return 200, {}, len(batch)
+
+    def _apply_one(self, parse: Callable[[], Any]) -> Outcome:
+        """Apply a single-operation request: any problem rejects the whole request with 400."""
+        try:
+            self.state.apply(parse())
+        except EntryError as error:
+            self.state.entries_rejected += 1
+            return 400, {"errors": [error.as_dict()]}, 1
+        self.state.entries_accepted += 1
+        return 200, {}, 1
+
+    # App API
+
+    def _app(self, handler: AppHandler) -> Endpoint:
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            started = time.time()
+            body = await request.read()
+            headers = {}
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or token != self._credentials.app_api_key:
+                status, payload = 401, _app_error(401, "invalid app api key")
+            elif (wait := self._app_limiter.acquire()) > 0:
+                status, payload = 429, _app_error(429, "rate limit exceeded")
+                headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            else:
+                status, payload = handler(request, body)
+            self._log(request, status, len(body), 0, started, None)
+            return _json(status, payload, headers)
+
+        return endpoint
+
+    def _customer(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+        id_type = request.query.get("id_type", "id")
+        if id_type not in ID_TYPES:
+            return 400, _app_error(400, "id_type must be id, email or cio_id")
+        person = self.state.find(id_type, request.match_info["id"])
+        if person is None:
+            return 404, _app_error(404, "customer not found")
+        return 200, {"customer": customer_view(person)}
+
+    def _customers(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+        id_type = request.query.get("id_type", "id")
+        if id_type not in ID_TYPES:
+            return 400, _app_error(400, "id_type must be id, email or cio_id")
+        document = _parse_json(body)
+        ids = document.get("ids") if type(document) is dict else None
+        if type(ids) is not list or not 1 <= len(ids) <= APP_BATCH_LIMIT:
+            return 400, _app_error(400, f"ids must be a list of 1 to {APP_BATCH_LIMIT} ids")
+        found = (self.state.find(id_type, str(value)) for value in ids)
+        return 200, {"customers": [customer_view(person) for person in found if person]}
+
+    def _activities(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+        id_type = request.query.get("id_type", "id")
+        if id_type not in ID_TYPES:
+            return 400, _app_error(400, "id_type must be id, email or cio_id")
+        limit = _query_int(request, "limit", 100)
+        if limit is None:
+            return 400, _app_error(400, "limit must be a non-negative integer")
+        person = self.state.find(id_type, request.match_info["id"])
+        if person is None:
+            return 404, _app_error(404, "customer not found")
+        wanted = request.query.get("type")
+        activities = [
+            activity_view(person, activity)
+            for activity in reversed(person["activities"])
+            if wanted is None or activity["type"] == wanted
+        ]
+        return 200, {"activities": activities[:limit], "next": ""}
+
+    # /_sandbox/ controls
+
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        limit = _query_int(request, "limit", HTML_DEFAULT_LIMIT)
+        if limit is None:
+            return web.Response(status=400, text="limit must be a non-negative integer")
+        return web.Response(text=index_page(self.state, limit), content_type="text/html")
+
+    async def _people(self, request: web.Request) -> web.StreamResponse:
+        people = list(self.state.people.values())
+        page = _page(request, people)
+        if page is None:
+            return _json(400, {"errors": [{"message": "limit/offset must be integers >= 0"}]})
+        return _json(200, {"count": len(people), "people": [person_view(p) for p in page]})
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        page = _page(request, self.state.events)
+        if page is None:
+            return _json(400, {"errors": [{"message": "limit/offset must be integers >= 0"}]})
+        return _json(200, {"count": len(self.state.events), "events": page})
+
+    async def _requests(self, request: web.Request) -> web.StreamResponse:
+        limit = _query_int(request, "limit", None)
+        if limit is None and "limit" in request.query:
+            return _json(400, {"errors": [{"message": "limit must be an integer >= 0"}]})
+        return _json(200, {"requests": self.log.records(limit)})
+
+    async def _stats(self, request: web.Request) -> web.StreamResponse:
+        return _json(200, {**self.state.stats(), **self.log.stats()})
+
+    async def _reset(self, request: web.Request) -> web.StreamResponse:
+        """Forget people, events, counters and the request log; the config stays as it is."""
+        self.state.reset()
+        self.log.reset()
+        self._app_limiter.reset()
+        self._faults.reseed(self.config.seed)
+        return _json(200, {})
+
+    async def _get_config(self, request: web.Request) -> web.StreamResponse:
+        return _json(200, self.config.as_dict())
+
+    async def _set_config(self, request: web.Request) -> web.StreamResponse:
+        changes = _parse_json(await request.read())
+        if type(changes) is not dict:
+            return _json(400, {"errors": [{"message": "body must be a JSON object"}]})
+        try:
+            config = self.config.updated(changes)
+        except ValueError as error:
+            return _json(400, {"errors": [{"message": str(error)}]})
+        self.config = config
+        if "seed" in changes:
+            self._faults.reseed(config.seed)
+        self._app_limiter.set_rate(config.app_rate_limit)
+        return _json(200, config.as_dict())
+
+
+async def serve(
+    sandbox: Sandbox,
+    host: str,
+    port: int,
+    state_file: Path | None,
+    announce: Callable[[str], None],
+) -> None:
+    """Serve until SIGTERM/SIGINT; ``announce`` gets the base URL once the socket listens."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    if state_file is not None and state_file.exists():
+        sandbox.state.restore(orjson.loads(state_file.read_bytes()))
+    runner = web.AppRunner(sandbox.build_app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    await web.SockSite(runner, sock, backlog=1024).start()
+    bound_port = sock.getsockname()[1]
+    sandbox.base_url = f"http://{f'[{host}]' if family == socket.AF_INET6 else host}:{bound_port}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    announce(sandbox.base_url)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        if state_file is not None:
+            partial = state_file.with_name(state_file.name + ".tmp")
+            partial.write_bytes(orjson.dumps(sandbox.state.snapshot()))
+            os.replace(partial, state_file)
+
+
+def _parse_json(body: bytes) -> Any:
+    """The parsed document, or an EntryError describing why it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return EntryError("invalid", "body", "body is not valid JSON")
+
+
+def _error(reason: str, field: str, message: str) -> dict[str, Any]:
+    return {"errors": [{"reason": reason, "field": field, "message": message}]}
+
+
+def _app_error(status: int, detail: str) -> dict[str, Any]:
+    return {"errors": [{"status": str(status), "detail": detail}]}
+
+
+def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(payload), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def _query_int(request: web.Request, name: str, default: int | None) -> int | None:
+    """The query parameter as an int >= 0, ``default`` when absent, None when malformed."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    return int(raw) if raw.isdigit() else None
+
+
+def _page(request: web.Request, items: list[Any]) -> list[Any] | None:
+    offset = _query_int(request, "offset", 0)
+    limit = _query_int(request, "limit", len(items))
+    if offset is None or limit is None:
+        return None
+    return items[offset : offset + limit]

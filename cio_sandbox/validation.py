@@ -1,0 +1,258 @@
+"""Checks Track API operations against Customer.io's documented shapes and limits.
+
+Validation runs before an operation touches the store, so a rejected entry leaves nothing
+behind (a 207 reports it while its neighbours apply) and all limits live in one place.
+Every check raises :class:`EntryError`, whose three fields become the ``reason``, ``field``
+and ``message`` of Customer.io's error bodies.
+
+Sizes are UTF-8 bytes. A string attribute value is measured as its raw text; any other value
+as its compact JSON, which is what a client naturally computes before sending.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+ENTITY_REQUEST_LIMIT = 32 * 1024  # a /v2/entity body must be under this
+BATCH_REQUEST_LIMIT = 500 * 1024  # a /v2/batch body must be under this
+ENTRY_LIMIT = 32 * 1024  # one entry inside a batch: this or less
+ID_LIMIT = 150
+ATTRIBUTE_NAME_LIMIT = 150
+ATTRIBUTE_VALUE_LIMIT = 1000
+ATTRIBUTES_LIMIT = 300  # per identify, and unique attributes per person
+EVENT_NAME_LIMIT = 100
+
+IDENTIFIER_KINDS = frozenset({"id", "email", "phone", "cio_id"})
+SUPPORTED_ACTIONS = frozenset({"identify", "event", "delete"})
+# Documented by Customer.io but not simulated: refused as "unsupported" rather than "invalid"
+# so a test failure says the sandbox, not the client, is the limit.
+UNSUPPORTED_ACTIONS = frozenset(
+    {
+        "merge",
+        "suppress",
+        "unsuppress",
+        "add_relationships",
+        "delete_relationships",
+        "add_device",
+        "delete_device",
+        "page",
+        "screen",
+    }
+)
+
+_ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}", re.IGNORECASE)
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# Below these lengths a string cannot exceed its byte limit (UTF-8 uses at most 4 bytes per
+# character), which spares an encode() for nearly every name and value.
+_SAFE_NAME_CHARS = ATTRIBUTE_NAME_LIMIT // 4
+_SAFE_VALUE_CHARS = ATTRIBUTE_VALUE_LIMIT // 4
+
+
+class EntryError(Exception):
+    """One rejected operation, in Customer.io's error vocabulary."""
+
+    def __init__(self, reason: str, field: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.field = field
+        self.message = message
+
+    def as_dict(self, batch_index: int | None = None) -> dict[str, Any]:
+        error: dict[str, Any] = {
+            "reason": self.reason,
+            "field": self.field,
+            "message": self.message,
+        }
+        if batch_index is not None:
+            error = {"batch_index": batch_index, **error}
+        return error
+
+
+@dataclass(slots=True)
+class Identify:
+    kind: str
+    value: str
+    attributes: dict[str, Any]
+    timestamp: int | None
+    update_only: bool
+
+
+@dataclass(slots=True)
+class Track:
+    kind: str
+    value: str
+    name: str
+    event_id: str | None
+    timestamp: int | None
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Delete:
+    kind: str
+    value: str
+
+
+PersonOp = Identify | Track | Delete
+
+
+def parse_v2_operation(op: Any) -> PersonOp:
+    """Validate one ``/v2/entity`` body or ``/v2/batch`` entry."""
+    if type(op) is not dict:
+        raise EntryError("invalid", "", "operation must be a JSON object")
+    entity_type = op.get("type")
+    if entity_type is None:
+        raise EntryError("required", "type", "type is required")
+    if entity_type != "person":
+        raise EntryError("unsupported", "type", "the sandbox simulates person operations only")
+    action = op.get("action")
+    if action is None:
+        raise EntryError("required", "action", "action is required")
+    if type(action) is not str:
+        raise EntryError("invalid", "action", "action must be a string")
+    if action not in SUPPORTED_ACTIONS:
+        if action in UNSUPPORTED_ACTIONS:
+            raise EntryError("unsupported", "action", f"the sandbox does not simulate {action}")
+        raise EntryError("invalid", "action", "unknown action")
+    kind, value = _check_identifiers(op.get("identifiers"))
+    if action == "identify":
+        attributes, update_only = _check_attributes(op.get("attributes"), "attributes")
+        timestamp = _check_timestamp(op.get("timestamp"), "timestamp")
+        return Identify(kind, value, attributes, timestamp, update_only)
+    if action == "event":
+        name = _check_event_name(op.get("name"), "name")
+        event_id = _check_event_id(op.get("id"), "id")
+        timestamp = _check_timestamp(op.get("timestamp"), "timestamp")
+        data = _check_event_data(op.get("attributes"), "attributes")
+        return Track(kind, value, name, event_id, timestamp, data)
+    return Delete(kind, value)
+
+
+def parse_v1_identify(customer_id: str, body: Any) -> Identify:
+    """Validate ``PUT /api/v1/customers/{id}``: the body is the attribute map."""
+    value = check_customer_id(customer_id, "id")
+    attributes, update_only = _check_attributes(body, "body")
+    return Identify("id", value, attributes, None, update_only)
+
+
+def parse_v1_event(customer_id: str, body: Any) -> Track:
+    """Validate ``POST /api/v1/customers/{id}/events``: ``{name, id?, timestamp?, data?}``."""
+    value = check_customer_id(customer_id, "id")
+    if type(body) is not dict:
+        raise EntryError("invalid", "body", "body must be a JSON object")
+    name = _check_event_name(body.get("name"), "name")
+    event_id = _check_event_id(body.get("id"), "id")
+    timestamp = _check_timestamp(body.get("timestamp"), "timestamp")
+    data = _check_event_data(body.get("data"), "data")
+    return Track("id", value, name, event_id, timestamp, data)
+
+
+def check_customer_id(value: Any, field: str) -> str:
+    """A person id: a non-empty string (or integer, sent as its digits) of at most 150 bytes."""
+    if type(value) is int:
+        value = str(value)
+    elif type(value) is not str or not value:
+        raise EntryError("invalid", field, "id must be a non-empty string")
+    if len(value) > _SAFE_NAME_CHARS and len(value.encode()) > ID_LIMIT:
+        raise EntryError("too_long", field, f"id is longer than {ID_LIMIT} bytes")
+    return value
+
+
+def entry_size(op: Any) -> int:
+    return len(orjson.dumps(op))
+
+
+def _check_identifiers(identifiers: Any) -> tuple[str, str]:
+    if identifiers is None:
+        raise EntryError("required", "identifiers", "identifiers is required")
+    if type(identifiers) is not dict or len(identifiers) != 1:
+        raise EntryError(
+            "invalid",
+            "identifiers",
+            "identifiers must hold exactly one of id, email, phone, cio_id",
+        )
+    ((kind, value),) = identifiers.items()
+    field = f"identifiers.{kind}"
+    if kind not in IDENTIFIER_KINDS:
+        raise EntryError("invalid", field, "unknown identifier")
+    if kind == "id":
+        return kind, check_customer_id(value, field)
+    if type(value) is not str or not value:
+        raise EntryError("invalid", field, f"{kind} must be a non-empty string")
+    if kind == "email" and "@" not in value:
+        raise EntryError("invalid", field, "email is not an email address")
+    if kind == "phone" and not _E164.fullmatch(value):
+        raise EntryError("invalid", field, "phone must be in E.164 format")
+    return kind, value
+
+
+def _check_attributes(attributes: Any, field: str) -> tuple[dict[str, Any], bool]:
+    """Return the attributes without ``_update``, and whether ``_update`` was true."""
+    if attributes is None:
+        return {}, False
+    if type(attributes) is not dict:
+        raise EntryError("invalid", field, "attributes must be a JSON object")
+    update_only = attributes.pop("_update", False) is True
+    if len(attributes) > ATTRIBUTES_LIMIT:
+        raise EntryError("too_many", field, f"more than {ATTRIBUTES_LIMIT} attributes")
+    for name, value in attributes.items():
+        if not name:
+            raise EntryError("invalid", field, "attribute name is empty")
+        if len(name) > _SAFE_NAME_CHARS and len(name.encode()) > ATTRIBUTE_NAME_LIMIT:
+            raise EntryError(
+                "too_long",
+                f"{field}.{name[:40]}",
+                f"name is longer than {ATTRIBUTE_NAME_LIMIT} bytes",
+            )
+        kind = type(value)
+        if kind is str:
+            too_long = (
+                len(value) > _SAFE_VALUE_CHARS and len(value.encode()) > ATTRIBUTE_VALUE_LIMIT
+            )
+        elif kind is dict or kind is list:
+            too_long = len(orjson.dumps(value)) > ATTRIBUTE_VALUE_LIMIT
+        else:
+            too_long = False
+        if too_long:
+            raise EntryError(
+                "too_long", f"{field}.{name}", f"value is longer than {ATTRIBUTE_VALUE_LIMIT} bytes"
+            )
+    if "id" in attributes and attributes["id"] is not None:
+        attributes["id"] = check_customer_id(attributes["id"], f"{field}.id")
+    return attributes, update_only
+
+
+def _check_timestamp(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or value < 0:
+        raise EntryError("invalid", field, "timestamp must be integer unix seconds")
+    return value
+
+
+def _check_event_name(name: Any, field: str) -> str:
+    if name is None or name == "":
+        raise EntryError("required", field, "event name is required")
+    if type(name) is not str:
+        raise EntryError("invalid", field, "event name must be a string")
+    if len(name) > EVENT_NAME_LIMIT // 4 and len(name.encode()) > EVENT_NAME_LIMIT:
+        raise EntryError("too_long", field, f"event name is longer than {EVENT_NAME_LIMIT} bytes")
+    return name
+
+
+def _check_event_id(event_id: Any, field: str) -> str | None:
+    if event_id is None:
+        return None
+    if type(event_id) is not str or not _ULID.fullmatch(event_id):
+        raise EntryError("invalid", field, "event id must be a ULID")
+    return event_id
+
+
+def _check_event_data(data: Any, field: str) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if type(data) is not dict:
+        raise EntryError("invalid", field, "event data must be a JSON object")
+    return data

@@ -1,0 +1,1 @@
+"""Resources the assets use: the warehouse and the Customer.io client."""

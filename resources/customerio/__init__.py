@@ -1,0 +1,49 @@
+"""Customer.io client and Dagster resource: validated, batched, paced and retried writes
+to the Track API, and read-back through the App API.
+
+The sync assets build Operations, hand them to ``TrackClient.iter_send`` and record each
+row's outcome; limits live in ``limits`` and are shared with the asset checks.
+"""
+
+from resources.customerio.app import AppClient
+from resources.customerio.errors import (
+    CustomerIOAPIError,
+    CustomerIOAuthError,
+    CustomerIOConfigError,
+    CustomerIOError,
+    CustomerIORegionError,
+)
+from resources.customerio.operations import (
+    BatchOutcome,
+    Operation,
+    Reason,
+    RegionInfo,
+    Rejection,
+    SendResult,
+)
+from resources.customerio.packing import attribute_value_bytes, entry_violation, utf8_len
+from resources.customerio.resource import CustomerIOResource, customerio_resource_from_env
+from resources.customerio.retry import RetryPolicy
+from resources.customerio.track import TrackClient
+
+__all__ = [
+    "AppClient",
+    "BatchOutcome",
+    "CustomerIOAPIError",
+    "CustomerIOAuthError",
+    "CustomerIOConfigError",
+    "CustomerIOError",
+    "CustomerIORegionError",
+    "CustomerIOResource",
+    "Operation",
+    "Reason",
+    "RegionInfo",
+    "Rejection",
+    "RetryPolicy",
+    "SendResult",
+    "TrackClient",
+    "attribute_value_bytes",
+    "customerio_resource_from_env",
+    "entry_violation",
+    "utf8_len",
+]

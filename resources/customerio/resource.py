@@ -1,0 +1,210 @@
+"""The Dagster resource that configures Customer.io clients from run configuration.
+
+Credentials come in through dg.EnvVar so that the Dagster UI only ever shows variable
+names; the resource's repr and str redact them once they are resolved in a run.
+"""
+
+import os
+from collections.abc import Iterable
+from typing import Any, Final
+
+import dagster as dg
+import httpx
+from pydantic import Field, field_validator
+
+from resources.customerio.app import AppClient
+from resources.customerio.errors import CustomerIOConfigError
+from resources.customerio.limits import (
+    APP_MAX_RPS,
+    BATCH_MAX_BYTES,
+    DEFAULT_BATCH_MAX_BYTES,
+    DEFAULT_MAX_ENTRIES_PER_BATCH,
+    DEFAULT_TRACK_MAX_RPS,
+)
+from resources.customerio.packing import MIN_BATCH_MAX_BYTES
+from resources.customerio.retry import RetryPolicy
+from resources.customerio.track import DEFAULT_MAX_NARROWING_REQUESTS, TrackClient
+from resources.customerio.urls import checked_base_url, normalise_region
+
+SECRET_FIELDS: Final = frozenset({"api_key", "app_api_key"})
+REDACTED: Final = "**********"
+
+
+class CustomerIOResource(dg.ConfigurableResource):
+    """Customer.io Track (write) and App (read-back) API access for the sync assets."""
+
+    site_id: str = Field(description="Track API site id. Set it with dg.EnvVar.")
+    api_key: str = Field(description="Track API key. Always set it with dg.EnvVar: it is a secret.")
+    region: str = Field(
+        default="us", description="Workspace region, 'us' or 'eu'; picks the API hosts."
+    )
+    track_url: str | None = Field(
+        default=None,
+        description=("Track API base URL override (sandbox, proxy). https only, except loopback."),
+    )
+    app_url: str | None = Field(
+        default=None,
+        description="App API base URL override (sandbox, proxy). https only, except loopback.",
+    )
+    app_api_key: str | None = Field(
+        default=None,
+        description="App API key, for the read-back of a test cohort. Set it with dg.EnvVar.",
+    )
+    max_rps: float = Field(
+        default=DEFAULT_TRACK_MAX_RPS,
+        gt=0,
+        description=(
+            "Ceiling of Track API requests per second. Customer.io's soft limit (~1000/s) "
+            "is shared with real-time tracking: leave it headroom."
+        ),
+    )
+    concurrency: int = Field(default=8, ge=1, description="Track API requests in flight at once.")
+    batch_max_bytes: int = Field(
+        default=DEFAULT_BATCH_MAX_BYTES,
+        ge=MIN_BATCH_MAX_BYTES,
+        lt=BATCH_MAX_BYTES,
+        description="Largest /api/v2/batch request body in bytes; must stay under 500000.",
+    )
+    max_entries_per_batch: int = Field(
+        default=DEFAULT_MAX_ENTRIES_PER_BATCH,
+        ge=1,
+        description="Most entries in one /api/v2/batch request.",
+    )
+    max_retries: int = Field(
+        default=6,
+        ge=0,
+        description="Retries of one request on 429, 5xx and network errors.",
+    )
+    retry_budget: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "Retries allowed across one whole send; past it, failing batches are reported "
+            "as rejected with reason retry_budget_exhausted."
+        ),
+    )
+    backoff_base_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description="Upper bound of the first retry delay (full jitter, doubling per retry).",
+    )
+    backoff_max_seconds: float = Field(
+        default=30.0, ge=0, description="Cap of the retry delay's upper bound."
+    )
+    retry_after_max_seconds: float = Field(
+        default=120.0, ge=0, description="Longest Retry-After honoured; longer ones are cut."
+    )
+    max_narrowing_requests: int = Field(
+        default=DEFAULT_MAX_NARROWING_REQUESTS,
+        ge=0,
+        description=(
+            "Requests one rejected (400) batch may spend on splitting to isolate its bad "
+            "rows; past it, the rest of the batch is reported rejected."
+        ),
+    )
+    timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Read/write timeout of one HTTP request."
+    )
+    connect_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Connect timeout of one HTTP request."
+    )
+    app_max_rps: float = Field(
+        default=APP_MAX_RPS,
+        gt=0,
+        le=APP_MAX_RPS,
+        description="App API requests per second (Customer.io allows 10).",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        return normalise_region(value)
+
+    @field_validator("track_url", "app_url")
+    @classmethod
+    def _safe_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_base_url(value)
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        # pydantic builds both repr() and str() from these pairs.
+        for name, value in super().__repr_args__():
+            yield name, (REDACTED if name in SECRET_FIELDS and value else value)
+
+    def _retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_retries=self.max_retries,
+            budget=self.retry_budget,
+            backoff_base=self.backoff_base_seconds,
+            backoff_max=self.backoff_max_seconds,
+            retry_after_max=self.retry_after_max_seconds,
+        )
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.timeout_seconds, connect=self.connect_timeout_seconds)
+
+    def track_client(self) -> TrackClient:
+        """A new Track API client; use it in a ``with`` block."""
+        return TrackClient(
+            self.site_id,
+            self.api_key,
+            region=self.region,
+            base_url=self.track_url,
+            max_rps=self.max_rps,
+            concurrency=self.concurrency,
+            batch_max_bytes=self.batch_max_bytes,
+            max_entries_per_batch=self.max_entries_per_batch,
+            max_narrowing_requests=self.max_narrowing_requests,
+            retry=self._retry_policy(),
+            timeout=self._timeout(),
+        )
+
+    def app_client(self) -> AppClient:
+        """A new App API client for read-back; use it in a ``with`` block."""
+        if not self.app_api_key:
+            raise CustomerIOConfigError(
+                "The App API read-back needs an App API key: set CUSTOMERIO_APP_API_KEY"
+            )
+        return AppClient(
+            self.app_api_key,
+            region=self.region,
+            base_url=self.app_url,
+            max_rps=self.app_max_rps,
+            retry=self._retry_policy(),
+            timeout=self._timeout(),
+        )
+
+
+def _env_number(name: str, kind: type[float] | type[int]) -> float | int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise CustomerIOConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _env_text(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
+
+
+def customerio_resource_from_env() -> CustomerIOResource:
+    """The resource as the deployment configures it through environment variables.
+
+    Secrets are dg.EnvVar (resolved at run time, shown by name in the UI); the other
+    settings are read now, and unset ones keep the resource defaults.
+    """
+    settings: dict[str, Any] = {
+        "region": _env_text("CUSTOMERIO_REGION"),
+        "track_url": _env_text("CUSTOMERIO_TRACK_URL"),
+        "app_url": _env_text("CUSTOMERIO_APP_URL"),
+        "max_rps": _env_number("CUSTOMERIO_MAX_RPS", float),
+        "concurrency": _env_number("CUSTOMERIO_CONCURRENCY", int),
+    }
+    if _env_text("CUSTOMERIO_APP_API_KEY"):
+        settings["app_api_key"] = dg.EnvVar("CUSTOMERIO_APP_API_KEY")
+    return CustomerIOResource(
+        site_id=dg.EnvVar("CUSTOMERIO_SITE_ID"),
+        api_key=dg.EnvVar("CUSTOMERIO_API_KEY"),
+        **{name: value for name, value in settings.items() if value is not None},
+    )

@@ -1,0 +1,165 @@
+"""The warehouse interface every asset, check and sync step uses to run SQL.
+
+Heavy work runs as SQL inside the warehouse; Python only streams results in bounded Arrow
+record batches. Assets depend on :class:`WarehouseResource`, never on a driver, so the
+embedded DuckDB file used in development and tests and the Snowflake warehouse used in
+production sit behind one interface. SQL handed to a session is written in DuckDB's dialect
+with ``$name`` parameters; a session for another dialect translates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+from sqlglot.tokens import Tokenizer, TokenType
+
+DEFAULT_BATCH_ROWS = 50_000
+
+Params = Mapping[str, Any] | None
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a SQL script, split on semicolons outside strings and comments."""
+    statements, start = [], 0
+    for token in Tokenizer().tokenize(sql):
+        if token.token_type == TokenType.SEMICOLON:
+            statements.append(sql[start : token.start].strip())
+            start = token.end + 1
+    statements.append(sql[start:].strip())
+    return [statement for statement in statements if statement]
+
+
+def statement_params(statement: str, params: Params) -> dict[str, Any] | None:
+    """The subset of ``params`` one statement refers to (drivers reject unused names)."""
+    if not params:
+        return None
+    used = {name: value for name, value in params.items() if f"${name}" in statement}
+    return used or None
+
+
+class WarehouseSession(Protocol):
+    """An open connection to the warehouse, valid inside ``WarehouseResource.session()``."""
+
+    dialect: str
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        """Run a script of one or more statements separated by ``;``."""
+
+    def fetch_all(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run a query whose result is small and return its rows."""
+
+    def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
+        """Run a query whose result is small and return it as one Arrow table."""
+
+    def stream(
+        self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """Run a query and yield its result in record batches of at most ``batch_rows`` rows."""
+
+    def insert_arrow(self, table: str, data: pa.Table) -> int:
+        """Append Arrow rows to an existing table, matching columns by name."""
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        """Whether ``schema.table`` exists."""
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Base class of the warehouse resources; assets annotate their parameter with it."""
+
+    @property
+    def dialect(self) -> str:
+        raise NotImplementedError
+
+    @contextmanager
+    def session(self) -> Iterator[WarehouseSession]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+
+class DuckDBSession:
+    """A DuckDB connection with the session time zone pinned to UTC."""
+
+    dialect = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self._connection = connection
+        # Without this, timestamptz values come back in the machine's zone.
+        connection.execute("SET TimeZone = 'UTC'")
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        return self._connection
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        for statement in split_statements(sql):
+            self._connection.execute(statement, statement_params(statement, params))
+
+    def fetch_all(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        return self._connection.execute(sql, dict(params) if params else None).fetchall()
+
+    def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
+        return self._connection.sql(sql, params=dict(params) if params else None).to_arrow_table()
+
+    def stream(
+        self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        # A cursor of its own, so the caller may write (ledger rows) while it reads.
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute("SET TimeZone = 'UTC'")
+            relation = cursor.sql(sql, params=dict(params) if params else None)
+            yield from relation.to_arrow_reader(batch_rows)
+        finally:
+            cursor.close()
+
+    def insert_arrow(self, table: str, data: pa.Table) -> int:
+        if data.num_rows == 0:
+            return 0
+        # On the session's own connection, so its temporary tables are visible.
+        self._connection.register("incoming_rows", data)
+        try:
+            self._connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+        finally:
+            self._connection.unregister("incoming_rows")
+        return data.num_rows
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self._connection.execute(
+            "SELECT count(*) FROM information_schema.tables"
+            " WHERE table_schema = $schema AND table_name = $table",
+            {"schema": schema, "table": table},
+        ).fetchone()
+        return bool(rows and rows[0])
+
+
+class DuckDBWarehouse(WarehouseResource):
+    """The embedded warehouse: one DuckDB file, for development, tests and the demo."""
+
+    database: str = Field(description="Path of the DuckDB file (RETENTION_DUCKDB_PATH).")
+    threads: int | None = Field(
+        default=None, description="DuckDB worker threads; all cores when unset."
+    )
+
+    @property
+    def dialect(self) -> str:
+        return "duckdb"
+
+    @contextmanager
+    def session(self) -> Iterator[DuckDBSession]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {}
+        if self.threads:
+            config["threads"] = self.threads
+        # DuckDBResource retries while another process holds the file's write lock.
+        with DuckDBResource(database=self.database, connection_config=config).get_connection() as (
+            connection
+        ):
+            yield DuckDBSession(connection)

@@ -1,0 +1,1 @@
+"""Retention assets: warehouse-modelled customer state and events, synced to Customer.io."""

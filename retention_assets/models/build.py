@@ -1,0 +1,88 @@
+"""Mechanics shared by the warehouse models: DDL from a column contract, SQL files, previews.
+
+Both models follow one pattern. A declared column list is at once the table's DDL, the INSERT's
+column list and the Dagster column schema, so the three cannot drift apart. The SELECT lives
+in a ``.sql`` file next to its asset, in DuckDB's dialect with ``$name`` parameters, so the
+session of another warehouse can translate it. A partition is replaced by delete-then-insert
+inside one transaction, so a re-run never doubles rows and a failed run leaves the old rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+
+import dagster as dg
+import pyarrow as pa
+
+from resources.warehouse import WarehouseSession
+from retention_assets.tables import MODEL_SCHEMA
+
+PREVIEW_ROWS = 5
+
+
+@dataclass(frozen=True)
+class ModelColumn:
+    """One column of a model table: its name, warehouse type and meaning."""
+
+    name: str
+    sql_type: str
+    description: str
+
+
+def column_schema(columns: Sequence[ModelColumn]) -> dg.TableSchema:
+    """The Dagster column schema shown in the UI's asset page."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=column.name, type=column.sql_type, description=column.description)
+            for column in columns
+        ]
+    )
+
+
+def load_sql(filename: str) -> str:
+    """The text of a ``.sql`` file shipped in this package."""
+    return resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
+
+
+def ensure_table(session: WarehouseSession, table: str, columns: Sequence[ModelColumn]) -> None:
+    """Create the model's schema and table if this warehouse has never built them."""
+    definitions = ", ".join(f"{column.name} {column.sql_type}" for column in columns)
+    session.execute(f"CREATE SCHEMA IF NOT EXISTS {MODEL_SCHEMA}")
+    session.execute(f"CREATE TABLE IF NOT EXISTS {table} ({definitions})")
+
+
+def insert_sql(table: str, columns: Sequence[ModelColumn], select_sql: str) -> str:
+    """``INSERT INTO table (columns) <select>``, matching the SELECT's columns by position."""
+    names = ", ".join(column.name for column in columns)
+    return f"INSERT INTO {table} ({names})\n{select_sql}"
+
+
+@contextmanager
+def transaction(session: WarehouseSession) -> Iterator[None]:
+    """Commit everything inside the block together, or nothing if it raises."""
+    session.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        session.execute("ROLLBACK")
+        raise
+    session.execute("COMMIT")
+
+
+def _cell(value: object) -> str:
+    # A pipe or newline inside a value would break the markdown table's layout.
+    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_preview(rows: pa.Table) -> dg.MetadataValue:
+    """A small markdown table of sample rows for the asset's metadata."""
+    header = "| " + " | ".join(rows.column_names) + " |"
+    rule = "|" + "---|" * rows.num_columns
+    lines = [header, rule]
+    lines += [
+        "| " + " | ".join(_cell(value) for value in row.values()) + " |" for row in rows.to_pylist()
+    ]
+    return dg.MetadataValue.md("\n".join(lines))

@@ -1,0 +1,149 @@
+"""``retention_events``: one row per customer event, the moments Customer.io journeys trigger on.
+
+Events are derived in the warehouse from orders, refunds, subscription history and support
+tickets, each with a key that is built from source keys only, so a rebuild produces the same
+keys and the sync can derive stable Customer.io event ids from them. Partitions are UTC days
+of ``occurred_at``; a rebuild reads everything landed so far, which is how a refund that lands
+days late reaches its day.
+"""
+
+from typing import Final
+
+import dagster as dg
+
+from resources.warehouse import WarehouseResource
+from retention_assets.models.build import (
+    PREVIEW_ROWS,
+    ModelColumn,
+    column_schema,
+    ensure_table,
+    insert_sql,
+    load_sql,
+    markdown_preview,
+    transaction,
+)
+from retention_assets.partitions import (
+    DAILY_PARTITIONS,
+    SINGLE_RUN_BACKFILL,
+    day_bounds,
+    partition_days,
+)
+from retention_assets.settings import load_settings
+from retention_assets.sources.assets import raw_asset_key
+from retention_assets.tables import EVENTS_TABLE
+from retention_assets.vocabulary import (
+    EVENT_DESCRIPTIONS,
+    ORDER_PLACED,
+    ORDER_REFUNDED,
+    SUBSCRIPTION_CANCELLED,
+    SUBSCRIPTION_PAUSED,
+    SUBSCRIPTION_STARTED,
+    SUPPORT_TICKET_OPENED,
+)
+
+EVENT_COLUMNS: Final[tuple[ModelColumn, ...]] = (
+    ModelColumn(
+        "event_key",
+        "VARCHAR",
+        "Unique, stable key from source keys: order:<order_id>, refund:<refund_id>, "
+        "subscription:<subscription_id>:<status>:<updated_at UTC ISO>, ticket:<ticket_id>.",
+    ),
+    ModelColumn("event_name", "VARCHAR", "Event name from the locked vocabulary."),
+    ModelColumn("customer_id", "VARCHAR", "Canonical shop customer id; the Customer.io person id."),
+    ModelColumn("occurred_at", "TIMESTAMPTZ", "When the event happened, in UTC."),
+    ModelColumn("event_date", "DATE", "UTC day of occurred_at: the partition."),
+    ModelColumn("properties", "VARCHAR", "Lean JSON object sent as the event's data."),
+    ModelColumn("loaded_at", "TIMESTAMPTZ", "When the source row landed in the warehouse (UTC)."),
+)
+
+SOURCE_TABLES: Final = ("orders", "order_items", "refunds", "subscriptions", "support_tickets")
+
+# SQL parameter -> event name: the SQL never spells an event name itself.
+EVENT_NAME_PARAMS: Final = {
+    "order_placed": ORDER_PLACED,
+    "order_refunded": ORDER_REFUNDED,
+    "subscription_started": SUBSCRIPTION_STARTED,
+    "subscription_paused": SUBSCRIPTION_PAUSED,
+    "subscription_cancelled": SUBSCRIPTION_CANCELLED,
+    "support_ticket_opened": SUPPORT_TICKET_OPENED,
+}
+
+_SELECT_SQL: Final = load_sql("events.sql")
+_INSERT_SQL: Final = insert_sql(EVENTS_TABLE, EVENT_COLUMNS, _SELECT_SQL)
+_WINDOW_FILTER: Final = "event_date >= $first_day AND event_date <= $last_day"
+_DELETE_SQL: Final = f"DELETE FROM {EVENTS_TABLE} WHERE {_WINDOW_FILTER}"
+_COUNTS_SQL: Final = (
+    f"SELECT event_name, count(*) FROM {EVENTS_TABLE} WHERE {_WINDOW_FILTER}"
+    " GROUP BY event_name ORDER BY event_name"
+)
+_PREVIEW_SQL: Final = (
+    f"SELECT * FROM {EVENTS_TABLE} WHERE {_WINDOW_FILTER}"
+    f" ORDER BY occurred_at DESC, event_key LIMIT {PREVIEW_ROWS}"
+)
+
+_EVENT_LINES: Final = "\n".join(
+    f"- **{name}**: {description}" for name, description in EVENT_DESCRIPTIONS.items()
+)
+DESCRIPTION: Final = f"""\
+One row per customer event, in UTC, ready to send to Customer.io as tracked events. Journeys
+start from these names, which come from a locked vocabulary:
+
+{_EVENT_LINES}
+
+Subscription events are changes of status between consecutive rows of a subscription's
+history; a subscription that becomes active again after a pause sends Subscription Started
+with `resumed: true`. A refund belongs to its order's customer. Events without a customer id
+are dropped.
+
+For data engineers: table `{EVENTS_TABLE}`, partitioned by `event_date` (UTC day of
+`occurred_at`). `event_key` is unique and stable across rebuilds. A run deletes the events of
+its days and inserts them again from everything landed so far, in one transaction, so a late
+row appears when its day is rebuilt. Store-local shop timestamps are converted to UTC with the
+configured shop zone.
+"""
+
+
+@dg.asset(
+    key="retention_events",
+    group_name="retention",
+    description=DESCRIPTION,
+    deps=[raw_asset_key(table) for table in SOURCE_TABLES],
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=SINGLE_RUN_BACKFILL,
+    owners=["team:data-engineering"],
+    kinds={"duckdb", "sql"},
+    metadata={
+        "dagster/table_name": EVENTS_TABLE,
+        "dagster/column_schema": column_schema(EVENT_COLUMNS),
+    },
+)
+def retention_events(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Rebuild the events of the run's days with one statement over the whole window."""
+    days = partition_days(context)
+    window = {"first_day": days[0], "last_day": days[-1]}
+    # Events select by time range, so a range backfill is one scan of the sources, not one per day.
+    params = {
+        "window_start": day_bounds(days[0])[0],
+        "window_end": day_bounds(days[-1])[1],
+        "shop_zone": load_settings().shop_timezone,
+        **EVENT_NAME_PARAMS,
+    }
+    with warehouse.session() as session:
+        ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
+        with transaction(session):
+            session.execute(_DELETE_SQL, window)
+            session.execute(_INSERT_SQL, params)
+        counts = dict(session.fetch_all(_COUNTS_SQL, window))
+        preview = session.fetch_arrow(_PREVIEW_SQL, window)
+    rows_written = sum(counts.values())
+    context.log.info(f"{EVENTS_TABLE} {days[0]}..{days[-1]}: {rows_written} events")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows_written,
+            "partitions_built": len(days),
+            "events_by_name": {name: counts.get(name, 0) for name in EVENT_NAME_PARAMS.values()},
+            "preview": markdown_preview(preview),
+        }
+    )

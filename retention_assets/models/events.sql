@@ -1,0 +1,184 @@
+-- retention.events for the UTC days [$window_start, $window_end): one row per event whose
+-- occurred_at falls in the window, read from everything landed so far, so that a late row
+-- (a refund landing days after it happened) appears when its day is rebuilt.
+--
+-- Parameters:
+--   $window_start, $window_end   TIMESTAMPTZ  the run's half-open UTC window
+--   $shop_zone                   VARCHAR      zone of the shop platform's naive timestamps
+--   $order_placed, $order_refunded, $subscription_started, $subscription_paused,
+--   $subscription_cancelled, $support_ticket_opened   the locked event names
+--
+-- A raw table may hold one row twice (a re-load: same key, later _loaded_at); every source
+-- keeps the latest landed version per key BEFORE the window filter, so a re-load that moves a
+-- row's time moves its event too. Event keys derive from source keys only: they stay the same
+-- across rebuilds and the sync turns them into stable Customer.io event ids.
+WITH
+orders AS (
+    SELECT
+        order_id,
+        CAST(customer_id AS VARCHAR) AS customer_id,
+        status,
+        currency,
+        total_amount,
+        timezone($shop_zone, placed_at) AS placed_at,
+        timezone('UTC', _loaded_at) AS loaded_at
+    FROM raw.orders
+    QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _loaded_at DESC) = 1
+),
+
+placed_orders AS (
+    SELECT *
+    FROM orders
+    WHERE status = 'placed'
+        AND placed_at >= $window_start
+        AND placed_at < $window_end
+),
+
+order_units AS (
+    SELECT order_id, sum(quantity) AS item_count
+    FROM (
+        SELECT order_id, quantity
+        FROM raw.order_items
+        WHERE order_id IN (SELECT order_id FROM placed_orders)
+        QUALIFY row_number() OVER (
+            PARTITION BY order_id, line_number ORDER BY _loaded_at DESC
+        ) = 1
+    ) AS items
+    GROUP BY order_id
+),
+
+refunds AS (
+    SELECT
+        refund_id,
+        order_id,
+        amount,
+        reason,
+        timezone($shop_zone, refunded_at) AS refunded_at,
+        timezone('UTC', _loaded_at) AS loaded_at
+    FROM raw.refunds
+    QUALIFY row_number() OVER (PARTITION BY refund_id ORDER BY _loaded_at DESC) = 1
+),
+
+subscription_history AS (
+    SELECT
+        subscription_id,
+        CAST(customer_id AS VARCHAR) AS customer_id,
+        status,
+        timezone('UTC', updated_at) AS updated_at,
+        timezone('UTC', _loaded_at) AS loaded_at
+    FROM raw.subscriptions
+    QUALIFY row_number() OVER (
+        PARTITION BY subscription_id, updated_at ORDER BY _loaded_at DESC
+    ) = 1
+),
+
+subscription_transitions AS (
+    -- A change of status between consecutive rows of one subscription is an event; the first
+    -- row is a change from nothing. Rows repeating the previous status are not events.
+    SELECT
+        *,
+        lag(status) OVER (PARTITION BY subscription_id ORDER BY updated_at) AS previous_status
+    FROM subscription_history
+),
+
+tickets AS (
+    SELECT
+        ticket_id,
+        CAST(customer_id AS VARCHAR) AS customer_id,
+        timezone('UTC', opened_at) AS opened_at,
+        timezone('UTC', _loaded_at) AS loaded_at
+    FROM raw.support_tickets
+    QUALIFY row_number() OVER (PARTITION BY ticket_id ORDER BY _loaded_at DESC) = 1
+),
+
+events AS (
+    SELECT
+        'order:' || CAST(o.order_id AS VARCHAR) AS event_key,
+        $order_placed AS event_name,
+        o.customer_id,
+        o.placed_at AS occurred_at,
+        CAST(
+            json_object(
+                'order_id', o.order_id,
+                'total_amount', o.total_amount,
+                'currency', o.currency,
+                'item_count', coalesce(u.item_count, 0)
+            ) AS VARCHAR
+        ) AS properties,
+        o.loaded_at
+    FROM placed_orders AS o
+    LEFT JOIN order_units AS u ON u.order_id = o.order_id
+
+    UNION ALL
+
+    -- A refund carries no customer: it belongs to its order's customer.
+    SELECT
+        'refund:' || CAST(r.refund_id AS VARCHAR),
+        $order_refunded,
+        o.customer_id,
+        r.refunded_at,
+        CAST(
+            json_object(
+                'refund_id', r.refund_id,
+                'order_id', r.order_id,
+                'amount', r.amount,
+                'reason', r.reason
+            ) AS VARCHAR
+        ),
+        r.loaded_at
+    FROM refunds AS r
+    INNER JOIN orders AS o ON o.order_id = r.order_id
+    WHERE r.refunded_at >= $window_start AND r.refunded_at < $window_end
+
+    UNION ALL
+
+    SELECT
+        'subscription:' || CAST(subscription_id AS VARCHAR) || ':' || status || ':'
+            || strftime(updated_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
+        CASE status
+            WHEN 'active' THEN $subscription_started
+            WHEN 'paused' THEN $subscription_paused
+            WHEN 'cancelled' THEN $subscription_cancelled
+        END,
+        customer_id,
+        updated_at,
+        CAST(
+            CASE
+                WHEN status = 'active' AND previous_status = 'paused'
+                    THEN json_object(
+                        'subscription_id', subscription_id, 'status', status, 'resumed', TRUE
+                    )
+                ELSE json_object('subscription_id', subscription_id, 'status', status)
+            END AS VARCHAR
+        ),
+        loaded_at
+    FROM subscription_transitions
+    WHERE status IN ('active', 'paused', 'cancelled')
+        AND previous_status IS DISTINCT FROM status
+        AND updated_at >= $window_start
+        AND updated_at < $window_end
+
+    UNION ALL
+
+    SELECT
+        'ticket:' || CAST(ticket_id AS VARCHAR),
+        $support_ticket_opened,
+        customer_id,
+        opened_at,
+        CAST(json_object('ticket_id', ticket_id) AS VARCHAR),
+        loaded_at
+    FROM tickets
+    WHERE opened_at >= $window_start AND opened_at < $window_end
+)
+
+-- Events without a customer cannot be attributed to a profile and are dropped.
+SELECT
+    event_key,
+    event_name,
+    customer_id,
+    occurred_at,
+    CAST(timezone('UTC', occurred_at) AS DATE) AS event_date,
+    properties,
+    loaded_at
+FROM events
+WHERE customer_id IS NOT NULL

@@ -1,0 +1,70 @@
+"""Project settings read from the environment.
+
+The variable names are a public contract (see docs and ``shared/design.md``): users and tests
+set them, so they are declared once here and nowhere else. Secrets are not read here; they
+go to resources through ``dg.EnvVar`` so Dagster never shows their values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+WAREHOUSE = "RETENTION_WAREHOUSE"
+DUCKDB_PATH = "RETENTION_DUCKDB_PATH"
+PARTITIONS_START = "RETENTION_PARTITIONS_START"
+SHOP_TIMEZONE = "RETENTION_SHOP_TIMEZONE"
+
+DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "retention.duckdb"
+DEFAULT_PARTITIONS_START = "2025-01-01"
+DEFAULT_SHOP_TIMEZONE = "America/New_York"
+SUPPORTED_WAREHOUSES = ("duckdb", "snowflake")
+
+
+class SettingsError(ValueError):
+    """A configuration variable holds a value the project cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: str
+    duckdb_path: Path
+    partitions_start: str
+    shop_timezone: str
+
+
+def _valid_date(name: str, value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from error
+    return value
+
+
+def _valid_zone(name: str, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(f"{name} must be an IANA time zone name, got {value!r}") from error
+    return value
+
+
+def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    """Read and validate the project's settings, failing with the variable's name on bad input."""
+    env = os.environ if environ is None else environ
+    warehouse = env.get(WAREHOUSE, "duckdb").strip().lower() or "duckdb"
+    if warehouse not in SUPPORTED_WAREHOUSES:
+        raise SettingsError(f"{WAREHOUSE} must be one of {SUPPORTED_WAREHOUSES}, got {warehouse!r}")
+    return Settings(
+        warehouse=warehouse,
+        duckdb_path=Path(env.get(DUCKDB_PATH) or DEFAULT_DUCKDB_PATH),
+        partitions_start=_valid_date(
+            PARTITIONS_START, env.get(PARTITIONS_START) or DEFAULT_PARTITIONS_START
+        ),
+        shop_timezone=_valid_zone(SHOP_TIMEZONE, env.get(SHOP_TIMEZONE) or DEFAULT_SHOP_TIMEZONE),
+    )

@@ -1,0 +1,1 @@
+"""Source systems: the raw contract and a synthetic generator that fills it."""

@@ -1,0 +1,25 @@
+-- Leave the caller's connection as it was: drop every staging object of the generator.
+DROP TABLE IF EXISTS _gen_customer_outcome;
+DROP TABLE IF EXISTS _gen_loyalty_row;
+DROP TABLE IF EXISTS _gen_session;
+DROP TABLE IF EXISTS _gen_ticket;
+DROP TABLE IF EXISTS _gen_subscription_row;
+DROP TABLE IF EXISTS _gen_refund;
+DROP TABLE IF EXISTS _gen_item;
+DROP TABLE IF EXISTS _gen_order;
+DROP TABLE IF EXISTS _gen_order_header;
+DROP TABLE IF EXISTS _gen_customer_row;
+DROP TABLE IF EXISTS _gen_customer;
+DROP TABLE IF EXISTS _gen_dst;
+DROP TABLE IF EXISTS _gen_subscription_pattern;
+DROP TABLE IF EXISTS _gen_category;
+DROP MACRO IF EXISTS _gen_reloaded_at;
+DROP MACRO IF EXISTS _gen_is_reloaded;
+DROP MACRO IF EXISTS _gen_shop;
+DROP MACRO IF EXISTS _gen_utc;
+DROP MACRO IF EXISTS _gen_days;
+DROP MACRO IF EXISTS _gen_hours;
+DROP MACRO IF EXISTS _gen_minutes;
+DROP MACRO IF EXISTS _gen_pick;
+DROP MACRO IF EXISTS _gen_rnd2;
+DROP MACRO IF EXISTS _gen_rnd;

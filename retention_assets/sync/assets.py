@@ -1,0 +1,228 @@
+"""The ``cio_sync`` assets: plan in the warehouse, then send to Customer.io and account.
+
+Each stream (customer state as identify calls, events as track calls) is two assets: a plan
+that is a reviewable dry run guarded by a blocking volume check, and a send that streams the
+plan through the Customer.io resource and writes the ledgers. Both follow the daily
+partitions of the models they read.
+"""
+
+import datetime as dt
+from typing import Any
+
+import dagster as dg
+
+from resources.customerio import CustomerIOResource
+from resources.warehouse import WarehouseResource
+from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, partition_days
+from retention_assets.sync import plans
+from retention_assets.sync.policies import (
+    BACKFILL_POLICY_TAG,
+    DAGSTER_BACKFILL_TAG,
+    DEFAULT_BACKFILL_POLICY,
+    BackfillPolicy,
+    describe_policies,
+)
+from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
+
+GROUP = "cio_sync"
+OWNERS = ["team:data-engineering", "team:retention-marketing"]
+CUSTOMER_STATE_MODEL = dg.AssetKey("retention_customer_state")
+EVENTS_MODEL = dg.AssetKey("retention_events")
+CUSTOMER_STATE_PLAN = dg.AssetKey([GROUP, "customer_state_plan"])
+CUSTOMER_STATE_SYNC = dg.AssetKey([GROUP, "customer_state"])
+EVENTS_PLAN = dg.AssetKey([GROUP, "events_plan"])
+EVENTS_SYNC = dg.AssetKey([GROUP, "events"])
+
+_POLICIES = describe_policies()
+_REFERENCES = {
+    "attribute_registry": dg.MetadataValue.path("retention_assets/attributes.py"),
+    "event_vocabulary": dg.MetadataValue.path("retention_assets/vocabulary.py"),
+    "sync_policies": dg.MetadataValue.path("retention_assets/sync/policies.py"),
+}
+
+
+def _window(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    days = partition_days(context)
+    return days[0], days[-1] + dt.timedelta(days=1)
+
+
+def _report_metadata(report: SyncReport) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "planned": report.planned,
+        "sent": report.sent,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "skipped": report.skipped,
+        "requests": report.requests,
+        "bytes_sent": report.bytes_sent,
+        "retries": report.retries,
+        "duration_seconds": round(report.seconds, 3),
+        "rows_per_second": round(report.rows_per_second, 1),
+    }
+    if report.rejection_sample:
+        rows = "\n".join(
+            f"| {r.key} | {r.reason} | {r.field or ''} | {r.message} |"
+            for r in report.rejection_sample
+        )
+        metadata["rejection_sample"] = dg.MetadataValue.md(
+            "| key | reason | field | message |\n|---|---|---|---|\n" + rows
+        )
+    return metadata
+
+
+@dg.asset(
+    key=CUSTOMER_STATE_PLAN,
+    deps=[CUSTOMER_STATE_MODEL],
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=SINGLE_RUN_BACKFILL,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"duckdb", "customerio"},
+    metadata=_REFERENCES,
+    description=(
+        "Dry run of the profile sync: for the partition's customer state, which profiles are"
+        " new, which attributes changed and which are cleared, compared with what Customer.io"
+        " acknowledged (the ledger). Nothing is sent here; review the counts and the sample"
+        " payloads before the send. For a range, the last day is planned: older snapshots"
+        " never overwrite newer ones.\n\n" + _POLICIES
+    ),
+)
+def customer_state_plan(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    as_of = partition_days(context)[-1]
+    with warehouse.session() as session:
+        summary = plans.plan_customer_state(session, as_of)
+        sample = plans.customer_state_plan_sample(session, as_of)
+    unchanged = summary["customers"] - summary["planned_profiles"]
+    context.log.info(f"plan for {as_of}: {summary}")
+    payloads = "\n".join(
+        f"{'new ' if is_new else ''}{customer_id}: {attributes}"
+        for customer_id, is_new, attributes in sample
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **summary,
+            "unchanged_customers": unchanged,
+            "as_of_date": as_of.isoformat(),
+            "sample_payloads": dg.MetadataValue.md(f"```\n{payloads or '(nothing to send)'}\n```"),
+        }
+    )
+
+
+@dg.asset(
+    key=CUSTOMER_STATE_SYNC,
+    deps=[CUSTOMER_STATE_PLAN],
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=SINGLE_RUN_BACKFILL,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"customerio"},
+    metadata=_REFERENCES,
+    description=(
+        "Sends the planned attribute changes to Customer.io: one identify per changed profile,"
+        " by customer id, with only the changed attributes. Acknowledged values go to the"
+        " ledger; rejected rows go to cio_sync.rejected_rows with their reason and are retried"
+        " on the next run."
+    ),
+)
+def customer_state_sync(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    customerio: CustomerIOResource,
+) -> dg.MaterializeResult:
+    as_of = partition_days(context)[-1]
+    with warehouse.session() as session, customerio.track_client() as client:
+        client.check_credentials()
+        report = sync_profiles(
+            session,
+            client,
+            as_of=as_of,
+            run_id=context.run.run_id,
+            partition_key=as_of.isoformat(),
+            log=context.log,
+        )
+    context.log.info(
+        f"customer state {as_of}: {report.accepted:,} accepted, {report.rejected:,} rejected,"
+        f" {report.requests:,} requests in {report.seconds:,.1f} s"
+    )
+    return dg.MaterializeResult(metadata=_report_metadata(report))
+
+
+@dg.asset(
+    key=EVENTS_PLAN,
+    deps=[EVENTS_MODEL],
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=SINGLE_RUN_BACKFILL,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"duckdb", "customerio"},
+    metadata=_REFERENCES,
+    description=(
+        "Dry run of the event sync: events of the partition(s) that Customer.io has not"
+        " acknowledged yet (late-arriving rows included). Nothing is sent here.\n\n" + _POLICIES
+    ),
+)
+def events_plan(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    start, end = _window(context)
+    with warehouse.session() as session:
+        summary = plans.plan_events(session, start, end)
+    return dg.MaterializeResult(
+        metadata={**summary, "window": f"[{start.isoformat()}, {end.isoformat()})"}
+    )
+
+
+def _backfill_policy(context: dg.AssetExecutionContext, first_sync: bool) -> BackfillPolicy | None:
+    tags = context.run.tags
+    if DAGSTER_BACKFILL_TAG not in tags and not first_sync:
+        return None
+    return BackfillPolicy(tags.get(BACKFILL_POLICY_TAG, DEFAULT_BACKFILL_POLICY))
+
+
+@dg.asset(
+    key=EVENTS_SYNC,
+    deps=[EVENTS_PLAN],
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=SINGLE_RUN_BACKFILL,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"customerio"},
+    metadata=_REFERENCES,
+    description=(
+        "Sends the planned events to Customer.io as track calls, each with a ULID derived from"
+        " its event key, so retries and overlapping backfills never duplicate an event. In a"
+        " backfill run or the first sync, events within Customer.io's 72-hour trigger window"
+        " follow the backfill policy so they cannot start live journeys."
+    ),
+)
+def events_sync(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    customerio: CustomerIOResource,
+) -> dg.MaterializeResult:
+    start, end = _window(context)
+    with warehouse.session() as session, customerio.track_client() as client:
+        client.check_credentials()
+        first_sync = plans.events_plan_summary(session, start, end)["synced_events"] == 0
+        policy = _backfill_policy(context, first_sync)
+        if policy is not None:
+            context.log.info(f"backfill policy for events in the trigger window: {policy}")
+        report = sync_events(
+            session,
+            client,
+            start=start,
+            end=end,
+            run_id=context.run.run_id,
+            partition_key=f"{start.isoformat()}...{end.isoformat()}",
+            backfill_policy=policy,
+            now=dt.datetime.now(dt.UTC),
+            log=context.log,
+        )
+    metadata = _report_metadata(report)
+    metadata["backfill_policy"] = str(policy) if policy else "live"
+    return dg.MaterializeResult(metadata=metadata)
+
+
+SYNC_ASSETS = [customer_state_plan, customer_state_sync, events_plan, events_sync]

@@ -1,0 +1,53 @@
+"""Computes sync plans in the warehouse and reads back their size.
+
+A plan is the dry run of a sync: what would be created, changed, cleared or sent. It is
+computed entirely in SQL against the ledgers, stored in plan tables, and shown in the UI
+before anything leaves the warehouse; the volume guard judges it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from resources.warehouse import WarehouseSession
+from retention_assets.sync import ledger
+from retention_assets.sync.sql_files import customer_state_plan_sql, sql_file
+
+
+def _summary(session: WarehouseSession, name: str, params: dict) -> dict[str, int]:
+    table = session.fetch_arrow(sql_file(name), params)
+    return {column: int(table.column(column)[0].as_py()) for column in table.column_names}
+
+
+def plan_customer_state(session: WarehouseSession, as_of: dt.date) -> dict[str, int]:
+    """Plan the attribute changes of one customer-state partition; return its summary."""
+    ledger.ensure_sync_tables(session)
+    session.execute(customer_state_plan_sql(), {"as_of": as_of})
+    return customer_state_plan_summary(session, as_of)
+
+
+def customer_state_plan_summary(session: WarehouseSession, as_of: dt.date) -> dict[str, int]:
+    ledger.ensure_sync_tables(session)
+    return _summary(session, "plan_summary", {"as_of": as_of})
+
+
+def customer_state_plan_sample(
+    session: WarehouseSession, as_of: dt.date, limit: int = 5
+) -> list[tuple[str, bool, str]]:
+    """A few planned payloads: ``(customer_id, is_new_profile, attributes_json)``."""
+    return [
+        (str(row[0]), bool(row[1]), str(row[2]))
+        for row in session.fetch_all(sql_file("plan_sample"), {"as_of": as_of, "limit": limit})
+    ]
+
+
+def plan_events(session: WarehouseSession, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Plan the unacknowledged events of ``[start, end)``; return the plan's summary."""
+    ledger.ensure_sync_tables(session)
+    session.execute(sql_file("events_plan"), {"start": start, "end": end})
+    return events_plan_summary(session, start, end)
+
+
+def events_plan_summary(session: WarehouseSession, start: dt.date, end: dt.date) -> dict[str, int]:
+    ledger.ensure_sync_tables(session)
+    return _summary(session, "events_plan_summary", {"start": start, "end": end})

@@ -1,0 +1,90 @@
+"""The sync's policies, declared once: backfill safety, volume guard and the late-data window.
+
+Every number here is shown in the Dagster UI (asset descriptions and metadata), so the
+people who own the journeys can see what protects them without reading code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+# Customer.io starts event-triggered campaigns for events stamped within the last 72 hours.
+TRIGGER_WINDOW: Final = dt.timedelta(hours=72)
+# Clock skew and send duration: treat a little more than 72 hours as trigger-eligible.
+TRIGGER_WINDOW_MARGIN: Final = dt.timedelta(hours=1)
+
+# Scheduled event syncs rebuild and resend this many most recent daily partitions, so rows
+# that land late (refunds, subscription changes) are picked up; ledger and ULIDs prevent
+# duplicates.
+EVENTS_TRAILING_DAYS: Final = 3
+
+BACKFILL_SUFFIX: Final = " (backfill)"
+BACKFILL_PROPERTY: Final = "cio_backfill"
+
+# Run tags a person (or a schedule) can set on a run.
+BACKFILL_POLICY_TAG: Final = "retention/backfill_policy"
+ALLOW_VOLUME_TAG: Final = "retention/allow_volume"
+DAGSTER_BACKFILL_TAG: Final = "dagster/backfill"
+
+
+class BackfillPolicy(StrEnum):
+    """What a backfill (or the very first sync) does with events that could fire journeys."""
+
+    RENAME = "rename"  # send as "<name> (backfill)": stored, visible, triggers nothing
+    MARK = "mark"  # send under the live name with cio_backfill=true; journeys must filter
+    SUPPRESS = "suppress"  # do not send events inside the trigger window at all
+
+
+DEFAULT_BACKFILL_POLICY: Final = BackfillPolicy.RENAME
+
+
+@dataclass(frozen=True)
+class VolumeGuard:
+    """Limits on one plan, relative to what Customer.io already holds.
+
+    A limit is ``max(floor, share * base)``: the floor lets small workspaces move, the share
+    scales with the number of profiles (or events) already synced.
+    """
+
+    new_profiles_share: float = 0.10
+    new_profiles_floor: int = 1_000
+    changed_attributes_share: float = 0.50
+    changed_attributes_floor: int = 10_000
+    cleared_attributes_share: float = 0.05
+    cleared_attributes_floor: int = 1_000
+    events_share: float = 0.50
+    events_floor: int = 50_000
+
+    def limit(self, share: float, floor: int, base: int) -> int:
+        return max(floor, int(share * base))
+
+
+DEFAULT_VOLUME_GUARD: Final = VolumeGuard()
+
+
+def is_trigger_eligible(occurred_at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether Customer.io would start event-triggered journeys for an event of this time."""
+    return occurred_at >= now - TRIGGER_WINDOW - TRIGGER_WINDOW_MARGIN
+
+
+def describe_policies() -> str:
+    """Markdown shown on the sync assets in the UI."""
+    guard = DEFAULT_VOLUME_GUARD
+    return (
+        f"**Backfill policy** (backfill runs and the first sync): `{DEFAULT_BACKFILL_POLICY}`"
+        f" for events within {int(TRIGGER_WINDOW.total_seconds() // 3600)} h"
+        f" (+{int(TRIGGER_WINDOW_MARGIN.total_seconds() // 3600)} h margin) of now;"
+        f" override with run tag `{BACKFILL_POLICY_TAG}` = rename | mark | suppress.\n\n"
+        f"**Volume guard**: new profiles <= max({guard.new_profiles_floor},"
+        f" {guard.new_profiles_share:.0%} of synced profiles); changed attributes <="
+        f" max({guard.changed_attributes_floor}, {guard.changed_attributes_share:.0%} of synced"
+        f" attributes); cleared attributes <= max({guard.cleared_attributes_floor},"
+        f" {guard.cleared_attributes_share:.0%}); events <= max({guard.events_floor},"
+        f" {guard.events_share:.0%} of synced events). The first sync into an empty ledger is"
+        f" the initial import and passes. Allow a larger run with run tag"
+        f" `{ALLOW_VOLUME_TAG}=true`.\n\n"
+        f"**Late data**: scheduled event syncs resend the last {EVENTS_TRAILING_DAYS} days."
+    )

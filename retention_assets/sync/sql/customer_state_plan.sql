@@ -1,0 +1,52 @@
+-- The per-field difference between one customer-state partition and what Customer.io holds.
+-- The wide value list, the digest input, the attribute list and the clear-policy list are
+-- generated from the attribute registry (retention_assets/sync/encoding.py).
+-- $as_of is the partition day.
+DELETE FROM cio_sync.customer_state_plan_profiles WHERE as_of_date = $as_of;
+DELETE FROM cio_sync.customer_state_plan WHERE as_of_date = $as_of;
+
+-- Profiles whose whole attribute row differs from the acknowledged one. Values acknowledged
+-- from a newer snapshot are never overwritten by an older snapshot.
+INSERT INTO cio_sync.customer_state_plan_profiles
+WITH wide AS (
+    SELECT customer_id, {wide_values}
+    FROM retention.customer_state
+    WHERE as_of_date = $as_of
+)
+SELECT CAST($as_of AS DATE), w.customer_id, md5({digest_input}), l.customer_id IS NULL
+FROM wide AS w
+LEFT JOIN cio_sync.customer_ledger AS l ON l.customer_id = w.customer_id
+WHERE l.customer_id IS NULL
+   OR (l.row_digest <> md5({digest_input}) AND l.as_of_date <= $as_of);
+
+-- For those profiles only: the attributes to set (changed value) or clear (null, with the
+-- clear policy, and a value Customer.io still holds).
+INSERT INTO cio_sync.customer_state_plan
+WITH wide AS (
+    SELECT s.customer_id, {wide_values}
+    FROM retention.customer_state AS s
+    JOIN cio_sync.customer_state_plan_profiles AS p
+        ON p.customer_id = s.customer_id AND p.as_of_date = s.as_of_date
+    WHERE s.as_of_date = $as_of
+),
+current_values AS (
+    SELECT customer_id, attribute, value_json
+    FROM wide
+    UNPIVOT INCLUDE NULLS (value_json FOR attribute IN ({attribute_list}))
+)
+SELECT
+    CAST($as_of AS DATE),
+    v.customer_id,
+    v.attribute,
+    CASE WHEN v.value_json IS NULL THEN 'clear' ELSE 'set' END,
+    v.value_json,
+    md5(v.value_json)
+FROM current_values AS v
+LEFT JOIN cio_sync.attribute_ledger AS l
+    ON l.customer_id = v.customer_id AND l.attribute = v.attribute
+WHERE (v.value_json IS NOT NULL AND md5(v.value_json) IS DISTINCT FROM l.value_hash)
+   OR (
+        v.value_json IS NULL
+        AND v.attribute IN {clear_attributes}
+        AND l.value_hash IS NOT NULL
+   );

@@ -1,0 +1,84 @@
+-- Sync bookkeeping in the warehouse. Rows are written only for what Customer.io acknowledged,
+-- so a crash at any point leads to a resend, never to a skipped change.
+CREATE SCHEMA IF NOT EXISTS cio_sync;
+
+-- One row per profile Customer.io acknowledged: the digest of the whole attribute row it
+-- holds, so a plan can pass over unchanged customers without comparing every attribute.
+CREATE TABLE IF NOT EXISTS cio_sync.customer_ledger (
+    customer_id VARCHAR NOT NULL,
+    row_digest VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+-- What Customer.io holds, per customer and attribute. value_hash is NULL for a cleared attribute.
+CREATE TABLE IF NOT EXISTS cio_sync.attribute_ledger (
+    customer_id VARCHAR NOT NULL,
+    attribute VARCHAR NOT NULL,
+    value_hash VARCHAR,
+    as_of_date DATE NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+-- Events Customer.io acknowledged (or that the backfill policy suppressed for good).
+CREATE TABLE IF NOT EXISTS cio_sync.event_ledger (
+    event_key VARCHAR NOT NULL,
+    event_ulid VARCHAR NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    event_date DATE NOT NULL,
+    sent_name VARCHAR,
+    disposition VARCHAR NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+-- Rows Customer.io (or the client's own limit checks) refused. They are not in a ledger, so
+-- the next run plans them again with fresh data; resolved_at is set once one is accepted.
+CREATE TABLE IF NOT EXISTS cio_sync.rejected_rows (
+    stream VARCHAR NOT NULL,
+    row_key VARCHAR NOT NULL,
+    partition_key VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    field VARCHAR,
+    message VARCHAR,
+    attempts INTEGER NOT NULL,
+    first_seen_at TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ NOT NULL,
+    resolved_at TIMESTAMPTZ
+);
+
+-- The reviewable plan for one partition: the profiles whose attributes differ from what
+-- Customer.io acknowledged...
+CREATE TABLE IF NOT EXISTS cio_sync.customer_state_plan_profiles (
+    as_of_date DATE NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    row_digest VARCHAR NOT NULL,
+    is_new_profile BOOLEAN NOT NULL
+);
+
+-- ...and, for them, one row per attribute to set or clear. value_json is the exact JSON text
+-- that will be sent (NULL when the attribute is cleared).
+CREATE TABLE IF NOT EXISTS cio_sync.customer_state_plan (
+    as_of_date DATE NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    attribute VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    value_json VARCHAR,
+    value_hash VARCHAR
+);
+
+-- Events of a partition that Customer.io has not acknowledged yet.
+CREATE TABLE IF NOT EXISTS cio_sync.events_plan (
+    event_key VARCHAR NOT NULL,
+    event_name VARCHAR NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    event_date DATE NOT NULL,
+    properties VARCHAR
+);
+
+-- Profiles always read back by the drift check (a test cohort a person maintains).
+CREATE TABLE IF NOT EXISTS cio_sync.test_cohort (customer_id VARCHAR NOT NULL);

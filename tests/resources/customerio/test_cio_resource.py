@@ -1,0 +1,106 @@
+"""CustomerIOResource: configuration from the environment, redaction, client construction."""
+
+import dagster as dg
+import pytest
+
+from resources.customerio import (
+    CustomerIOConfigError,
+    CustomerIOResource,
+    customerio_resource_from_env,
+)
+
+SECRETS = ("track-key-s3cret-value", "app-key-s3cret-value")
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in (
+        "CUSTOMERIO_REGION",
+        "CUSTOMERIO_TRACK_URL",
+        "CUSTOMERIO_APP_URL",
+        "CUSTOMERIO_MAX_RPS",
+        "CUSTOMERIO_CONCURRENCY",
+        "CUSTOMERIO_APP_API_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CUSTOMERIO_SITE_ID", "site-123")
+    monkeypatch.setenv("CUSTOMERIO_API_KEY", SECRETS[0])
+    return monkeypatch
+
+
+def test_from_env_resolves_secrets_at_run_time_and_redacts_them(env: pytest.MonkeyPatch) -> None:
+    env.setenv("CUSTOMERIO_APP_API_KEY", SECRETS[1])
+    env.setenv("CUSTOMERIO_REGION", "EU")
+    env.setenv("CUSTOMERIO_TRACK_URL", "http://127.0.0.1:9999")
+    env.setenv("CUSTOMERIO_MAX_RPS", "75.5")
+    env.setenv("CUSTOMERIO_CONCURRENCY", "3")
+    resource = customerio_resource_from_env()
+    seen: dict[str, object] = {}
+
+    @dg.asset
+    def probe(customerio: CustomerIOResource) -> None:
+        seen["texts"] = [repr(customerio), str(customerio)]
+        seen["keys"] = (customerio.api_key, customerio.app_api_key)
+        with customerio.track_client() as track, customerio.app_client() as app:
+            seen["track"] = (track.base_url, track.region, track.concurrency, repr(track))
+            seen["app"] = (app.base_url, repr(app))
+
+    assert dg.materialize([probe], resources={"customerio": resource}).success
+    assert seen["keys"] == SECRETS
+    assert seen["track"][:3] == ("http://127.0.0.1:9999", "eu", 3)
+    assert "max_rps=75.5" in seen["track"][3]
+    assert seen["app"][0] == "https://api-eu.customer.io"
+    texts = "\n".join([*seen["texts"], seen["track"][3], seen["app"][1]])
+    assert "**********" in texts
+    assert not any(secret in texts for secret in SECRETS)
+
+
+def test_from_env_defaults(env: pytest.MonkeyPatch) -> None:
+    resource = customerio_resource_from_env()
+    assert (resource.region, resource.max_rps, resource.concurrency) == ("us", 50.0, 8)
+    assert resource.app_api_key is None
+
+
+def test_bad_numbers_in_env_are_reported(env: pytest.MonkeyPatch) -> None:
+    env.setenv("CUSTOMERIO_MAX_RPS", "fast")
+    with pytest.raises(CustomerIOConfigError, match="CUSTOMERIO_MAX_RPS"):
+        customerio_resource_from_env()
+
+
+def test_repr_and_str_redact_keys() -> None:
+    resource = CustomerIOResource(site_id="s", api_key=SECRETS[0], app_api_key=SECRETS[1])
+    for text in (repr(resource), str(resource)):
+        assert "api_key='**********'" in text or "api_key=**********" in text
+        assert not any(secret in text for secret in SECRETS)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"region": "apac"},
+        {"track_url": "http://track.customer.io"},
+        {"app_url": "http://192.168.1.10:8080"},
+        {"batch_max_bytes": 500_000},
+        {"max_rps": 0},
+        {"concurrency": 0},
+        {"app_max_rps": 11},
+    ],
+)
+def test_invalid_settings_are_refused_at_configuration(settings: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        CustomerIOResource(site_id="s", api_key="k", **settings)  # type: ignore[arg-type]
+
+
+def test_app_client_needs_an_app_key() -> None:
+    with pytest.raises(CustomerIOConfigError, match="CUSTOMERIO_APP_API_KEY"):
+        CustomerIOResource(site_id="s", api_key="k").app_client()
+
+
+def test_track_client_carries_the_settings() -> None:
+    resource = CustomerIOResource(
+        site_id="s", api_key="k", region="eu", batch_max_bytes=100_000, max_retries=2
+    )
+    with resource.track_client() as client:
+        assert client.base_url == "https://track-eu.customer.io"
+        assert client.batch_max_bytes == 100_000
+        assert client.retry.max_retries == 2

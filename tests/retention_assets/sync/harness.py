@@ -1,0 +1,177 @@
+"""Helpers for the sync tests: a model-shaped warehouse, the sandbox, and a run helper.
+
+The sync reads only ``retention.customer_state`` and ``retention.events``; these fixtures
+write those tables directly with small, named rows, then materialize the real ``cio_sync``
+assets and checks in-process against a real sandbox over HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import orjson
+import pyarrow as pa
+import pytest
+
+from cio_sandbox.testing import SandboxHandle, running_sandbox
+from resources.customerio import CustomerIOResource
+from resources.warehouse import DuckDBWarehouse
+from retention_assets.models.build import ensure_table
+from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
+from retention_assets.models.events import EVENT_COLUMNS
+from retention_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
+from retention_assets.sync import SYNC_ASSETS, SYNC_CHECKS
+from retention_assets.sync.assets import (
+    CUSTOMER_STATE_PLAN,
+    CUSTOMER_STATE_SYNC,
+    EVENTS_PLAN,
+    EVENTS_SYNC,
+)
+from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
+
+AS_OF = dt.date(2026, 11, 1)
+UTC = dt.UTC
+STATE_SYNC = [CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SYNC]
+EVENTS_SYNC_KEYS = [EVENTS_PLAN, EVENTS_SYNC]
+
+
+def state_row(customer_id: str, as_of: dt.date = AS_OF, **values: Any) -> dict[str, Any]:
+    """A customer-state row with plausible defaults; keyword arguments override columns."""
+    row: dict[str, Any] = {
+        "customer_id": customer_id,
+        "as_of_date": as_of,
+        "email": f"{customer_id}@example.com",
+        "lifetime_orders": 2,
+        "lifetime_revenue": 120.5,
+        "first_order_at": dt.datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
+        "last_order_at": dt.datetime(2026, 10, 20, 9, 30, tzinfo=UTC),
+        "top_category": "coffee",
+        "predicted_next_purchase_at": dt.datetime(2026, 11, 19, 9, 30, tzinfo=UTC),
+        "needs_replenishment": False,
+        "vip_tier": "none",
+        "is_vip": False,
+        "vip_definition_version": 1,
+        "subscription_status": "active",
+        "has_active_subscription": True,
+        "last_refund_at": None,
+        "gross_margin_bucket": "high",
+        "discount_eligible": True,
+        "last_activity_at": dt.datetime(2026, 10, 20, 9, 30, tzinfo=UTC),
+        "is_reactivation_eligible": False,
+        "loyalty_points": 40,
+        "loyalty_tier": "bronze",
+    }
+    row.update(values)
+    return row
+
+
+def event_row(
+    key: str, customer_id: str, name: str, occurred_at: dt.datetime, **properties: Any
+) -> dict[str, Any]:
+    return {
+        "event_key": key,
+        "event_name": name,
+        "customer_id": customer_id,
+        "occurred_at": occurred_at,
+        "event_date": occurred_at.date(),
+        "properties": orjson.dumps(properties).decode(),
+        "loaded_at": occurred_at,
+    }
+
+
+class SyncHarness:
+    """A temporary warehouse wired to a sandbox, with helpers to load rows and run syncs."""
+
+    def __init__(self, database: Path, sandbox: SandboxHandle) -> None:
+        self.warehouse = DuckDBWarehouse(database=str(database))
+        self.sandbox = sandbox
+        self.customerio = CustomerIOResource(
+            site_id=sandbox.site_id,
+            api_key=sandbox.api_key,
+            app_api_key=sandbox.app_api_key,
+            track_url=sandbox.url,
+            app_url=sandbox.url,
+            max_rps=1000,
+            backoff_base_seconds=0.01,
+            backoff_max_seconds=0.05,
+            retry_after_max_seconds=0.1,
+        )
+        with self.warehouse.session() as session:
+            ensure_table(session, CUSTOMER_STATE_TABLE, CUSTOMER_STATE_COLUMNS)
+            ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
+
+    def put_state(self, rows: list[dict[str, Any]]) -> None:
+        """Replace the state rows of the given customers and days."""
+        with self.warehouse.session() as session:
+            for row in rows:
+                session.execute(
+                    f"DELETE FROM {CUSTOMER_STATE_TABLE}"
+                    " WHERE customer_id = $customer_id AND as_of_date = $as_of",
+                    {"customer_id": row["customer_id"], "as_of": row["as_of_date"]},
+                )
+            session.insert_arrow(CUSTOMER_STATE_TABLE, pa.Table.from_pylist(rows))
+
+    def put_events(self, rows: list[dict[str, Any]]) -> None:
+        with self.warehouse.session() as session:
+            session.insert_arrow(EVENTS_TABLE, pa.Table.from_pylist(rows))
+
+    def query(self, sql: str) -> list[tuple]:
+        with self.warehouse.session() as session:
+            return session.fetch_all(sql)
+
+    def run(
+        self,
+        selection: list[dg.AssetKey],
+        first: dt.date = AS_OF,
+        last: dt.date | None = None,
+        tags: dict[str, str] | None = None,
+        raise_on_error: bool = True,
+    ) -> dg.ExecuteInProcessResult:
+        """Materialize the selected cio_sync assets (with their checks) for a day range."""
+        last = last or first
+        return dg.materialize(
+            [*SYNC_ASSETS, *SYNC_CHECKS],
+            selection=selection,
+            resources={"warehouse": self.warehouse, "customerio": self.customerio},
+            instance=dg.DagsterInstance.ephemeral(),
+            tags={
+                RANGE_START_TAG: first.isoformat(),
+                RANGE_END_TAG: last.isoformat(),
+                **(tags or {}),
+            },
+            raise_on_error=raise_on_error,
+        )
+
+
+def metadata_of(result: dg.ExecuteInProcessResult, key: str) -> dict[str, Any]:
+    """The numeric/text metadata of one asset's materialization in a result."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization is not None and materialization.asset_key.to_user_string() == key:
+            return {name: value.value for name, value in materialization.metadata.items()}
+    raise AssertionError(f"{key} was not materialized")
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxHandle]:
+    with running_sandbox(app_rate_limit=0) as handle:
+        yield handle
+
+
+@pytest.fixture
+def harness(tmp_path: Path, sandbox: SandboxHandle) -> Iterator[SyncHarness]:
+    sandbox.reset()
+    sandbox.configure(
+        error_429_rate=0.0,
+        error_500_rate=0.0,
+        error_503_rate=0.0,
+        drop_rate=0.0,
+        entry_reject_rate=0.0,
+        latency_ms=0.0,
+        slow_rate=0.0,
+    )
+    yield SyncHarness(tmp_path / "warehouse.duckdb", sandbox)
