@@ -25,8 +25,6 @@ Blocking. A check built with ``blocking=True`` must have ERROR severity; when it
 skips the assets downstream of the model in the same run, so nothing reaches Customer.io.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -294,9 +292,7 @@ class WarehouseCheck:
                 results.append(RuleResult(rule.name, rule.description, 0, pd.DataFrame(), False))
                 continue
             findings = rule.evaluate(session, params, self.sample_rows)
-            results.append(
-                RuleResult(rule.name, rule.description, findings.failing, findings.rows)
-            )
+            results.append(RuleResult(rule.name, rule.description, findings.failing, findings.rows))
         return CheckOutcome(scope, results)
 
     def result(self, outcome: CheckOutcome) -> dg.AssetCheckResult:
@@ -384,7 +380,9 @@ def schema_failures(schema: pa.DataFrameSchema, rows: pd.DataFrame) -> pd.Series
         by_check = group.groupby("check", sort=True)["column"].agg(
             lambda columns: ", ".join(sorted(set(columns)))
         )
-        verdicts[int(index)] = "; ".join(f"{check}({columns})" for check, columns in by_check.items())
+        verdicts[int(index)] = "; ".join(
+            f"{check}({columns})" for check, columns in by_check.items()
+        )
     return pd.Series([verdicts.get(index, "") for index in rows.index], index=rows.index)
 
 

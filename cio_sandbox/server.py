@@ -3,18 +3,21 @@
 One aiohttp application serves both APIs from one base URL (Track under ``/api/``, App under
 ``/v1/``), so the same URL is both CUSTOMERIO_TRACK_URL and CUSTOMERIO_APP_URL.
 
-Request handling, in order, for the Track API: read the body, sleep ``latency_ms`` (plus
-``slow_ms`` when drawn slow), check Basic auth, then for writes draw a fault. A faulted
+A Track request is read whole, checked for Basic auth and, if it is an authorised write,
+given its fault draws; then it waits ``latency_ms`` (every Track request, 401s included, plus
+``slow_ms`` when drawn slow) without blocking other requests, and is answered. A faulted
 request (429, 500, 503 or a dropped connection) applies nothing, so a client retry is always
 safe. Whole-request problems (bad JSON, no ``batch``, oversize body) are a 400 before any
 entry applies; per-entry problems in ``/v2/batch`` are a 207 listing ``batch_index`` while
 every other entry applies. The App API checks Bearer auth and then a token bucket
 (``app_rate_limit``, 10 req/s by default) that answers 429 with ``Retry-After``.
-``/_sandbox/`` routes need no auth: the server binds loopback only.
+``/_sandbox/`` routes need no auth: the server binds loopback unless told otherwise.
 
-Throughput (2-vCPU container, 4 client processes posting 500-entry ``/v2/batch`` requests of
-identify+event entries, ``scripts`` in the lead's report): about 60k entries/s, with the
-server process CPU-bound; per entry it costs one validation and a few dict operations.
+Throughput, measured on a 2-vCPU container with the load generator on the same machine
+(2 processes x 2 threads, each posting pre-serialised 500-entry ``/v2/batch`` bodies, half
+identify with 8 attributes, half events with ULIDs): about 100k entries/s when the machine is
+otherwise idle, 45-80k while other work shares the CPUs; the handler alone does about 130k/s.
+Memory is about 2.7 KB per person plus one event.
 """
 
 import asyncio

@@ -27,6 +27,7 @@ Identity rules, after Customer.io's documented behaviour (customerio-api.md):
 * Unique attributes per person are capped at 300; an identify that would exceed it is refused.
 """
 
+import sys
 import time
 from typing import Any
 
@@ -145,9 +146,8 @@ class SandboxState:
     ) -> None:
         stored = person["attributes"]
         stamps = person["timestamps"]
-        order = person.get("ordered_at")
-        if ordered is not None and order is None:
-            order = person["ordered_at"] = {}
+        # attribute -> timestamp of the latest timestamped identify that wrote it
+        order: dict[str, int] = person.setdefault("ordered_at", {}) if ordered is not None else {}
         at = now if ordered is None else ordered
         old_email = stored.get("email")
         old_phone = stored.get("phone")
@@ -194,7 +194,7 @@ class SandboxState:
         record = {
             "type": "event",
             "id": event_id,
-            "name": op.name,
+            "name": sys.intern(op.name),  # a few names repeat across millions of events
             "person_id": person["id"] if person is not None else None,
             "cio_id": person["cio_id"] if person is not None else op.value,
             "timestamp": now if op.timestamp is None else op.timestamp,

@@ -20,6 +20,7 @@ from resources.customerio.limits import (
     DEFAULT_BATCH_MAX_BYTES,
     DEFAULT_MAX_ENTRIES_PER_BATCH,
     DEFAULT_TRACK_MAX_RPS,
+    TRACK_SOFT_MAX_RPS,
 )
 from resources.customerio.packing import MIN_BATCH_MAX_BYTES
 from resources.customerio.retry import RetryPolicy
@@ -53,6 +54,7 @@ class CustomerIOResource(dg.ConfigurableResource):
     max_rps: float = Field(
         default=DEFAULT_TRACK_MAX_RPS,
         gt=0,
+        le=TRACK_SOFT_MAX_RPS,
         description=(
             "Ceiling of Track API requests per second. Customer.io's soft limit (~1000/s) "
             "is shared with real-time tracking: leave it headroom."

@@ -3,7 +3,8 @@
 The plan compares what the warehouse holds with what Customer.io acknowledged by hashing
 the exact JSON text that is sent. That text is produced in the warehouse from the attribute
 registry, so the diff, the payload and the ledger can never disagree on an encoding:
-timestamps become integer unix seconds, numbers JSON numbers, booleans JSON booleans.
+timestamps become integer unix seconds, counts JSON integers, amounts JSON numbers, booleans
+JSON booleans.
 """
 
 from __future__ import annotations

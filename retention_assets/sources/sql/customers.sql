@@ -127,10 +127,10 @@ SELECT
         _gen_rnd(customer_id, 'new_domain')
     ) AS new_domain,
     -- Running totals give each customer a private block of ids for each child table.
-    100000 + sum(n_orders) OVER ids - n_orders AS order_id_base,
-    1000 + sum(n_subscriptions) OVER ids - n_subscriptions AS subscription_id_base,
-    500000 + sum(n_tickets) OVER ids - n_tickets AS ticket_id_base,
-    sum(n_sessions) OVER ids - n_sessions AS session_no_base
+    (100000 + sum(n_orders) OVER ids - n_orders)::BIGINT AS order_id_base,
+    (1000 + sum(n_subscriptions) OVER ids - n_subscriptions)::BIGINT AS subscription_id_base,
+    (500000 + sum(n_tickets) OVER ids - n_tickets)::BIGINT AS ticket_id_base,
+    (sum(n_sessions) OVER ids - n_sessions)::BIGINT AS session_no_base
 FROM bounded
 WINDOW ids AS (ORDER BY customer_id ROWS UNBOUNDED PRECEDING);
 

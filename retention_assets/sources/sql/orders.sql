@@ -149,7 +149,8 @@ CREATE OR REPLACE TEMP TABLE _gen_order AS
 WITH lines AS (
     SELECT
         order_id,
-        sum(quantity * unit_price) AS subtotal,
+        -- Line amounts fit DECIMAL(12,2); the narrower type lets the sum use 64-bit integers.
+        sum((quantity * unit_price)::DECIMAL(12, 2)) AS subtotal,
         min(category_no) < max(category_no) AS is_multi_category
     FROM _gen_item
     GROUP BY order_id

@@ -82,6 +82,7 @@ def test_repr_and_str_redact_keys() -> None:
         {"app_url": "http://192.168.1.10:8080"},
         {"batch_max_bytes": 500_000},
         {"max_rps": 0},
+        {"max_rps": 5000},
         {"concurrency": 0},
         {"app_max_rps": 11},
     ],

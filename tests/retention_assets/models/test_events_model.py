@@ -400,6 +400,7 @@ def test_one_day_rebuild_reads_history_before_its_window(built: tuple[Any, Any])
         (SUBSCRIPTION_PAUSED, {"subscription_id": 2053, "status": "paused"}),
     ]
     assert [event[1:] for event in subscription_events(after, 2054)] == [
+        (SUBSCRIPTION_PAUSED, {"subscription_id": 2054, "status": "paused"}),  # from 2025-06-10
         (SUBSCRIPTION_STARTED, {"subscription_id": 2054, "status": "active", "resumed": True}),
     ]
     # Rebuilding again changes nothing: same keys, same rows, other days untouched.

@@ -89,20 +89,25 @@ class SyncHarness:
     def __init__(self, database: Path, sandbox: SandboxHandle) -> None:
         self.warehouse = DuckDBWarehouse(database=str(database))
         self.sandbox = sandbox
-        self.customerio = CustomerIOResource(
-            site_id=sandbox.site_id,
-            api_key=sandbox.api_key,
-            app_api_key=sandbox.app_api_key,
-            track_url=sandbox.url,
-            app_url=sandbox.url,
-            max_rps=1000,
-            backoff_base_seconds=0.01,
-            backoff_max_seconds=0.05,
-            retry_after_max_seconds=0.1,
-        )
+        self.customerio = self.customerio_resource()
         with self.warehouse.session() as session:
             ensure_table(session, CUSTOMER_STATE_TABLE, CUSTOMER_STATE_COLUMNS)
             ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
+
+    def customerio_resource(self, **options: Any) -> CustomerIOResource:
+        """The resource pointed at the sandbox, with fast retries; options override fields."""
+        settings: dict[str, Any] = {
+            "site_id": self.sandbox.site_id,
+            "api_key": self.sandbox.api_key,
+            "app_api_key": self.sandbox.app_api_key,
+            "track_url": self.sandbox.url,
+            "app_url": self.sandbox.url,
+            "max_rps": 1000,
+            "backoff_base_seconds": 0.01,
+            "backoff_max_seconds": 0.05,
+            "retry_after_max_seconds": 0.1,
+        }
+        return CustomerIOResource(**{**settings, **options})
 
     def put_state(self, rows: list[dict[str, Any]]) -> None:
         """Replace the state rows of the given customers and days."""

@@ -1,0 +1,61 @@
+"""The warehouse's JSON encoding of each attribute kind, and its Python twin for read-back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from retention_assets.attributes import ATTRIBUTE_REGISTRY, ownership_violations
+from retention_assets.sync.encoding import encode_value, quote_identifier, value_json_sql
+
+CASES = [
+    ("email", "VARCHAR", "a.b@example.com", '"a.b@example.com"'),
+    ("email", "VARCHAR", 'quote " and é', '"quote \\" and é"'),
+    ("lifetime_orders", "BIGINT", 3, "3"),
+    ("lifetime_revenue", "DECIMAL(18,2)", "1234.50", "1234.5"),
+    ("lifetime_revenue", "DECIMAL(18,2)", "1000.00", "1000.0"),
+    ("is_vip", "BOOLEAN", True, "true"),
+    ("last_order_at", "TIMESTAMPTZ", "2025-03-09 07:30:00+00", "1741505400"),
+    ("email", "VARCHAR", None, None),
+]
+
+
+@pytest.mark.parametrize(("attribute", "sql_type", "value", "expected"), CASES)
+def test_sql_and_python_encodings_agree(
+    attribute: str, sql_type: str, value: object, expected: str | None
+) -> None:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE TABLE t ({quote_identifier(attribute)} {sql_type})")
+    con.execute("INSERT INTO t VALUES ($v)", {"v": value})
+    spec = ATTRIBUTE_REGISTRY[attribute]
+
+    (encoded,) = con.execute(f"SELECT {value_json_sql(attribute, spec)} FROM t").fetchone()
+
+    assert encoded == expected
+    # What Customer.io hands back (the sent JSON value, or its text) encodes the same way.
+    sent = None if expected is None else __import__("orjson").loads(expected)
+    assert encode_value(spec, sent) == expected
+
+
+def test_timestamp_read_back_as_text_still_matches() -> None:
+    spec = ATTRIBUTE_REGISTRY["last_order_at"]
+    epoch = int(dt.datetime(2025, 3, 9, 7, 30, tzinfo=dt.UTC).timestamp())
+    assert encode_value(spec, str(epoch)) == str(epoch)
+
+
+def test_identifiers_are_refused_unless_plain() -> None:
+    with pytest.raises(ValueError, match="plain lower-case identifier"):
+        quote_identifier('email"; DROP TABLE x; --')
+
+
+def test_ownership_violation_for_a_column_mapped_onto_a_foreign_attribute() -> None:
+    assert ownership_violations({"last_activity_at": "last_seen"}) == [
+        ("last_activity_at", "last_seen", "owned by realtime_tracking")
+    ]
+    assert (
+        ownership_violations({"x": "not_declared"})[0][2]
+        == "not declared in the attribute registry"
+    )
