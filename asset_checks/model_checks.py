@@ -425,7 +425,7 @@ def _state_checks(
             severity=dg.AssetCheckSeverity.WARN,
             blocking=False,
             params=_flapping_window(flapping_partitions),
-            rules=[_flapping_rule(mapping, mapped)] if mapped else [],
+            rules=[_flapping_rule(mapped)] if mapped else [],
         ),
     ]
 
@@ -507,31 +507,19 @@ def _attribute_shape_rules(mapping: Mapping[str, str]) -> list[FunctionRule]:
     ]
 
 
-def _flapping_rule(mapping: Mapping[str, str], columns: Sequence[str]) -> SqlRule:
-    key, day = "customer_id", STATE.partition_column
-    per_column = [
-        sql.FLAPPING_COLUMN.format(
-            key=key,
-            attribute_param=f"attribute_{index}",
-            column=identifier(column),
-            partition_column=day,
-        )
-        for index, column in enumerate(columns)
-    ]
+def _flapping_rule(columns: Sequence[str]) -> SqlRule:
     return SqlRule(
         name=names.FLAPPING_ATTRIBUTE,
-        description="Customer and attribute pairs whose value returned to an earlier value; "
-        "`history` lists the successive values.",
+        description="Customers and synced columns whose value returned to an earlier value; "
+        "`history` lists the successive values, `changes` counts the changes.",
         sql=sql.FLAPPING.format(
-            key=key,
-            partition_column=day,
-            columns=", ".join(columns),
+            key="customer_id",
+            partition_column=STATE.partition_column,
+            columns=", ".join(identifier(column) for column in columns),
+            text_columns=", ".join(sql.AS_TEXT.format(column=column) for column in columns),
             table=STATE.table,
-            run_starts=", ".join(sql.FLAPPING_RUN_START.format(column=c) for c in columns),
-            per_column=sql.UNION_ALL.join(per_column),
         ),
-        order_by="customer_id, attribute",
-        params={f"attribute_{index}": mapping[column] for index, column in enumerate(columns)},
+        order_by="customer_id, column_name",
     )
 
 

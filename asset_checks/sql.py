@@ -99,10 +99,10 @@ LIMIT $max_names
 """
 
 # Flapping: a value that returns after changing (A -> B -> A) across the recent days. Within a
-# customer's history, each run of equal values starts once; without a return every run brings
-# a new value, so more runs than distinct values (null counted as a value) means a return.
-# Customers whose whole row never changed are dropped first with one hash per row, so the
-# window functions only see the few customers that changed at all.
+# customer's history of one column, each run of equal values starts once; without a return
+# every run brings a new value, so more runs than distinct values (null counted as a value)
+# means a return. Customers whose whole row never changed are dropped first with one hash per
+# row, so only the few that changed at all are unpivoted and windowed.
 FLAPPING: Final = """
 WITH recent AS (
     SELECT {key}, {partition_column}, {columns}
@@ -113,31 +113,30 @@ changed AS (
     SELECT {key}
     FROM recent
     GROUP BY {key}
-    HAVING count(DISTINCT hash({columns})) > 1
+    HAVING min(hash({columns})) <> max(hash({columns}))
 ),
-runs AS (
-    SELECT {key}, {partition_column}, {run_starts}
+candidates AS (
+    SELECT {key}, {partition_column}, {text_columns}
     FROM recent
     WHERE {key} IN (SELECT {key} FROM changed)
-    WINDOW history AS (PARTITION BY {key} ORDER BY {partition_column})
+),
+runs AS (
+    SELECT {key}, column_name, {partition_column}, value,
+           row_number() OVER history = 1
+               OR value IS DISTINCT FROM lag(value) OVER history AS starts
+    FROM candidates UNPIVOT INCLUDE NULLS (value FOR column_name IN ({columns}))
+    WINDOW history AS (PARTITION BY {key}, column_name ORDER BY {partition_column})
 )
-{per_column}
-"""
-
-FLAPPING_RUN_START: Final = (
-    "{column}, (row_number() OVER history = 1"
-    " OR {column} IS DISTINCT FROM lag({column}) OVER history) AS {column}__starts"
-)
-
-FLAPPING_COLUMN: Final = """
-SELECT {key}, ${attribute_param} AS attribute,
-       count(*) FILTER (WHERE {column}__starts) - 1 AS changes,
-       string_agg(coalesce(CAST({column} AS VARCHAR), 'null'), ' -> ' ORDER BY {partition_column})
-           FILTER (WHERE {column}__starts) AS history
+SELECT {key}, column_name, count(*) FILTER (WHERE starts) - 1 AS changes,
+       string_agg(coalesce(value, 'null'), ' -> ' ORDER BY {partition_column})
+           FILTER (WHERE starts) AS history
 FROM runs
-GROUP BY {key}
-HAVING count(*) FILTER (WHERE {column}__starts)
-       > count(DISTINCT {column}) + max(CASE WHEN {column} IS NULL THEN 1 ELSE 0 END)
+GROUP BY {key}, column_name
+HAVING count(*) FILTER (WHERE starts)
+       > count(DISTINCT value) + max(CASE WHEN value IS NULL THEN 1 ELSE 0 END)
 """
+
+# Text form of a column for the unpivot, which needs one type for all values.
+AS_TEXT: Final = "CAST({column} AS VARCHAR) AS {column}"
 
 UNION_ALL: Final = "\nUNION ALL\n"

@@ -12,6 +12,7 @@ DROP TABLE IF EXISTS _gen_customer_row;
 DROP TABLE IF EXISTS _gen_customer;
 DROP TABLE IF EXISTS _gen_dst;
 DROP TABLE IF EXISTS _gen_subscription_pattern;
+DROP TABLE IF EXISTS _gen_sku;
 DROP TABLE IF EXISTS _gen_category;
 DROP MACRO IF EXISTS _gen_reloaded_at;
 DROP MACRO IF EXISTS _gen_is_reloaded;

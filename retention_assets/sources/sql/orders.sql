@@ -105,7 +105,7 @@ SELECT
 FROM placed;
 
 -- Order lines: 60% from the customer's favourite category (so top_category is meaningful),
--- the rest anywhere. Price and cost belong to the SKU, so a SKU costs the same everywhere.
+-- the rest anywhere.
 CREATE OR REPLACE TEMP TABLE _gen_item AS
 WITH exploded AS (
     SELECT order_id, favourite_category_no, loaded_us, unnest(range(n_lines)) AS line
@@ -129,20 +129,16 @@ SELECT
     p.line_number,
     p.loaded_us,
     p.category_no,
-    c.category,
-    c.category || '-' || lpad(p.sku_no::VARCHAR, 3, '0') AS sku,
+    p.sku_no,
     CASE
         WHEN p.u_quantity < 0.75 THEN 1
         WHEN p.u_quantity < 0.93 THEN 2
         ELSE 3 + floor(_gen_rnd2(p.order_id, p.line_number, 'quantity_n') * 2)
     END::INTEGER AS quantity,
-    (floor(c.price_low + _gen_rnd2(c.category_no, p.sku_no, 'price')
-        * (c.price_high - c.price_low)) + 0.99)::DECIMAL(10, 2) AS unit_price,
-    round(unit_price * least(0.95,
-        c.cost_ratio + (_gen_rnd2(c.category_no, p.sku_no, 'cost') - 0.5) * 0.16), 2
-    )::DECIMAL(10, 2) AS unit_cost
+    s.unit_price,
+    s.unit_cost
 FROM picked AS p
-JOIN _gen_category AS c USING (category_no);
+JOIN _gen_sku AS s USING (category_no, sku_no);
 
 -- Orders with their amounts: total = item subtotal - order-level discount.
 CREATE OR REPLACE TEMP TABLE _gen_order AS
@@ -180,12 +176,13 @@ FROM _gen_order;
 -- Lines land with their order.
 INSERT INTO raw.order_items BY NAME
 SELECT
-    order_id,
-    line_number,
-    sku,
-    category,
-    quantity,
-    unit_price,
-    unit_cost,
-    _gen_utc(loaded_us) AS _loaded_at
-FROM _gen_item;
+    i.order_id,
+    i.line_number,
+    s.sku,
+    s.category,
+    i.quantity,
+    i.unit_price,
+    i.unit_cost,
+    _gen_utc(i.loaded_us) AS _loaded_at
+FROM _gen_item AS i
+JOIN _gen_sku AS s USING (category_no, sku_no);

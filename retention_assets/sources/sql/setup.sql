@@ -42,6 +42,22 @@ FROM (
         ('electronics', 365, 40, 150, 0.85)
 ) AS c(category, replenishment_days, price_low, price_high, cost_ratio);
 
+-- The SKU catalogue: twelve SKUs per category. Price and cost belong to the SKU, so the same
+-- SKU costs the same on every order line.
+CREATE OR REPLACE TEMP TABLE _gen_sku AS
+SELECT
+    c.category_no,
+    s.sku_no::INTEGER AS sku_no,
+    c.category,
+    c.category || '-' || lpad(s.sku_no::VARCHAR, 3, '0') AS sku,
+    (floor(c.price_low + _gen_rnd2(c.category_no, s.sku_no, 'price')
+        * (c.price_high - c.price_low)) + 0.99)::DECIMAL(10, 2) AS unit_price,
+    round(unit_price * least(0.95,
+        c.cost_ratio + (_gen_rnd2(c.category_no, s.sku_no, 'cost') - 0.5) * 0.16), 2
+    )::DECIMAL(10, 2) AS unit_cost
+FROM _gen_category AS c
+CROSS JOIN range(1, 13) AS s(sku_no);
+
 -- Subscription life cycles (status after each change) with their share of subscriptions in
 -- percent, expanded to one row per percentile so a draw picks its pattern by an equi-join.
 -- Repeated statuses are updates that change no status (address, cadence): not transitions.
