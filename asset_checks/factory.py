@@ -57,7 +57,10 @@ SCHEMA_FAILURES: Final = "schema_failures"
 RUN_PARTITION: Final = "the run's partition"
 RUN_PARTITION_RANGE: Final = "the run's partition range"
 LATEST_PARTITION: Final = "the latest partition in the table (check run without a partition)"
+NO_PARTITION: Final = "none: the run had no partition, and none was read from the table"
 
+# Name of the count column the sample query adds; no model column is called this.
+_FAILING_COUNT: Final = "failing_rows__total"
 _PARAMETER: Final = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -98,14 +101,9 @@ def to_frame(table: pyarrow.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_NULLABLE_DTYPES.get)
 
 
-def split_table_name(table: str) -> tuple[str, str]:
-    schema, _, name = table.partition(".")
-    return schema, name
-
-
 def table_columns(session: WarehouseSession, table: str) -> dict[str, str]:
-    """Column name -> warehouse type name; empty when the table does not exist."""
-    schema, name = split_table_name(table)
+    """Column name -> warehouse type name of ``schema.table``; empty when it does not exist."""
+    schema, _, name = table.partition(".")
     rows = session.fetch_all(sql.TABLE_COLUMNS, {"table_schema": schema, "table_name": name})
     return {column: data_type for column, data_type in rows}
 
@@ -180,12 +178,14 @@ class SqlRule:
         self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
     ) -> Findings:
         values = {**params, **self.params, "sample_rows": sample_rows}
-        count_query = sql.COUNT_FAILING.format(rule=self.sql)
-        failing = int(session.fetch_all(count_query, bind(count_query, values))[0][0])
-        if not failing:
+        query = sql.SAMPLE_FAILING.format(
+            rule=self.sql, order_by=self.order_by, count_column=_FAILING_COUNT
+        )
+        rows = to_frame(session.fetch_arrow(query, bind(query, values)))
+        if rows.empty:
             return NO_FINDINGS
-        sample_query = sql.SAMPLE_FAILING.format(rule=self.sql, order_by=self.order_by)
-        rows = to_frame(session.fetch_arrow(sample_query, bind(sample_query, values)))
+        failing = int(rows[_FAILING_COUNT].iloc[0])
+        rows = rows.drop(columns=[_FAILING_COUNT])
         if self.schema is not None:
             rows[SCHEMA_FAILURES] = schema_failures(self.schema, rows)
         return Findings(failing, rows)
@@ -305,14 +305,13 @@ class WarehouseCheck:
             RULES: dg.MetadataValue.md(rules_table(outcome.results)),
             PARTITIONS: dg.MetadataValue.text(outcome.scope.label if outcome.scope else "none"),
             PARTITIONS_SOURCE: dg.MetadataValue.text(
-                outcome.scope.source if outcome.scope else "no partition in the table yet"
+                outcome.scope.source if outcome.scope else NO_PARTITION
             ),
         }
         for result in outcome.failed:
-            shown = len(result.sample)
             metadata[f"{SAMPLE_PREFIX}{result.name}"] = dg.MetadataValue.md(
                 f"{markdown_table(result.sample)}\n\n"
-                f"{shown} of {result.failing} failing rows shown. {result.description}"
+                f"{len(result.sample)} of {_rows(result.failing)} shown. {result.description}"
             )
         return dg.AssetCheckResult(
             passed=outcome.passed,
@@ -386,7 +385,7 @@ def schema_failures(schema: pa.DataFrameSchema, rows: pd.DataFrame) -> pd.Series
     return pd.Series([verdicts.get(index, "") for index in rows.index], index=rows.index)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, max_chars: int | None) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         text = "null"
     elif isinstance(value, dt.datetime):
@@ -394,17 +393,19 @@ def _cell(value: Any) -> str:
     else:
         text = str(value)
     text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= MAX_CELL_CHARS else f"{text[: MAX_CELL_CHARS - 1]}…"
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    return f"{text[: max_chars - 1]}…"
 
 
-def markdown_table(rows: pd.DataFrame) -> str:
+def markdown_table(rows: pd.DataFrame, max_chars: int | None = MAX_CELL_CHARS) -> str:
     """A markdown table of ``rows`` with every cell flattened, escaped and cut short."""
     if rows.empty:
         return "_no rows_"
-    header = "| " + " | ".join(_cell(column) for column in rows.columns) + " |"
+    header = "| " + " | ".join(_cell(column, max_chars) for column in rows.columns) + " |"
     separator = "| " + " | ".join("---" for _ in rows.columns) + " |"
     lines = [
-        "| " + " | ".join(_cell(value) for value in row) + " |"
+        "| " + " | ".join(_cell(value, max_chars) for value in row) + " |"
         for row in rows.itertuples(index=False, name=None)
     ]
     return "\n".join([header, separator, *lines])
@@ -422,23 +423,25 @@ def rules_table(results: Sequence[RuleResult]) -> str:
             "what it checks": [result.description for result in results],
         }
     )
-    return markdown_table(rows)
+    # Our own descriptions: shown whole, they are the explanation a person came for.
+    return markdown_table(rows, max_chars=None)
 
 
 def rule_descriptions(rules: Sequence[Rule]) -> str:
     rows = pd.DataFrame(
         {"rule": [rule.name for rule in rules], "what it checks": [r.description for r in rules]}
     )
-    return markdown_table(rows)
+    return markdown_table(rows, max_chars=None)
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} failing row" + ("" if count == 1 else "s")
 
 
 def summary(outcome: CheckOutcome) -> str:
     """One sentence for the UI: what was looked at and what failed."""
-    where = f"partition {outcome.scope.label}" if outcome.scope else "no partition"
+    where = f" in partition {outcome.scope.label}" if outcome.scope else ""
     if outcome.passed:
-        return f"All {len(outcome.results)} rules passed ({where})."
-    failed = ", ".join(f"{result.name} ({result.failing})" for result in outcome.failed)
-    return (
-        f"{outcome.failing} failing rows in {where}: {failed}. "
-        "See the sample of each failed rule below."
-    )
+        return f"All {len(outcome.results)} rules passed{where}."
+    failed = ", ".join(f"{result.name} ({result.failing:,})" for result in outcome.failed)
+    return f"{_rows(outcome.failing)}{where}: {failed}. See the sample of each failed rule below."

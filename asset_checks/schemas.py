@@ -47,6 +47,8 @@ def _timestamp(*, nullable: bool = True, may_be_future: bool = False) -> pa.Colu
     return pa.Column(UTC_TIMESTAMP, nullable=nullable, metadata={MAY_BE_FUTURE: may_be_future})
 
 
+# Booleans are never null: the sync skips nulls, so a null would leave a stale true on the
+# profile (an old replenishment reminder, a lapsed discount).
 CUSTOMER_STATE_SCHEMA: Final = pa.DataFrameSchema(
     name=CUSTOMER_STATE_TABLE,
     columns={
@@ -54,12 +56,12 @@ CUSTOMER_STATE_SCHEMA: Final = pa.DataFrameSchema(
         "as_of_date": pa.Column(DATE, nullable=False),
         "email": pa.Column(str, nullable=True),
         "lifetime_orders": pa.Column("Int64", pa.Check.ge(0), nullable=False),
-        "lifetime_revenue": pa.Column(MONEY, nullable=True),
+        "lifetime_revenue": pa.Column(MONEY, nullable=False),
         "first_order_at": _timestamp(),
         "last_order_at": _timestamp(),
         "top_category": pa.Column(str, nullable=True),
         "predicted_next_purchase_at": _timestamp(may_be_future=True),
-        "needs_replenishment": pa.Column("boolean", nullable=True),
+        "needs_replenishment": pa.Column("boolean", nullable=False),
         "vip_tier": pa.Column(str, pa.Check.isin(VIP_TIERS), nullable=False),
         "is_vip": pa.Column("boolean", nullable=False),
         "vip_definition_version": pa.Column("Int32", pa.Check.ge(1), nullable=False),
@@ -67,9 +69,9 @@ CUSTOMER_STATE_SCHEMA: Final = pa.DataFrameSchema(
         "has_active_subscription": pa.Column("boolean", nullable=False),
         "last_refund_at": _timestamp(),
         "gross_margin_bucket": pa.Column(str, pa.Check.isin(GROSS_MARGIN_BUCKETS), nullable=True),
-        "discount_eligible": pa.Column("boolean", nullable=True),
+        "discount_eligible": pa.Column("boolean", nullable=False),
         "last_activity_at": _timestamp(),
-        "is_reactivation_eligible": pa.Column("boolean", nullable=True),
+        "is_reactivation_eligible": pa.Column("boolean", nullable=False),
         "loyalty_points": pa.Column("Int64", nullable=True),
         "loyalty_tier": pa.Column(str, nullable=True),
     },

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from typing import Final
 
-# The factory wraps each rule's query of failing rows in these two.
-COUNT_FAILING: Final = "SELECT count(*) FROM ({rule}) AS failing"
-SAMPLE_FAILING: Final = "SELECT * FROM ({rule}) AS failing ORDER BY {order_by} LIMIT $sample_rows"
+# The factory wraps each rule's query of failing rows in this: one pass yields both the number
+# of failing rows (on every sampled row) and the first ones in ``order_by`` order.
+SAMPLE_FAILING: Final = """
+SELECT *, count(*) OVER () AS {count_column}
+FROM ({rule}) AS failing
+ORDER BY {order_by}
+LIMIT $sample_rows
+"""
 
 LATEST_PARTITION: Final = "SELECT max({partition_column}) FROM {table}"
 
@@ -104,21 +109,18 @@ LIMIT $max_names
 # means a return. Customers whose whole row never changed are dropped first with one hash per
 # row, so only the few that changed at all are unpivoted and windowed.
 FLAPPING: Final = """
-WITH recent AS (
-    SELECT {key}, {partition_column}, {columns}
+WITH changed AS (
+    SELECT {key}
     FROM {table}
     WHERE {partition_column} BETWEEN $window_start AND $last_day AND {key} IS NOT NULL
-),
-changed AS (
-    SELECT {key}
-    FROM recent
     GROUP BY {key}
     HAVING min(hash({columns})) <> max(hash({columns}))
 ),
 candidates AS (
     SELECT {key}, {partition_column}, {text_columns}
-    FROM recent
-    WHERE {key} IN (SELECT {key} FROM changed)
+    FROM {table}
+    WHERE {partition_column} BETWEEN $window_start AND $last_day
+      AND {key} IN (SELECT {key} FROM changed)
 ),
 runs AS (
     SELECT {key}, column_name, {partition_column}, value,

@@ -21,6 +21,10 @@ from retention_assets.vocabulary import EVENT_NAMES
 # "Support Ticket Closed" (0.84 to "Support Ticket Opened"), a different event.
 NEAR_RATIO: Final = 0.9
 
+# Shown in place of each whitespace character of a name whose spacing is irregular: the UI's
+# markdown would collapse "Order  Placed" into "Order Placed" and hide the drift.
+VISIBLE_SPACE: Final = "\u2423"
+
 SAME_BUT_FORMATTING: Final = "same name with different case, spacing or punctuation"
 SAME_WORDS_REORDERED: Final = "same words in another order"
 
@@ -56,3 +60,10 @@ def resemblance(name: str, vocabulary: Sequence[str] = EVENT_NAMES) -> Resemblan
             best_ratio = ratio
             best = Resemblance(known, f"spelled {ratio:.0%} alike")
     return best if best_ratio >= NEAR_RATIO else None
+
+
+def as_written(name: str) -> str:
+    """``name`` for display, its whitespace made visible when it is irregular."""
+    if " ".join(name.split()) == name:
+        return name
+    return re.sub(r"\s", VISIBLE_SPACE, name)

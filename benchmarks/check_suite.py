@@ -110,9 +110,7 @@ FROM numbered
 def build_models(session: WarehouseSession, customers: int, days: int, last_day: dt.date) -> None:
     first_day = last_day - dt.timedelta(days=days - 1)
     session.execute(CREATE_SCHEMA)
-    session.execute(
-        SYNTHETIC_STATE, {"customers": customers, "days": days, "first_day": first_day}
-    )
+    session.execute(SYNTHETIC_STATE, {"customers": customers, "days": days, "first_day": first_day})
     for statement in STATE_DEFECTS.split(";"):
         session.execute(statement, {"last_day": last_day})
     session.execute(

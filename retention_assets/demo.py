@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import warnings
 
 import dagster as dg
 
@@ -36,6 +37,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _run(job: dg.JobDefinition, start: dt.date, end: dt.date) -> dict[str, dict]:
     result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         instance=dg.DagsterInstance.get(),
         tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()},
     )
@@ -63,7 +65,12 @@ def _print_sync(title: str, metadata: dict[str, dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     DAGSTER_HOME.mkdir(exist_ok=True)
+    instance_config = DAGSTER_HOME / "dagster.yaml"
+    if not instance_config.exists():
+        instance_config.write_text("telemetry:\n  enabled: false\n")
     os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
     settings = load_settings()
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)

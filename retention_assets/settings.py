@@ -20,7 +20,10 @@ DUCKDB_PATH = "RETENTION_DUCKDB_PATH"
 PARTITIONS_START = "RETENTION_PARTITIONS_START"
 SHOP_TIMEZONE = "RETENTION_SHOP_TIMEZONE"
 
-DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "retention.duckdb"
+DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "warehouse.duckdb"
+# DuckDB names a file's catalog after its stem; a stem equal to a schema name makes every
+# reference to that schema ambiguous.
+RESERVED_DUCKDB_STEMS = ("raw", "retention", "cio_sync", "main", "temp", "system")
 DEFAULT_PARTITIONS_START = "2025-01-01"
 DEFAULT_SHOP_TIMEZONE = "America/New_York"
 SUPPORTED_WAREHOUSES = ("duckdb", "snowflake")
@@ -54,6 +57,16 @@ def _valid_zone(name: str, value: str) -> str:
     return value
 
 
+def _valid_duckdb_path(name: str, value: str) -> Path:
+    path = Path(value)
+    if path.stem.lower() in RESERVED_DUCKDB_STEMS:
+        raise SettingsError(
+            f"{name} must not be named after a schema ({', '.join(RESERVED_DUCKDB_STEMS)}):"
+            f" got {value!r}; DuckDB would name its catalog {path.stem!r} too"
+        )
+    return path
+
+
 def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     """Read and validate the project's settings, failing with the variable's name on bad input."""
     env = os.environ if environ is None else environ
@@ -62,7 +75,9 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         raise SettingsError(f"{WAREHOUSE} must be one of {SUPPORTED_WAREHOUSES}, got {warehouse!r}")
     return Settings(
         warehouse=warehouse,
-        duckdb_path=Path(env.get(DUCKDB_PATH) or DEFAULT_DUCKDB_PATH),
+        duckdb_path=_valid_duckdb_path(
+            DUCKDB_PATH, env.get(DUCKDB_PATH) or str(DEFAULT_DUCKDB_PATH)
+        ),
         partitions_start=_valid_date(
             PARTITIONS_START, env.get(PARTITIONS_START) or DEFAULT_PARTITIONS_START
         ),

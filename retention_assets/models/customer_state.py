@@ -118,7 +118,7 @@ _PREVIEW_SQL: Final = (
 )
 _NULL_ID_SQL: Final = (
     f"SELECT count(*) FROM {RAW_SCHEMA}.customers"
-    " WHERE customer_id IS NULL AND timezone('UTC', _loaded_at) < $as_of_end"
+    " WHERE customer_id IS NULL AND _loaded_at < $as_of_end_utc"
 )
 
 DESCRIPTION: Final = f"""\
@@ -147,6 +147,7 @@ def _day_params(day: dt.date, shop_zone: str) -> dict[str, object]:
     return {
         "as_of_date": day,
         "as_of_end": as_of_end,
+        "as_of_end_utc": as_of_end.replace(tzinfo=None),
         "reactivation_cutoff": as_of_end - dt.timedelta(days=REACTIVATION_QUIET_DAYS),
         "shop_zone": shop_zone,
         "vip_gold_min": VIP_RULE.gold_min_revenue,
@@ -190,7 +191,9 @@ def retention_customer_state(
             rows_written += day_rows
         last_day = days[-1]
         preview = session.fetch_arrow(_PREVIEW_SQL, {"as_of_date": last_day})
-        null_id_rows = session.fetch_all(_NULL_ID_SQL, {"as_of_end": day_bounds(last_day)[1]})
+        null_id_rows = session.fetch_all(
+            _NULL_ID_SQL, {"as_of_end_utc": day_bounds(last_day)[1].replace(tzinfo=None)}
+        )
     return dg.MaterializeResult(
         metadata={
             # Rows this run wrote: the day's customers for one partition, their sum for a range.

@@ -5,7 +5,11 @@
 -- Parameters:
 --   $as_of_date           DATE         the partition day
 --   $as_of_end            TIMESTAMPTZ  the instant the day ends (next UTC midnight); a raw row
---                                      counts when its event time and its _loaded_at are before it
+--                                      counts when its business time and its _loaded_at are
+--                                      before it
+--   $as_of_end_utc        TIMESTAMP    the same instant, naive UTC: naive-UTC columns
+--                                      (_loaded_at, non-shop business times) compare with it
+--                                      directly instead of converting every row
 --   $reactivation_cutoff  TIMESTAMPTZ  $as_of_end minus the quiet period; activity at or after
 --                                      it is recent
 --   $shop_zone            VARCHAR      zone of the shop platform's naive timestamps
@@ -14,41 +18,31 @@
 --
 -- A raw table may hold one row twice (a re-load: same key, later _loaded_at). Counts and sums
 -- read one version per key, the latest one landed by the as-of instant; max() over timestamps
--- is unaffected by a copy and reads the table as it is.
+-- is unaffected by a copy and reads the table as it is. Ids keep their raw type for the joins
+-- and become VARCHAR in the output.
 WITH
-customer_rows AS (
-    SELECT
-        CAST(customer_id AS VARCHAR) AS customer_id,
-        NULLIF(lower(trim(email)), '') AS email,
-        timezone($shop_zone, updated_at) AS updated_at,
-        _loaded_at
-    FROM raw.customers
-    WHERE customer_id IS NOT NULL
-        AND timezone($shop_zone, updated_at) < $as_of_end
-        AND timezone('UTC', _loaded_at) < $as_of_end
-),
-
 customers AS (
     -- CDC history: the latest row with an email wins, so a later row without one keeps the
     -- known address; customers who never gave one keep a row with a null email.
-    SELECT customer_id, email
-    FROM customer_rows
+    SELECT customer_id, NULLIF(lower(trim(email)), '') AS email
+    FROM raw.customers
+    WHERE customer_id IS NOT NULL
+        AND _loaded_at < $as_of_end_utc
+        AND timezone($shop_zone, updated_at) < $as_of_end
     QUALIFY row_number() OVER (
         PARTITION BY customer_id
-        ORDER BY CASE WHEN email IS NULL THEN 1 ELSE 0 END, updated_at DESC, _loaded_at DESC
+        ORDER BY
+            CASE WHEN NULLIF(trim(email), '') IS NULL THEN 1 ELSE 0 END,
+            updated_at DESC,
+            _loaded_at DESC
     ) = 1
 ),
 
 orders AS (
     -- The latest landed version of each order decides its status (a cancellation re-loads it).
-    SELECT
-        order_id,
-        CAST(customer_id AS VARCHAR) AS customer_id,
-        status,
-        total_amount,
-        timezone($shop_zone, placed_at) AS placed_at
+    SELECT order_id, customer_id, status, total_amount, timezone($shop_zone, placed_at) AS placed_at
     FROM raw.orders
-    WHERE timezone('UTC', _loaded_at) < $as_of_end
+    WHERE _loaded_at < $as_of_end_utc
     QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _loaded_at DESC) = 1
 ),
 
@@ -72,7 +66,7 @@ order_totals AS (
 refunds AS (
     SELECT order_id, amount, timezone($shop_zone, refunded_at) AS refunded_at
     FROM raw.refunds
-    WHERE timezone('UTC', _loaded_at) < $as_of_end
+    WHERE _loaded_at < $as_of_end_utc
     QUALIFY row_number() OVER (PARTITION BY refund_id ORDER BY _loaded_at DESC) = 1
 ),
 
@@ -96,7 +90,7 @@ placed_items AS (
     FROM (
         SELECT order_id, category, quantity, unit_price, unit_cost
         FROM raw.order_items
-        WHERE timezone('UTC', _loaded_at) < $as_of_end
+        WHERE _loaded_at < $as_of_end_utc
         QUALIFY row_number() OVER (
             PARTITION BY order_id, line_number ORDER BY _loaded_at DESC
         ) = 1
@@ -104,16 +98,21 @@ placed_items AS (
     INNER JOIN placed_orders AS p ON p.order_id = i.order_id
 ),
 
+category_units AS (
+    SELECT customer_id, category, sum(quantity) AS units
+    FROM placed_items
+    WHERE category IS NOT NULL
+    GROUP BY customer_id, category
+),
+
 top_categories AS (
     -- Most units bought; a tie goes to the alphabetically first category.
-    SELECT customer_id, category AS top_category
-    FROM (
-        SELECT customer_id, category, sum(quantity) AS units
-        FROM placed_items
-        WHERE category IS NOT NULL
-        GROUP BY customer_id, category
-    ) AS category_units
-    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY units DESC, category) = 1
+    SELECT u.customer_id, min(u.category) AS top_category
+    FROM category_units AS u
+    INNER JOIN (
+        SELECT customer_id, max(units) AS units FROM category_units GROUP BY customer_id
+    ) AS most ON most.customer_id = u.customer_id AND most.units = u.units
+    GROUP BY u.customer_id
 ),
 
 margins AS (
@@ -134,10 +133,9 @@ categories AS (
 
 subscription_states AS (
     -- History: each subscription's latest state by the as-of instant.
-    SELECT CAST(customer_id AS VARCHAR) AS customer_id, status
+    SELECT customer_id, status
     FROM raw.subscriptions
-    WHERE timezone('UTC', updated_at) < $as_of_end
-        AND timezone('UTC', _loaded_at) < $as_of_end
+    WHERE updated_at < $as_of_end_utc AND _loaded_at < $as_of_end_utc
     QUALIFY row_number() OVER (
         PARTITION BY subscription_id ORDER BY updated_at DESC, _loaded_at DESC
     ) = 1
@@ -155,29 +153,29 @@ subscriptions AS (
 ),
 
 web_sessions AS (
-    SELECT CAST(customer_id AS VARCHAR) AS customer_id, max(timezone('UTC', started_at)) AS last_session_at
+    SELECT customer_id, max(started_at) AS last_session_at
     FROM raw.web_sessions
     WHERE customer_id IS NOT NULL
-        AND timezone('UTC', started_at) < $as_of_end
-        AND timezone('UTC', _loaded_at) < $as_of_end
-    GROUP BY CAST(customer_id AS VARCHAR)
+        AND started_at < $as_of_end_utc
+        AND _loaded_at < $as_of_end_utc
+    GROUP BY customer_id
 ),
 
 support_tickets AS (
-    SELECT CAST(customer_id AS VARCHAR) AS customer_id, max(timezone('UTC', opened_at)) AS last_ticket_at
+    SELECT customer_id, max(opened_at) AS last_ticket_at
     FROM raw.support_tickets
     WHERE customer_id IS NOT NULL
-        AND timezone('UTC', opened_at) < $as_of_end
-        AND timezone('UTC', _loaded_at) < $as_of_end
-    GROUP BY CAST(customer_id AS VARCHAR)
+        AND opened_at < $as_of_end_utc
+        AND _loaded_at < $as_of_end_utc
+    GROUP BY customer_id
 ),
 
 loyalty AS (
-    SELECT CAST(customer_id AS VARCHAR) AS customer_id, points_balance, tier
+    SELECT customer_id, points_balance, tier
     FROM raw.loyalty_accounts
     WHERE customer_id IS NOT NULL
-        AND timezone('UTC', updated_at) < $as_of_end
-        AND timezone('UTC', _loaded_at) < $as_of_end
+        AND updated_at < $as_of_end_utc
+        AND _loaded_at < $as_of_end_utc
     QUALIFY row_number() OVER (
         PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC
     ) = 1
@@ -210,7 +208,11 @@ facts AS (
                     ELSE 'low'
                 END
         END AS gross_margin_bucket,
-        greatest(ot.last_order_at, ws.last_session_at, st.last_ticket_at) AS last_activity_at,
+        greatest(
+            ot.last_order_at,
+            timezone('UTC', ws.last_session_at),
+            timezone('UTC', st.last_ticket_at)
+        ) AS last_activity_at,
         lp.points_balance,
         lp.tier AS loyalty_tier
     FROM customers AS c
@@ -245,7 +247,7 @@ tiered AS (
 -- Booleans are never null: a null would be skipped by the sync and leave a stale true
 -- (an old replenishment reminder, a lapsed discount) on the profile.
 SELECT
-    customer_id,
+    CAST(customer_id AS VARCHAR) AS customer_id,
     CAST($as_of_date AS DATE) AS as_of_date,
     email,
     CAST(lifetime_orders AS BIGINT) AS lifetime_orders,

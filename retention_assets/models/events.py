@@ -124,9 +124,12 @@ def retention_events(
     days = partition_days(context)
     window = {"first_day": days[0], "last_day": days[-1]}
     # Events select by time range, so a range backfill is one scan of the sources, not one per day.
+    window_start, window_end = day_bounds(days[0])[0], day_bounds(days[-1])[1]
     params = {
-        "window_start": day_bounds(days[0])[0],
-        "window_end": day_bounds(days[-1])[1],
+        "window_start": window_start,
+        "window_end": window_end,
+        "window_start_utc": window_start.replace(tzinfo=None),
+        "window_end_utc": window_end.replace(tzinfo=None),
         "shop_zone": load_settings().shop_timezone,
         **EVENT_NAME_PARAMS,
     }

@@ -3,17 +3,41 @@
 -- (a refund landing days after it happened) appears when its day is rebuilt.
 --
 -- Parameters:
---   $window_start, $window_end   TIMESTAMPTZ  the run's half-open UTC window
---   $shop_zone                   VARCHAR      zone of the shop platform's naive timestamps
+--   $window_start, $window_end          TIMESTAMPTZ  the run's half-open UTC window
+--   $window_start_utc, $window_end_utc  TIMESTAMP    the same instants, naive UTC: naive-UTC
+--                                                    columns compare with them directly
+--   $shop_zone                          VARCHAR      zone of the shop's naive timestamps
 --   $order_placed, $order_refunded, $subscription_started, $subscription_paused,
 --   $subscription_cancelled, $support_ticket_opened   the locked event names
 --
 -- A raw table may hold one row twice (a re-load: same key, later _loaded_at); every source
 -- keeps the latest landed version per key BEFORE the window filter, so a re-load that moves a
--- row's time moves its event too. Event keys derive from source keys only: they stay the same
--- across rebuilds and the sync turns them into stable Customer.io event ids.
+-- row's time moves its event too. To keep a one-day build from sorting the whole history,
+-- only keys with some version in the window are deduplicated. Store-local times are first
+-- narrowed by their naive value, a day wider than the window on each side (more than any zone
+-- offset), so the exact conversion runs on few rows. Event keys derive from source keys only:
+-- they stay the same across rebuilds and the sync turns them into stable Customer.io ids.
 WITH
+window_refunds AS (
+    SELECT
+        refund_id,
+        order_id,
+        amount,
+        reason,
+        timezone($shop_zone, refunded_at) AS refunded_at,
+        timezone('UTC', _loaded_at) AS loaded_at
+    FROM raw.refunds
+    WHERE refund_id IN (
+        SELECT refund_id
+        FROM raw.refunds
+        WHERE refunded_at >= $window_start_utc - INTERVAL 1 DAY
+            AND refunded_at < $window_end_utc + INTERVAL 1 DAY
+    )
+    QUALIFY row_number() OVER (PARTITION BY refund_id ORDER BY _loaded_at DESC) = 1
+),
+
 orders AS (
+    -- Orders placed around the window, and the orders of its refunds (for their customer).
     SELECT
         order_id,
         CAST(customer_id AS VARCHAR) AS customer_id,
@@ -23,6 +47,14 @@ orders AS (
         timezone($shop_zone, placed_at) AS placed_at,
         timezone('UTC', _loaded_at) AS loaded_at
     FROM raw.orders
+    WHERE order_id IN (
+        SELECT order_id
+        FROM raw.orders
+        WHERE placed_at >= $window_start_utc - INTERVAL 1 DAY
+            AND placed_at < $window_end_utc + INTERVAL 1 DAY
+        UNION
+        SELECT order_id FROM window_refunds
+    )
     QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _loaded_at DESC) = 1
 ),
 
@@ -47,26 +79,16 @@ order_units AS (
     GROUP BY order_id
 ),
 
-refunds AS (
-    SELECT
-        refund_id,
-        order_id,
-        amount,
-        reason,
-        timezone($shop_zone, refunded_at) AS refunded_at,
-        timezone('UTC', _loaded_at) AS loaded_at
-    FROM raw.refunds
-    QUALIFY row_number() OVER (PARTITION BY refund_id ORDER BY _loaded_at DESC) = 1
-),
-
 subscription_history AS (
-    SELECT
-        subscription_id,
-        CAST(customer_id AS VARCHAR) AS customer_id,
-        status,
-        timezone('UTC', updated_at) AS updated_at,
-        timezone('UTC', _loaded_at) AS loaded_at
+    -- The whole history of subscriptions that changed in the window: the row before the
+    -- window's first change decides whether that change is a start, a pause or a resume.
+    SELECT subscription_id, customer_id, status, updated_at, _loaded_at
     FROM raw.subscriptions
+    WHERE subscription_id IN (
+        SELECT subscription_id
+        FROM raw.subscriptions
+        WHERE updated_at >= $window_start_utc AND updated_at < $window_end_utc
+    )
     QUALIFY row_number() OVER (
         PARTITION BY subscription_id, updated_at ORDER BY _loaded_at DESC
     ) = 1
@@ -82,12 +104,13 @@ subscription_transitions AS (
 ),
 
 tickets AS (
-    SELECT
-        ticket_id,
-        CAST(customer_id AS VARCHAR) AS customer_id,
-        timezone('UTC', opened_at) AS opened_at,
-        timezone('UTC', _loaded_at) AS loaded_at
+    SELECT ticket_id, customer_id, opened_at, _loaded_at
     FROM raw.support_tickets
+    WHERE ticket_id IN (
+        SELECT ticket_id
+        FROM raw.support_tickets
+        WHERE opened_at >= $window_start_utc AND opened_at < $window_end_utc
+    )
     QUALIFY row_number() OVER (PARTITION BY ticket_id ORDER BY _loaded_at DESC) = 1
 ),
 
@@ -126,7 +149,7 @@ events AS (
             ) AS VARCHAR
         ),
         r.loaded_at
-    FROM refunds AS r
+    FROM window_refunds AS r
     INNER JOIN orders AS o ON o.order_id = r.order_id
     WHERE r.refunded_at >= $window_start AND r.refunded_at < $window_end
 
@@ -134,14 +157,14 @@ events AS (
 
     SELECT
         'subscription:' || CAST(subscription_id AS VARCHAR) || ':' || status || ':'
-            || strftime(updated_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
+            || strftime(timezone('UTC', updated_at), '%Y-%m-%dT%H:%M:%S.%fZ'),
         CASE status
             WHEN 'active' THEN $subscription_started
             WHEN 'paused' THEN $subscription_paused
             WHEN 'cancelled' THEN $subscription_cancelled
         END,
-        customer_id,
-        updated_at,
+        CAST(customer_id AS VARCHAR),
+        timezone('UTC', updated_at),
         CAST(
             CASE
                 WHEN status = 'active' AND previous_status = 'paused'
@@ -151,24 +174,24 @@ events AS (
                 ELSE json_object('subscription_id', subscription_id, 'status', status)
             END AS VARCHAR
         ),
-        loaded_at
+        timezone('UTC', _loaded_at)
     FROM subscription_transitions
     WHERE status IN ('active', 'paused', 'cancelled')
         AND previous_status IS DISTINCT FROM status
-        AND updated_at >= $window_start
-        AND updated_at < $window_end
+        AND updated_at >= $window_start_utc
+        AND updated_at < $window_end_utc
 
     UNION ALL
 
     SELECT
         'ticket:' || CAST(ticket_id AS VARCHAR),
         $support_ticket_opened,
-        customer_id,
-        opened_at,
+        CAST(customer_id AS VARCHAR),
+        timezone('UTC', opened_at),
         CAST(json_object('ticket_id', ticket_id) AS VARCHAR),
-        loaded_at
+        timezone('UTC', _loaded_at)
     FROM tickets
-    WHERE opened_at >= $window_start AND opened_at < $window_end
+    WHERE opened_at >= $window_start_utc AND opened_at < $window_end_utc
 )
 
 -- Events without a customer cannot be attributed to a profile and are dropped.

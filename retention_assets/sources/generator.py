@@ -10,7 +10,8 @@ Randomness is a hash of (seed, row key, purpose) instead of ``random()``: the sa
 parameters give the same rows whatever the thread count or scan order, for a given DuckDB
 version. Every messy case is produced on purpose and counted in the returned summary.
 
-Run ``python -m retention_assets.sources.generator --help`` for the command line.
+Shop timestamps are converted with DuckDB's ICU time zones (bundled with the Python
+package). Run ``python -m retention_assets.sources.generator --help`` for the command line.
 """
 
 from __future__ import annotations
@@ -207,7 +208,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m retention_assets.sources.generator",
         description="Fill the raw.* source tables of a DuckDB file with synthetic data.",
     )
-    parser.add_argument("--db", type=Path, required=True, help="DuckDB file to (over)write")
+    parser.add_argument(
+        "--db", type=Path, required=True, help="DuckDB file (its raw tables are replaced)"
+    )
     parser.add_argument("--customers", type=int, required=True, help="number of customers")
     parser.add_argument("--days", type=int, required=True, help="length of the period")
     parser.add_argument(
@@ -232,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     args.db.parent.mkdir(parents=True, exist_ok=True)
     config = {"threads": args.threads} if args.threads else {}
     with duckdb.connect(args.db, config=config) as con:
+        # The summary reports per-step timings; a progress bar would interleave with them.
+        con.execute("SET enable_progress_bar = false")
         summary = generate_sources(
             con,
             customers=args.customers,

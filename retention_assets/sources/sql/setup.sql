@@ -13,14 +13,15 @@ CREATE OR REPLACE TEMP MACRO _gen_rnd2(k1, k2, purpose) AS
 
 CREATE OR REPLACE TEMP MACRO _gen_pick(options, u) AS options[1 + floor(u * len(options))::INTEGER];
 
--- Instants are carried as BIGINT epoch microseconds (UTC) until the final insert.
+-- Instants are carried as BIGINT epoch microseconds (UTC) until the final insert, where they
+-- become naive timestamps with whole seconds, as the source systems export them.
 CREATE OR REPLACE TEMP MACRO _gen_minutes(n) AS (n * 60000000)::BIGINT;
 CREATE OR REPLACE TEMP MACRO _gen_hours(n) AS (n * 3600000000)::BIGINT;
 CREATE OR REPLACE TEMP MACRO _gen_days(n) AS (n * 86400000000)::BIGINT;
-CREATE OR REPLACE TEMP MACRO _gen_utc(us) AS make_timestamp(us::BIGINT);
+CREATE OR REPLACE TEMP MACRO _gen_utc(us) AS make_timestamp(us::BIGINT // 1000000 * 1000000);
 -- Naive wall-clock time in the shop's zone, as the shop platform writes it.
 CREATE OR REPLACE TEMP MACRO _gen_shop(us) AS
-    timezone(getvariable('gen_shop_tz'), timezone('UTC', make_timestamp(us::BIGINT)));
+    timezone(getvariable('gen_shop_tz'), timezone('UTC', _gen_utc(us)));
 
 -- Category economics. replenishment_days goes to raw.categories; price range and cost ratio
 -- only shape order lines, spread so that customers land in every gross-margin bucket

@@ -1,5 +1,5 @@
 -- Counts of every messy case, from the generator's own staging flags (what it meant to
--- produce), plus the model-facing outcomes the data was shaped for. Returns (name, value).
+-- produce), plus the model-facing outcomes the data was shaped for: one row, one column each.
 CREATE OR REPLACE TEMP TABLE _gen_customer_outcome AS
 WITH placed AS (
     SELECT customer_id, sum(total_amount) AS revenue, max(placed_us) AS last_order_us

@@ -1,0 +1,188 @@
+"""Times our sync (plan, then send) in a child process of its own, and reads its peak memory.
+
+Each run is what one scheduled Dagster run does for its streams: plan in the warehouse, then
+``sync_profiles``/``sync_events`` through a ``TrackClient`` built by ``CustomerIOResource`` with
+its defaults, except ``max_rps``. The functions are driven directly rather than through
+``dg.materialize`` so that the figures time the sync and not Dagster's run machinery.
+
+A fresh process per run makes its peak RSS the peak of that sync alone (nothing left over from
+generating data, building models or an earlier sync), and keeps the benchmark's own imports out
+of it: the process is spawned, not forked. The parent never holds the DuckDB file open while a
+child runs, since DuckDB allows one writing process per file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import resource
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from cio_sandbox.testing import SandboxHandle
+from resources.customerio import CustomerIOResource, TrackClient
+from resources.warehouse import DuckDBWarehouse, WarehouseSession
+from retention_assets.sync import plans
+from retention_assets.sync.policies import DEFAULT_BACKFILL_POLICY
+from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
+
+
+@dataclass(frozen=True)
+class SyncTask:
+    """One sync run: the profiles of ``as_of`` and/or the events of ``events_window``."""
+
+    database: Path
+    track_url: str
+    site_id: str
+    api_key: str
+    max_rps: float
+    run_id: str
+    as_of: dt.date | None = None
+    events_window: tuple[dt.date, dt.date] | None = None
+    first_sync: bool = False
+    """A first sync sends recent events under the default backfill policy, as the asset does."""
+    profile_to: Path | None = None
+    """Write a pyinstrument profile of the run (text and HTML) under this path prefix."""
+
+
+@dataclass(frozen=True)
+class StreamFigures:
+    """The plan and the send of one stream."""
+
+    plan_seconds: float
+    send_seconds: float
+    planned: int
+    sent: int
+    rejected: int
+    requests: int
+    bytes_sent: int
+    retries: int
+
+    @property
+    def seconds(self) -> float:
+        return self.plan_seconds + self.send_seconds
+
+    @property
+    def rate(self) -> float:
+        """Entities per second, diff and ledger writes included."""
+        return self.sent / self.seconds if self.seconds else 0.0
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.send_seconds if self.send_seconds else 0.0
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    profiles: StreamFigures | None
+    events: StreamFigures | None
+    seconds: float
+    """Wall time of the run in its process: session opened to last ledger write."""
+    peak_rss_bytes: int
+    server_requests: int
+    """Requests the sandbox answered during the run (all of them, not only batch writes)."""
+
+    @property
+    def streams(self) -> list[StreamFigures]:
+        return [stream for stream in (self.profiles, self.events) if stream is not None]
+
+    @property
+    def sent(self) -> int:
+        return sum(stream.sent for stream in self.streams)
+
+    @property
+    def requests(self) -> int:
+        return sum(stream.requests for stream in self.streams)
+
+    @property
+    def bytes_sent(self) -> int:
+        return sum(stream.bytes_sent for stream in self.streams)
+
+    @property
+    def rate(self) -> float:
+        seconds = sum(stream.seconds for stream in self.streams)
+        return self.sent / seconds if seconds else 0.0
+
+
+def _figures(plan_seconds: float, report: SyncReport) -> StreamFigures:
+    return StreamFigures(
+        plan_seconds=plan_seconds,
+        send_seconds=report.seconds,
+        planned=report.planned,
+        sent=report.sent,
+        rejected=report.rejected,
+        requests=report.requests,
+        bytes_sent=report.bytes_sent,
+        retries=report.retries,
+    )
+
+
+def _sync(
+    task: SyncTask, session: WarehouseSession, client: TrackClient
+) -> tuple[StreamFigures | None, StreamFigures | None]:
+    profiles = events = None
+    if task.as_of is not None:
+        started = time.perf_counter()
+        plans.plan_customer_state(session, task.as_of)
+        plan_seconds = time.perf_counter() - started
+        report = sync_profiles(
+            session,
+            client,
+            as_of=task.as_of,
+            run_id=task.run_id,
+            partition_key=task.as_of.isoformat(),
+        )
+        profiles = _figures(plan_seconds, report)
+    if task.events_window is not None:
+        start, end = task.events_window
+        started = time.perf_counter()
+        plans.plan_events(session, start, end)
+        plan_seconds = time.perf_counter() - started
+        report = sync_events(
+            session,
+            client,
+            start=start,
+            end=end,
+            run_id=task.run_id,
+            partition_key=f"{start.isoformat()}...{end.isoformat()}",
+            backfill_policy=DEFAULT_BACKFILL_POLICY if task.first_sync else None,
+            now=dt.datetime.now(dt.UTC),
+        )
+        events = _figures(plan_seconds, report)
+    return profiles, events
+
+
+def _run_in_child(task: SyncTask) -> SyncRun:
+    customerio = CustomerIOResource(
+        site_id=task.site_id, api_key=task.api_key, track_url=task.track_url, max_rps=task.max_rps
+    )
+    warehouse = DuckDBWarehouse(database=str(task.database))
+    profiler = None
+    if task.profile_to is not None:
+        from pyinstrument import Profiler  # only when asked: it is a development tool
+
+        profiler = Profiler(interval=0.005)
+        profiler.start()
+    started = time.perf_counter()
+    with warehouse.session() as session, customerio.track_client() as client:
+        profiles, events = _sync(task, session, client)
+    seconds = time.perf_counter() - started
+    if profiler is not None and task.profile_to is not None:
+        profiler.stop()
+        task.profile_to.with_suffix(".txt").write_text(profiler.output_text(color=False))
+        task.profile_to.with_suffix(".html").write_text(profiler.output_html())
+    # Linux reports ru_maxrss in KiB.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return SyncRun(profiles, events, seconds, peak, server_requests=0)
+
+
+def run_sync(task: SyncTask, sandbox: SandboxHandle) -> SyncRun:
+    """Run ``task`` in a fresh spawned process; add what the sandbox saw of it."""
+    before = sandbox.stats()["requests"]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        run = pool.submit(_run_in_child, task).result()
+    served = sandbox.stats()["requests"] - before
+    return SyncRun(run.profiles, run.events, run.seconds, run.peak_rss_bytes, served)

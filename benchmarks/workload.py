@@ -1,0 +1,134 @@
+"""The warehouse a sync benchmark reads: generated sources, both models, and ways to reset it.
+
+The sync benchmarks need what production has on the day of a first sync: one partition of
+customer state and a whole history of events. The models engineer's ``model_build`` times one
+partition of each model and throws its database away; this module builds the same models into a
+file that stays, with the events model run once over the whole generated period (a single-run
+range backfill, as an operator would do before the first sync), and offers the two edits the
+benchmark makes between runs: forget every sync (drop the ``cio_sync`` schema) and change a
+share of the customers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import dagster as dg
+import duckdb
+
+from resources.warehouse import DuckDBWarehouse
+from retention_assets.models import retention_customer_state, retention_events
+from retention_assets.partitions import DAILY_PARTITIONS
+from retention_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
+from retention_assets.settings import load_settings
+from retention_assets.sources.generator import generate_sources
+from retention_assets.sync.policies import EVENTS_TRAILING_DAYS
+from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE, SYNC_SCHEMA
+
+# Keep Dagster's per-step console logging out of the benchmark's output.
+QUIET_RUN: Final = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+# One customer in a hundred, picked by a hash of the id so every run picks the same ones.
+# coalesce: a null would stay null after "+ 1" and the row would not change at all.
+_CHANGE_SQL: Final = f"""
+UPDATE {CUSTOMER_STATE_TABLE}
+SET loyalty_points = coalesce(loyalty_points, 0) + 1
+WHERE as_of_date = $as_of AND hash(customer_id) % 100 < $percent
+"""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A DuckDB file holding one partition of customer state and every generated event."""
+
+    database: Path
+    customers: int
+    days: int
+    as_of: dt.date
+    events: int
+    events_start: dt.date
+    events_end: dt.date
+    """Exclusive end of the events window: the day after ``as_of``."""
+    prepare_seconds: float
+    events_backfill_seconds: float
+
+    @property
+    def warehouse(self) -> DuckDBWarehouse:
+        return DuckDBWarehouse(database=str(self.database))
+
+    @property
+    def trailing_start(self) -> dt.date:
+        """First day of the hourly event schedule's window (it re-sends the last few days)."""
+        return self.events_end - dt.timedelta(days=EVENTS_TRAILING_DAYS)
+
+
+def _materialize(asset: dg.AssetsDefinition, warehouse: DuckDBWarehouse, **options: object) -> None:
+    dg.materialize(
+        [asset],
+        resources={"warehouse": warehouse},
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config=QUIET_RUN,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def build_workload(database: Path, customers: int, days: int, as_of: dt.date) -> Workload:
+    """Generate ``days`` of sources ending on ``as_of`` and build both models into ``database``."""
+    started = time.perf_counter()
+    with duckdb.connect(database) as con:
+        generate_sources(
+            con,
+            customers=customers,
+            days=days,
+            end_date=as_of,
+            shop_timezone=load_settings().shop_timezone,
+        )
+        con.execute("CHECKPOINT")
+    warehouse = DuckDBWarehouse(database=str(database))
+    _materialize(retention_customer_state, warehouse, partition_key=as_of.isoformat())
+    first_partition = dt.date.fromisoformat(DAILY_PARTITIONS.get_first_partition_key())
+    events_start = max(first_partition, as_of - dt.timedelta(days=days))
+    backfill_started = time.perf_counter()
+    _materialize(
+        retention_events,
+        warehouse,
+        tags={RANGE_START_TAG: events_start.isoformat(), RANGE_END_TAG: as_of.isoformat()},
+    )
+    events_backfill_seconds = time.perf_counter() - backfill_started
+    with warehouse.session() as session:
+        session.execute("CHECKPOINT")
+        (events,) = session.fetch_all(f"SELECT count(*) FROM {EVENTS_TABLE}")[0]
+    return Workload(
+        database=database,
+        customers=customers,
+        days=days,
+        as_of=as_of,
+        events=int(events),
+        events_start=events_start,
+        events_end=as_of + dt.timedelta(days=1),
+        prepare_seconds=time.perf_counter() - started,
+        events_backfill_seconds=events_backfill_seconds,
+    )
+
+
+def forget_syncs(workload: Workload) -> None:
+    """Drop the ledgers and plans, so the next sync is a first sync again."""
+    with workload.warehouse.session() as session:
+        session.execute(f"DROP SCHEMA IF EXISTS {SYNC_SCHEMA} CASCADE")
+        session.execute("CHECKPOINT")
+
+
+def change_customers(workload: Workload, percent: int = 1) -> int:
+    """Change one attribute of ``percent`` % of the partition's customers; return how many."""
+    with workload.warehouse.session() as session:
+        session.execute(_CHANGE_SQL, {"as_of": workload.as_of, "percent": percent})
+        (changed,) = session.fetch_all(
+            f"SELECT count(*) FROM {CUSTOMER_STATE_TABLE}"
+            " WHERE as_of_date = $as_of AND hash(customer_id) % 100 < $percent",
+            {"as_of": workload.as_of, "percent": percent},
+        )[0]
+    return int(changed)

@@ -1,0 +1,271 @@
+"""What a retention alert says and where it goes: failed checks and failed runs.
+
+The sensors in ``retention_assets.sensors`` decide *when* to alert (one alert per failure,
+cursored over the instance); this module decides what an alert contains and delivers it, so it
+can be tested without a Dagster instance. Every alert names the asset, the partition, the
+check, the severity and the failing-row count, and links to the run in the Dagster UI.
+
+Channels: the Dagster log always; Slack through dagster-slack's ``SlackResource`` when
+``SLACK_BOT_TOKEN`` and ``RETENTION_SLACK_CHANNEL`` are set; a generic JSON webhook (one POST
+per alert) when ``RETENTION_ALERT_WEBHOOK_URL`` is set. A channel that fails is logged and the
+others still get the alert: an alerting outage must not hide the failure it reports.
+
+Secrets: the Slack token only reaches Dagster as ``dg.EnvVar`` and is never read here; the
+webhook URL is never logged — a delivery problem names the scheme and host only, because
+webhook URLs carry their secret in the path or query string. Plain ``http://`` is refused for
+any host but loopback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import dagster as dg
+import httpx
+from dagster_slack import SlackResource
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from asset_checks.factory import FAILING_ROWS, PARTITIONS
+from resources.customerio.urls import is_loopback_host
+
+WEBHOOK_URL_ENV: Final = "RETENTION_ALERT_WEBHOOK_URL"
+SLACK_TOKEN_ENV: Final = "SLACK_BOT_TOKEN"
+SLACK_CHANNEL_ENV: Final = "RETENTION_SLACK_CHANNEL"
+UI_BASE_URL_ENV: Final = "RETENTION_UI_BASE_URL"
+DEFAULT_UI_BASE_URL: Final = "http://127.0.0.1:3000"
+WEBHOOK_TIMEOUT_SECONDS: Final = 10.0
+
+CHECK_FAILED: Final = "asset_check_failed"
+RUN_FAILED: Final = "run_failed"
+
+_PARTITION_TAG: Final = "dagster/partition"
+_RANGE_START_TAG: Final = "dagster/asset_partition_range_start"
+_RANGE_END_TAG: Final = "dagster/asset_partition_range_end"
+NO_VALUE: Final = "none"
+
+# The Dagster log of a sensor or a run, or a plain logger in tests.
+AlertLog = logging.Logger | dg.DagsterLogManager
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One failure, with everything a person needs to start on it."""
+
+    kind: str
+    severity: str
+    asset: str
+    partition: str
+    check: str
+    failing_rows: int | None
+    job: str
+    run_id: str
+    run_url: str
+    summary: str
+
+    @property
+    def title(self) -> str:
+        if self.kind == CHECK_FAILED:
+            return f"[{self.severity}] Check {self.check} failed on {self.asset}"
+        return f"[{self.severity}] Run of {self.job} failed"
+
+    def _fields(self) -> list[str]:
+        rows = "unknown" if self.failing_rows is None else f"{self.failing_rows:,}"
+        return [
+            f"asset: {self.asset}",
+            f"partition: {self.partition}",
+            f"check: {self.check}",
+            f"severity: {self.severity}",
+            f"failing rows: {rows}",
+            self.summary,
+        ]
+
+    def text(self) -> str:
+        """Plain text, for the Dagster log and the webhook's ``text`` field."""
+        return "\n".join([self.title, *self._fields(), f"run: {self.run_url}"])
+
+    def slack_text(self) -> str:
+        lines = [f"*{self.title}*", *self._fields(), f"<{self.run_url}|Open the run in Dagster>"]
+        return "\n".join(lines)
+
+    def payload(self) -> dict[str, Any]:
+        """The webhook's JSON body: every field, plus the title and text for chat tools."""
+        return {**asdict(self), "title": self.title, "text": self.text()}
+
+
+def ui_base_url() -> str:
+    return (os.environ.get(UI_BASE_URL_ENV) or DEFAULT_UI_BASE_URL).rstrip("/")
+
+
+def run_url(run_id: str, base_url: str) -> str:
+    return f"{base_url}/runs/{run_id}"
+
+
+def run_partition(run: dg.DagsterRun) -> str:
+    """The partition (or ``start..end`` range) a run targeted, from its tags."""
+    tags = run.tags
+    if _PARTITION_TAG in tags:
+        return tags[_PARTITION_TAG]
+    if _RANGE_START_TAG in tags and _RANGE_END_TAG in tags:
+        return f"{tags[_RANGE_START_TAG]}..{tags[_RANGE_END_TAG]}"
+    return NO_VALUE
+
+
+def _metadata_value(evaluation: dg.AssetCheckEvaluation, key: str) -> Any:
+    entry = evaluation.metadata.get(key)
+    return None if entry is None else entry.value
+
+
+def evaluation_partition(evaluation: dg.AssetCheckEvaluation, run: dg.DagsterRun) -> str:
+    """The days a check validated: its own partition, the days it reported, or the run's."""
+    if evaluation.partition:
+        return evaluation.partition
+    reported = _metadata_value(evaluation, PARTITIONS)
+    if reported and reported != NO_VALUE:
+        return str(reported)
+    return run_partition(run)
+
+
+def check_failure_alert(
+    evaluation: dg.AssetCheckEvaluation, run: dg.DagsterRun, base_url: str
+) -> Alert:
+    failing = _metadata_value(evaluation, FAILING_ROWS)
+    return Alert(
+        kind=CHECK_FAILED,
+        severity=evaluation.severity.value,
+        asset=evaluation.asset_key.to_user_string(),
+        partition=evaluation_partition(evaluation, run),
+        check=evaluation.check_name,
+        failing_rows=int(failing) if failing is not None else None,
+        job=run.job_name,
+        run_id=run.run_id,
+        run_url=run_url(run.run_id, base_url),
+        summary=evaluation.description or "The check did not pass; see its metadata in the UI.",
+    )
+
+
+def run_failure_alert(
+    run: dg.DagsterRun,
+    message: str,
+    assets: Sequence[dg.AssetKey],
+    failed_checks: Sequence[dg.AssetCheckEvaluation],
+    base_url: str,
+) -> Alert:
+    """A failed run; names the checks that failed in it, since they are the usual cause."""
+    counts = [_metadata_value(evaluation, FAILING_ROWS) for evaluation in failed_checks]
+    known = [int(count) for count in counts if count is not None]
+    return Alert(
+        kind=RUN_FAILED,
+        severity=dg.AssetCheckSeverity.ERROR.value,
+        asset=", ".join(sorted({key.to_user_string() for key in assets})) or NO_VALUE,
+        partition=run_partition(run),
+        check=", ".join(sorted({evaluation.check_name for evaluation in failed_checks}))
+        or NO_VALUE,
+        failing_rows=sum(known) if known else None,
+        job=run.job_name,
+        run_id=run.run_id,
+        run_url=run_url(run.run_id, base_url),
+        summary=message or "The run failed; see its logs in the UI.",
+    )
+
+
+def slack_resource() -> SlackResource | dg.ResourceDefinition:
+    """The ``slack`` resource: dagster-slack when configured, else an explicit "none"."""
+    if os.environ.get(SLACK_TOKEN_ENV) and os.environ.get(SLACK_CHANNEL_ENV):
+        return SlackResource(token=dg.EnvVar(SLACK_TOKEN_ENV))
+    return dg.ResourceDefinition.none_resource(
+        description=f"Slack alerts are off: set {SLACK_TOKEN_ENV} and {SLACK_CHANNEL_ENV}."
+    )
+
+
+def redacted(url: str) -> str:
+    """Scheme and host of a URL: what may be logged about it."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or '?'}{port}"
+
+
+@dataclass(frozen=True)
+class AlertChannels:
+    """Where alerts go besides the Dagster log, as configured when the sensor ticks."""
+
+    slack: SlackResource | None
+    slack_channel: str | None
+    webhook_url: str | None
+
+    @classmethod
+    def from_env(cls, slack: SlackResource | None) -> AlertChannels:
+        return cls(
+            slack=slack,
+            slack_channel=os.environ.get(SLACK_CHANNEL_ENV) or None,
+            webhook_url=dg.EnvVar(WEBHOOK_URL_ENV).get_value() or None,
+        )
+
+
+def _log_alert(alert: Alert, log: AlertLog) -> None:
+    if alert.severity == dg.AssetCheckSeverity.ERROR.value:
+        log.error(alert.text())
+    else:
+        log.warning(alert.text())
+
+
+def _webhook_refusal(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an absolute http(s) URL"
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        return "uses plain http to a host that is not loopback; use https"
+    return None
+
+
+def _post_webhook(alert: Alert, url: str, client: httpx.Client, log: AlertLog) -> None:
+    try:
+        response = client.post(url, json=alert.payload())
+        response.raise_for_status()
+    except httpx.HTTPStatusError as error:
+        log.error(
+            f"Alert webhook {redacted(url)} answered HTTP {error.response.status_code}; "
+            f"alert for run {alert.run_id} not delivered there."
+        )
+    except httpx.HTTPError as error:
+        # The exception text may quote the URL, secret and all: only its type is logged.
+        log.error(
+            f"Alert webhook {redacted(url)} unreachable ({type(error).__name__}); "
+            f"alert for run {alert.run_id} not delivered there."
+        )
+
+
+def _post_slack(alert: Alert, slack: SlackResource, channel: str, log: AlertLog) -> None:
+    try:
+        slack.get_client().chat_postMessage(channel=channel, text=alert.slack_text())
+    except SlackApiError as error:
+        log.error(
+            f"Slack refused the alert for run {alert.run_id} in {channel}: "
+            f"{error.response.get('error', 'unknown error')}."
+        )
+    except (SlackClientError, OSError) as error:
+        log.error(
+            f"Slack unreachable ({type(error).__name__}); alert for run {alert.run_id} "
+            "not delivered there."
+        )
+
+
+def deliver(alerts: Sequence[Alert], channels: AlertChannels, log: AlertLog) -> None:
+    """Log every alert, and send it to Slack and the webhook when they are configured."""
+    if not alerts:
+        return
+    refusal = _webhook_refusal(channels.webhook_url) if channels.webhook_url else None
+    if refusal and channels.webhook_url:
+        log.error(f"{WEBHOOK_URL_ENV} ({redacted(channels.webhook_url)}) {refusal}; not used.")
+    webhook_url = channels.webhook_url if not refusal else None
+    with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
+        for alert in alerts:
+            _log_alert(alert, log)
+            if channels.slack is not None and channels.slack_channel:
+                _post_slack(alert, channels.slack, channels.slack_channel, log)
+            if webhook_url:
+                _post_webhook(alert, webhook_url, client, log)

@@ -1,0 +1,149 @@
+"""The check factory on its own: bounded samples, readable metadata, guarded definitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from asset_checks import FunctionRule, PartitionedTable, SqlRule, WarehouseCheck, names
+from asset_checks.factory import (
+    DEFAULT_SAMPLE_ROWS,
+    FAILED_RULES,
+    FAILING_ROWS,
+    PARTITIONS,
+    RULES,
+    SAMPLE_PREFIX,
+    Findings,
+    Scope,
+    bind,
+    build_asset_check,
+    markdown_table,
+)
+
+DAY = dt.date(2025, 3, 10)
+SCOPE = Scope(DAY, DAY, "test")
+THINGS = PartitionedTable("scratch.things", "day")
+NEGATIVE_AMOUNT = SqlRule(
+    name="negative_amount",
+    description="Amounts below zero.",
+    sql="SELECT id, day, amount FROM scratch.things"
+    " WHERE day BETWEEN $first_day AND $last_day AND amount < $minimum",
+    order_by="id",
+    params={"minimum": 0},
+)
+
+
+@pytest.fixture
+def things(make_tables):
+    """A table of another shape, as a sync check (volume guard, drift) would read."""
+    warehouse = make_tables().warehouse
+    with warehouse.session() as session:
+        session.execute("CREATE SCHEMA scratch")
+        session.execute("CREATE TABLE scratch.things (id INTEGER, day DATE, amount INTEGER)")
+        session.execute(
+            "INSERT INTO scratch.things SELECT i, $day, CASE WHEN i % 2 = 0 THEN -i ELSE i END"
+            " FROM range(40) AS t(i)",
+            {"day": DAY},
+        )
+    return warehouse
+
+
+def evaluate(warehouse, check: WarehouseCheck, scope: Scope | None = SCOPE) -> dg.AssetCheckResult:
+    with warehouse.session() as session:
+        return check.result(check.evaluate(session, scope))
+
+
+def test_a_reused_factory_counts_everything_and_samples_a_bounded_few(things):
+    check = WarehouseCheck(
+        name="things_are_positive",
+        asset=dg.AssetKey("things"),
+        description="Amounts are positive.",
+        rules=[NEGATIVE_AMOUNT],
+        partitions=THINGS,
+    )
+
+    result = evaluate(things, check)
+
+    assert not result.passed
+    assert result.metadata[FAILING_ROWS].value == 19  # 2, 4, ... 38
+    assert result.metadata[FAILED_RULES].value == "negative_amount"
+    assert result.metadata[PARTITIONS].value == "2025-03-10"
+    sample = result.metadata[f"{SAMPLE_PREFIX}negative_amount"].value
+    assert sample.count("| 2025-03-10 |") == DEFAULT_SAMPLE_ROWS
+    assert f"{DEFAULT_SAMPLE_ROWS} of 19 failing rows shown. Amounts below zero." in sample
+    assert "| negative_amount | failed | 19 | Amounts below zero. |" in result.metadata[RULES].value
+    assert result.description == (
+        "19 failing rows in partition 2025-03-10: negative_amount (19). "
+        "See the sample of each failed rule below."
+    )
+
+
+def test_rules_that_read_partitions_are_not_run_without_one(things):
+    static = FunctionRule(
+        "static", "Always fine.", lambda session, params: Findings(0, pd.DataFrame())
+    )
+    check = WarehouseCheck(
+        name="things_are_positive",
+        asset=dg.AssetKey("things"),
+        description="Amounts are positive.",
+        rules=[NEGATIVE_AMOUNT, static],
+        partitions=THINGS,
+    )
+
+    result = evaluate(things, check, scope=None)
+
+    assert result.passed
+    assert result.metadata[PARTITIONS].value == "none"
+    rules = result.metadata[RULES].value
+    assert "| negative_amount | not run | 0 |" in rules and "| static | passed | 0 |" in rules
+
+
+def test_a_blocking_check_must_be_an_error():
+    with pytest.raises(ValueError, match="only ERROR checks can block"):
+        WarehouseCheck(
+            name="x",
+            asset=dg.AssetKey("things"),
+            description="",
+            rules=[],
+            severity=dg.AssetCheckSeverity.WARN,
+            blocking=True,
+        )
+
+
+def test_rule_names_are_unique_and_partition_rules_need_a_table():
+    with pytest.raises(ValueError, match="unique"):
+        WarehouseCheck("x", dg.AssetKey("t"), "", [NEGATIVE_AMOUNT, NEGATIVE_AMOUNT], THINGS)
+    with pytest.raises(ValueError, match="need `partitions`"):
+        WarehouseCheck("x", dg.AssetKey("t"), "", [NEGATIVE_AMOUNT])
+
+
+def test_build_asset_check_makes_a_standalone_check_with_its_rules_documented():
+    check = WarehouseCheck(
+        "things_are_positive", dg.AssetKey("things"), "Positive.", [NEGATIVE_AMOUNT], THINGS
+    )
+
+    (spec,) = build_asset_check(check).check_specs
+
+    assert spec.name == "things_are_positive" and spec.blocking
+    assert spec.description == "Positive."
+    assert "| negative_amount | Amounts below zero. |" in spec.metadata[RULES].value
+
+
+def test_bind_passes_only_the_parameters_a_query_uses():
+    assert bind("SELECT $a, $a + $b", {"a": 1, "b": 2, "c": 3}) == {"a": 1, "b": 2}
+    with pytest.raises(KeyError, match="without a value"):
+        bind("SELECT $missing", {})
+
+
+def test_markdown_cells_are_flattened_escaped_and_cut():
+    rows = pd.DataFrame({"value": ["a|b\nc", None, "x" * 200], names.FLAPPING_ATTRIBUTE: [1, 2, 3]})
+
+    table = markdown_table(rows)
+
+    assert table.splitlines()[0] == f"| value | {names.FLAPPING_ATTRIBUTE} |"
+    assert "| a\\|b c | 1 |" in table
+    assert "| null | 2 |" in table
+    assert f"| {'x' * 79}… | 3 |" in table

@@ -1,0 +1,206 @@
+"""The checks as Dagster runs them: blocking, partition scope, freshness, exported definitions.
+
+Model-shaped stand-in assets (same keys and partitions as the real models, no work) sit
+between the rows a test writes and the checks, and a stand-in for the cio_sync assets shows
+whether a failed check stopped the run before anything would be sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from asset_checks import MODEL_CHECKS, build_model_checks, names
+from asset_checks.factory import FAILING_ROWS, LATEST_PARTITION, PARTITIONS, PARTITIONS_SOURCE
+from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL
+
+UTC = dt.UTC
+DAY = dt.date(2025, 3, 10)
+NOW = dt.datetime(2025, 3, 12, 12, 0, tzinfo=UTC)
+SYNC_STEP = "cio_sync_stand_in"
+
+
+@dg.asset(
+    key=names.CUSTOMER_STATE_ASSET,
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=SINGLE_RUN_BACKFILL,
+)
+def customer_state_stand_in() -> None:
+    """Stands in for the model: the test has written the partition's rows already."""
+
+
+@dg.asset(
+    key=names.EVENTS_ASSET, partitions_def=DAILY_PARTITIONS, backfill_policy=SINGLE_RUN_BACKFILL
+)
+def events_stand_in() -> None:
+    """Stands in for the model: the test has written the partition's rows already."""
+
+
+@dg.asset(
+    name=SYNC_STEP,
+    deps=[customer_state_stand_in, events_stand_in],
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=SINGLE_RUN_BACKFILL,
+)
+def cio_sync_stand_in() -> None:
+    """Stands in for the cio_sync assets: running at all means data would reach Customer.io."""
+
+
+def checks() -> list[dg.AssetChecksDefinition]:
+    return build_model_checks(clock=lambda: NOW)
+
+
+def run(
+    tables,
+    *,
+    partition: str | None = None,
+    tags: dict[str, str] | None = None,
+    selection: dg.AssetSelection | None = None,
+    instance: dg.DagsterInstance | None = None,
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [customer_state_stand_in, events_stand_in, cio_sync_stand_in, *checks()],
+        partition_key=partition,
+        tags=tags,
+        selection=selection,
+        resources={"warehouse": tables.warehouse},
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def started_steps(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {event.step_key for event in result.all_events if event.event_type_value == "STEP_START"}
+
+
+def evaluation(
+    result: dg.ExecuteInProcessResult, name: str, asset: dg.AssetKey = names.CUSTOMER_STATE_ASSET
+) -> dg.AssetCheckEvaluation:
+    (found,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == name and e.asset_key == asset
+    ]
+    return found
+
+
+def test_model_checks_declare_severity_and_blocking():
+    specs = {(spec.asset_key, spec.name): spec for d in MODEL_CHECKS for spec in d.check_specs}
+    blocking = {
+        names.STATE_ONE_ROW_PER_CUSTOMER,
+        names.STATE_TIMESTAMPS_UTC,
+        names.STATE_ALLOWED_VALUES,
+        names.STATE_ATTRIBUTE_OWNERSHIP,
+        names.EVENTS_UNIQUE_KEY,
+        names.EVENTS_TIMESTAMPS_UTC,
+        names.EVENTS_VOCABULARY,
+    }
+    warning = {
+        names.STATE_CUSTOMERIO_LIMITS,
+        names.STATE_ATTRIBUTE_FLAPPING,
+        names.EVENTS_CUSTOMERIO_LIMITS,
+    }
+    assert {name for _, name in specs} == blocking | warning | {names.FRESHNESS}
+    for (_, name), spec in specs.items():
+        assert spec.blocking == (name in blocking), name
+        if name in blocking | warning:
+            assert spec.metadata["severity"] == ("ERROR" if name in blocking else "WARN")
+    assert (names.CUSTOMER_STATE_ASSET, names.FRESHNESS) in specs
+    assert (names.EVENTS_ASSET, names.FRESHNESS) in specs
+
+
+def test_blocking_failure_stops_the_sync_in_the_same_run(tables, state):
+    tables.add_state(state("cust_duplicate"), state("cust_duplicate"))
+
+    result = run(tables, partition=DAY.isoformat())
+
+    assert not result.success
+    failed = evaluation(result, names.STATE_ONE_ROW_PER_CUSTOMER)
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.metadata[FAILING_ROWS].value == 2
+    assert SYNC_STEP not in started_steps(result)
+
+
+def test_warnings_do_not_stop_the_sync(tables, state):
+    tables.add_state(state("cust_long_category", top_category="x" * 1001))
+
+    result = run(tables, partition=DAY.isoformat())
+
+    assert result.success
+    assert not evaluation(result, names.STATE_CUSTOMERIO_LIMITS).passed
+    # DAY is long past its freshness deadline for the real clock; a warning too.
+    assert not evaluation(result, names.FRESHNESS).passed
+    assert all(
+        e.passed for e in result.get_asset_check_evaluations() if e.severity.value == "ERROR"
+    )
+    assert SYNC_STEP in started_steps(result)
+
+
+def test_range_backfill_validates_every_day_of_the_range(tables, state):
+    first = DAY - dt.timedelta(days=2)
+    tables.add_state(state("cust_duplicate", as_of_date=first), state("cust_duplicate", first))
+
+    result = run(
+        tables,
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": DAY.isoformat(),
+        },
+    )
+
+    failed = evaluation(result, names.STATE_ONE_ROW_PER_CUSTOMER)
+    assert not failed.passed
+    assert failed.metadata[PARTITIONS].value == "2025-03-08..2025-03-10"
+    assert SYNC_STEP not in started_steps(result)
+
+
+def test_check_run_alone_validates_the_latest_partition(tables, state):
+    # An old day is broken, the latest one is clean: the latest is what the UI re-run checks.
+    old = DAY - dt.timedelta(days=1)
+    tables.add_state(state("cust_duplicate", as_of_date=old), state("cust_duplicate", old))
+    one_row = dg.AssetCheckKey(names.CUSTOMER_STATE_ASSET, names.STATE_ONE_ROW_PER_CUSTOMER)
+
+    result = run(tables, selection=dg.AssetSelection.checks(one_row))
+    clean = evaluation(result, names.STATE_ONE_ROW_PER_CUSTOMER)
+
+    assert clean.passed
+    assert clean.metadata[PARTITIONS].value == DAY.isoformat()
+    assert clean.metadata[PARTITIONS_SOURCE].value == LATEST_PARTITION
+
+    tables.add_state(state("cust_late", as_of_date=DAY + dt.timedelta(days=1)), state(None))
+    result = run(tables, selection=dg.AssetSelection.checks(one_row))
+    # The newest day (DAY + 1) is now the latest and is clean; DAY's null id is not looked at.
+    assert evaluation(result, names.STATE_ONE_ROW_PER_CUSTOMER).passed
+
+
+def test_freshness_warns_until_the_latest_partition_is_materialised(tables):
+    instance = dg.DagsterInstance.ephemeral()
+    freshness = dg.AssetCheckKey(names.CUSTOMER_STATE_ASSET, names.FRESHNESS)
+    only_the_model = dg.AssetSelection.assets(customer_state_stand_in)
+    # Built once, long ago, and never since.
+    run(tables, partition=DAY.isoformat(), selection=only_the_model, instance=instance)
+
+    stale = evaluation(
+        run(tables, selection=dg.AssetSelection.checks(freshness), instance=instance),
+        names.FRESHNESS,
+    )
+    assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
+    assert "Asset is overdue" in stale.description
+
+    # The last two closed days and today: which closed day is due depends on the time of day.
+    today = dt.datetime.now(UTC).date()
+    run(
+        tables,
+        tags={
+            "dagster/asset_partition_range_start": (today - dt.timedelta(days=2)).isoformat(),
+            "dagster/asset_partition_range_end": today.isoformat(),
+        },
+        selection=only_the_model,
+        instance=instance,
+    )
+    fresh = evaluation(
+        run(tables, selection=dg.AssetSelection.checks(freshness), instance=instance),
+        names.FRESHNESS,
+    )
+    assert fresh.passed
