@@ -50,41 +50,45 @@ def _ours(
     return Attribute(name, PIPELINE_OWNER, kind, description, null_policy)
 
 
-S, I, N = ValueKind.STRING, ValueKind.INTEGER, ValueKind.NUMBER
-B, T = ValueKind.BOOLEAN, ValueKind.TIMESTAMP
+STR, INT, NUM = ValueKind.STRING, ValueKind.INTEGER, ValueKind.NUMBER
+BOOL, TS = ValueKind.BOOLEAN, ValueKind.TIMESTAMP
 
 ATTRIBUTE_REGISTRY: Final[dict[str, Attribute]] = {
     attribute.name: attribute
     for attribute in (
-        _ours("email", S, "Latest known email, trimmed and lower-cased."),
-        _ours("lifetime_orders", I, "Number of placed (not cancelled) orders."),
-        _ours("lifetime_revenue", N, "Revenue of placed orders minus their refunds."),
-        _ours("first_order_at", T, "When the first placed order happened."),
-        _ours("last_order_at", T, "When the latest placed order happened."),
-        _ours("top_category", S, "Category with the most units bought."),
+        _ours("email", STR, "Latest known email, trimmed and lower-cased."),
+        _ours("lifetime_orders", INT, "Number of placed (not cancelled) orders."),
+        _ours("lifetime_revenue", NUM, "Revenue of placed orders minus their refunds."),
+        _ours("first_order_at", TS, "When the first placed order happened."),
+        _ours("last_order_at", TS, "When the latest placed order happened."),
+        _ours("top_category", STR, "Category with the most units bought."),
         _ours(
             "predicted_next_purchase_at",
-            T,
+            TS,
             "Last order plus the top category's replenishment days.",
             # A stale prediction would keep firing replenishment reminders: remove it instead.
             NullPolicy.CLEAR,
         ),
-        _ours("needs_replenishment", B, "The predicted next purchase date has passed."),
-        _ours("vip_tier", S, "gold, silver or none, from lifetime revenue."),
-        _ours("is_vip", B, "vip_tier is gold or silver."),
-        _ours("vip_definition_version", I, "Version of the VIP rule that produced vip_tier."),
-        _ours("subscription_status", S, "active, paused, cancelled or none."),
-        _ours("has_active_subscription", B, "subscription_status is active."),
-        _ours("last_refund_at", T, "When the latest refund happened."),
-        _ours("gross_margin_bucket", S, "high, medium or low margin over placed items."),
-        _ours("discount_eligible", B, "Margin is high or medium, so a discount is affordable."),
-        _ours("last_activity_at", T, "Latest order, web session or support ticket."),
-        _ours("is_reactivation_eligible", B, "Has ordered, but no activity in the last 60 days."),
-        _ours("loyalty_points", I, "Current loyalty points balance."),
-        _ours("loyalty_tier", S, "Current loyalty tier.", NullPolicy.CLEAR),
-        Attribute("last_seen", REALTIME_OWNER, T, "Last page view, set by real-time tracking."),
-        Attribute("created_at", CUSTOMERIO_OWNER, T, "When the profile was created."),
-        Attribute("unsubscribed", CUSTOMERIO_OWNER, B, "Global unsubscribe, set by Customer.io."),
+        _ours("needs_replenishment", BOOL, "The predicted next purchase date has passed."),
+        _ours("vip_tier", STR, "gold, silver or none, from lifetime revenue."),
+        _ours("is_vip", BOOL, "vip_tier is gold or silver."),
+        _ours("vip_definition_version", INT, "Version of the VIP rule that produced vip_tier."),
+        _ours("subscription_status", STR, "active, paused, cancelled or none."),
+        _ours("has_active_subscription", BOOL, "subscription_status is active."),
+        _ours("last_refund_at", TS, "When the latest refund happened."),
+        _ours("gross_margin_bucket", STR, "high, medium or low margin over placed items."),
+        _ours("discount_eligible", BOOL, "Margin is high or medium, so a discount is affordable."),
+        _ours("last_activity_at", TS, "Latest order, web session or support ticket."),
+        _ours(
+            "is_reactivation_eligible", BOOL, "Has ordered, but no activity in the last 60 days."
+        ),
+        _ours("loyalty_points", INT, "Current loyalty points balance."),
+        _ours("loyalty_tier", STR, "Current loyalty tier.", NullPolicy.CLEAR),
+        Attribute("last_seen", REALTIME_OWNER, TS, "Last page view, set by real-time tracking."),
+        Attribute("created_at", CUSTOMERIO_OWNER, TS, "When the profile was created."),
+        Attribute(
+            "unsubscribed", CUSTOMERIO_OWNER, BOOL, "Global unsubscribe, set by Customer.io."
+        ),
     )
 }
 

@@ -31,6 +31,14 @@ def customer_state_plan_summary(session: WarehouseSession, as_of: dt.date) -> di
     return _summary(session, "plan_summary", {"as_of": as_of})
 
 
+def latest_customer_state_plan(session: WarehouseSession) -> dt.date | None:
+    """The as-of day of the most recent customer-state plan, if any."""
+    ledger.ensure_sync_tables(session)
+    return session.fetch_all("SELECT max(as_of_date) FROM cio_sync.customer_state_plan_profiles")[
+        0
+    ][0]
+
+
 def customer_state_plan_sample(
     session: WarehouseSession, as_of: dt.date, limit: int = 5
 ) -> list[tuple[str, bool, str]]:
