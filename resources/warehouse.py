@@ -163,3 +163,15 @@ class DuckDBWarehouse(WarehouseResource):
             connection
         ):
             yield DuckDBSession(connection)
+
+
+@contextmanager
+def transaction(session: WarehouseSession) -> Iterator[None]:
+    """Commit everything inside the block together, or nothing if it raises."""
+    session.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        session.execute("ROLLBACK")
+        raise
+    session.execute("COMMIT")

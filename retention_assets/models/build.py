@@ -9,8 +9,7 @@ inside one transaction, so a re-run never doubles rows and a failed run leaves t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -58,18 +57,6 @@ def insert_sql(table: str, columns: Sequence[ModelColumn], select_sql: str) -> s
     """``INSERT INTO table (columns) <select>``, matching the SELECT's columns by position."""
     names = ", ".join(column.name for column in columns)
     return f"INSERT INTO {table} ({names})\n{select_sql}"
-
-
-@contextmanager
-def transaction(session: WarehouseSession) -> Iterator[None]:
-    """Commit everything inside the block together, or nothing if it raises."""
-    session.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        session.execute("ROLLBACK")
-        raise
-    session.execute("COMMIT")
 
 
 def _cell(value: object) -> str:

@@ -14,7 +14,7 @@ from typing import Final
 
 import dagster as dg
 
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WarehouseResource, transaction
 from retention_assets.attributes import ATTRIBUTE_REGISTRY
 from retention_assets.models.build import (
     PREVIEW_ROWS,
@@ -24,7 +24,6 @@ from retention_assets.models.build import (
     insert_sql,
     load_sql,
     markdown_preview,
-    transaction,
 )
 from retention_assets.partitions import (
     DAILY_PARTITIONS,

@@ -11,7 +11,7 @@ from typing import Final
 
 import dagster as dg
 
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WarehouseResource, transaction
 from retention_assets.models.build import (
     PREVIEW_ROWS,
     ModelColumn,
@@ -20,7 +20,6 @@ from retention_assets.models.build import (
     insert_sql,
     load_sql,
     markdown_preview,
-    transaction,
 )
 from retention_assets.partitions import (
     DAILY_PARTITIONS,

@@ -8,13 +8,12 @@ idempotent and events carry deterministic ids), and never skip one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import pyarrow as pa
 
 from resources.customerio import Rejection
-from resources.warehouse import WarehouseSession
+from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync.sql_files import sql_file
 
 PROFILE_STREAM = "customer_state"
@@ -36,17 +35,6 @@ def ensure_sync_tables(session: WarehouseSession) -> None:
     """Create the ledgers, plan tables and this session's staging tables if missing."""
     session.execute(sql_file("ledgers"))
     session.execute(sql_file("staging"))
-
-
-@contextmanager
-def transaction(session: WarehouseSession) -> Iterator[None]:
-    session.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        session.execute("ROLLBACK")
-        raise
-    session.execute("COMMIT")
 
 
 def _stage(session: WarehouseSession, table: str, rows: pa.Table) -> None:

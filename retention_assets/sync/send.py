@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from resources.customerio import BatchOutcome, Operation, Rejection, TrackClient
-from resources.warehouse import WarehouseSession
+from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync import ledger
 from retention_assets.sync.event_ids import event_ulid
 from retention_assets.sync.policies import (
@@ -129,7 +129,7 @@ def sync_profiles(
     started = time.monotonic()
     ledger.ensure_sync_tables(session)
     params = {"as_of": as_of}
-    with ledger.transaction(session):
+    with transaction(session):
         session.execute(
             sql_file("settle_unchanged_profiles"),
             {**params, "run_id": run_id, "acknowledged_at": dt.datetime.now(dt.UTC)},

@@ -58,7 +58,8 @@ def test_rejected_rows_check_warns_with_reason_until_delivered(harness: SyncHarn
     evaluation = _evaluation(result, "cio_sync/customer_state", REJECTED_ROWS_CHECK)
     assert not evaluation.passed
     assert evaluation.metadata["open_rejections"].value == 1
-    assert "| c2 | attribute_value_too_long | attributes.email | 1 |" in evaluation.metadata["sample"].value
+    sample = evaluation.metadata["sample"].value
+    assert "| c2 | attribute_value_too_long | attributes.email | 1 |" in sample
     assert sorted(harness.sandbox.people()) == ["c1"]
 
     harness.put_state([state_row("c2", email="c2@example.com")])
