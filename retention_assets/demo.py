@@ -13,10 +13,11 @@ import datetime as dt
 import os
 import sys
 import warnings
+from pathlib import Path
 
 import dagster as dg
 
-from cio_sandbox.testing import running_sandbox
+from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.warehouse import DuckDBWarehouse
 from retention_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import PROJECT_ROOT, load_settings
@@ -24,6 +25,50 @@ from retention_assets.sources.generator import generate_sources
 
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 SANDBOX_STATE = PROJECT_ROOT / "data" / "sandbox_state.json"
+SYNC_JOB = "retention_sync_job"
+# One embedded DuckDB file takes one writer at a time, so runs launched from the UI queue
+# instead of failing on the file lock.
+INSTANCE_CONFIG = """\
+telemetry:
+  enabled: false
+run_queue:
+  max_concurrent_runs: 1
+"""
+
+
+def instance_home() -> Path:
+    """The Dagster instance directory: DAGSTER_HOME if set, else the project's ``.dagster_home``."""
+    return Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME)
+
+
+def prepare_instance(home: Path) -> None:
+    """Create an instance directory with this project's instance settings, unless it has some."""
+    home.mkdir(parents=True, exist_ok=True)
+    instance_config = home / "dagster.yaml"
+    if not instance_config.exists():
+        instance_config.write_text(INSTANCE_CONFIG)
+
+
+def customerio_env(sandbox: SandboxHandle) -> dict[str, str]:
+    """The CUSTOMERIO_* settings that point the sync at a running sandbox."""
+    return {
+        "CUSTOMERIO_SITE_ID": sandbox.site_id,
+        "CUSTOMERIO_API_KEY": sandbox.api_key,
+        "CUSTOMERIO_APP_API_KEY": sandbox.app_api_key,
+        "CUSTOMERIO_TRACK_URL": sandbox.url,
+        "CUSTOMERIO_APP_URL": sandbox.url,
+    }
+
+
+def is_built(home: Path) -> bool:
+    """Whether the demo has run to the end: the sandbox state and a successful sync run exist."""
+    if not (SANDBOX_STATE.exists() and load_settings().duckdb_path.exists()):
+        return False
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs_count(
+            dg.RunsFilter(job_name=SYNC_JOB, statuses=[dg.DagsterRunStatus.SUCCESS])
+        )
+    return runs > 0
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -67,11 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    DAGSTER_HOME.mkdir(exist_ok=True)
-    instance_config = DAGSTER_HOME / "dagster.yaml"
-    if not instance_config.exists():
-        instance_config.write_text("telemetry:\n  enabled: false\n")
-    os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
+    home = instance_home()
+    prepare_instance(home)
+    os.environ["DAGSTER_HOME"] = str(home)
     settings = load_settings()
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     first_day = yesterday - dt.timedelta(days=args.sync_days - 1)
@@ -93,18 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     SANDBOX_STATE.parent.mkdir(parents=True, exist_ok=True)
     SANDBOX_STATE.unlink(missing_ok=True)
     with running_sandbox(latency_ms=args.latency_ms, state_file=SANDBOX_STATE) as sandbox:
-        os.environ.update(
-            CUSTOMERIO_SITE_ID=sandbox.site_id,
-            CUSTOMERIO_API_KEY=sandbox.api_key,
-            CUSTOMERIO_APP_API_KEY=sandbox.app_api_key,
-            CUSTOMERIO_TRACK_URL=sandbox.url,
-            CUSTOMERIO_APP_URL=sandbox.url,
-        )
+        os.environ.update(customerio_env(sandbox))
         # Imported here: the definitions bind resources from the environment set above.
         from retention_assets.definitions import defs
 
-        job = defs.resolve_job_def("retention_sync_job")
-        print(f"running retention_sync_job for {first_day} .. {yesterday} (one run)")
+        job = defs.resolve_job_def(SYNC_JOB)
+        print(f"running {SYNC_JOB} for {first_day} .. {yesterday} (one run)")
         _print_sync("first run", _run(job, first_day, yesterday))
         _print_sync("second run (nothing changed)", _run(job, first_day, yesterday))
         stats = sandbox.stats()

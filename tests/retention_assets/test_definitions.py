@@ -1,0 +1,81 @@
+"""The project loads as Dagster would load it, and its jobs and schedules resolve."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from retention_assets.definitions import defs
+from retention_assets.schedules import (
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    customer_state_daily,
+    events_hourly,
+)
+from retention_assets.settings import SettingsError, load_settings
+from retention_assets.sync.policies import EVENTS_TRAILING_DAYS
+
+
+def test_definitions_are_loadable() -> None:
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_asset_keys_groups_and_sources() -> None:
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    assert specs["retention_customer_state"].group_name == "retention"
+    assert specs["retention_events"].group_name == "retention"
+    assert specs["raw/customers"].group_name == "sources"
+    for key in ("customer_state_plan", "customer_state", "events_plan", "events"):
+        assert specs[f"cio_sync/{key}"].group_name == "cio_sync"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["retention_sync_job", "retention_customer_state_sync_job", "retention_events_sync_job"],
+)
+def test_jobs_resolve_and_include_the_blocking_checks(name: str) -> None:
+    job = defs.resolve_job_def(name)
+    assert job.partitions_def is not None
+    check_names = {key.name for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert "volume_guard" in check_names
+
+
+def test_daily_schedule_targets_the_closed_day() -> None:
+    tick = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC)
+    context = dg.build_schedule_context(scheduled_execution_time=tick)
+
+    request = customer_state_daily(context)
+
+    assert request.partition_key == "2026-11-28"
+
+
+def test_hourly_events_schedule_resends_the_trailing_window() -> None:
+    tick = dt.datetime(2026, 11, 29, 13, 15, tzinfo=dt.UTC)
+    context = dg.build_schedule_context(scheduled_execution_time=tick)
+
+    request = events_hourly(context)
+
+    first = dt.date(2026, 11, 29) - dt.timedelta(days=EVENTS_TRAILING_DAYS - 1)
+    assert request.tags[RANGE_START_TAG] == first.isoformat()
+    assert request.tags[RANGE_END_TAG] == "2026-11-29"
+
+
+def test_schedules_are_registered() -> None:
+    names = {schedule.name for schedule in defs.schedules or []}
+    assert {"customer_state_daily", "events_hourly"} <= names
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("RETENTION_WAREHOUSE", "bigquery", "RETENTION_WAREHOUSE must be one of"),
+        ("RETENTION_PARTITIONS_START", "2025-13-01", "RETENTION_PARTITIONS_START must be a date"),
+        ("RETENTION_SHOP_TIMEZONE", "Mars/Olympus", "RETENTION_SHOP_TIMEZONE must be an IANA"),
+        ("RETENTION_DUCKDB_PATH", "data/retention.duckdb", "must not be named after a schema"),
+    ],
+)
+def test_bad_settings_fail_with_the_variable_name(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({variable: value})
