@@ -41,6 +41,8 @@ from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import partition_days
 
 DEFAULT_SAMPLE_ROWS: Final = 10
+CHECK_KIND: Final = "pandera"
+SCHEMAS_PATH: Final = "asset_checks/schemas.py"
 # Cells longer than this are cut in the markdown samples: a 32 KB payload would drown the UI.
 MAX_CELL_CHARS: Final = 80
 
@@ -340,9 +342,13 @@ def build_asset_check(check: WarehouseCheck) -> dg.AssetChecksDefinition:
         asset=check.asset,
         description=check.description,
         blocking=check.blocking,
+        # Checks have no kinds in Dagster 1.13; the compute kind tags the check's op instead.
+        compute_kind=CHECK_KIND,
         metadata={
             "severity": check.severity.value,
             "blocking": check.blocking,
+            "validated_with": CHECK_KIND,
+            "schemas": dg.MetadataValue.path(SCHEMAS_PATH),
             RULES: dg.MetadataValue.md(rule_descriptions(check.rules)),
         },
     )

@@ -41,7 +41,10 @@ def model_checks(
     """Every warehouse check of both models, as plain definitions (see ``build_asset_check``)."""
 
     def timestamp_params(scope: Scope | None) -> Mapping[str, Any]:
-        return {"not_after": clock() + future_skew, "skew": future_skew}
+        return {
+            "not_after": clock() + future_skew,
+            "skew_seconds": int(future_skew.total_seconds()),
+        }
 
     return [
         *customer_state_checks(sync_mapping, timestamp_params, future_skew, flapping_partitions),

@@ -22,10 +22,11 @@ LIMIT $sample_rows
 
 LATEST_PARTITION: Final = "SELECT max({partition_column}) FROM {table}"
 
+# Snowflake stores unquoted names upper-cased, DuckDB as written: compare and return lower case.
 TABLE_COLUMNS: Final = """
-SELECT column_name, data_type
+SELECT lower(column_name) AS column_name, data_type
 FROM information_schema.columns
-WHERE table_schema = $table_schema AND table_name = $table_name
+WHERE lower(table_schema) = lower($table_schema) AND lower(table_name) = lower($table_name)
 """
 
 SCOPED_ROWS: Final = """
@@ -78,9 +79,11 @@ WHERE {any_later}
 """
 
 # Customer state is computed as of the end of its day: nothing observed may be later than that
-# (future data leaking into a past partition), nor later than now.
+# (future data leaking into a past partition), nor later than now. The skew is a number of
+# seconds: Snowflake has no interval values to bind.
 STATE_TIMESTAMP_BOUND: Final = (
-    "least($not_after, CAST({partition_column} + INTERVAL 1 DAY AS TIMESTAMPTZ) + $skew)"
+    "least($not_after,"
+    " CAST({partition_column} + INTERVAL 1 DAY AS TIMESTAMPTZ) + INTERVAL ($skew_seconds) SECOND)"
 )
 EVENT_TIMESTAMP_BOUND: Final = "CAST($not_after AS TIMESTAMPTZ)"
 

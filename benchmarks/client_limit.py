@@ -77,7 +77,7 @@ def serialise(entries: Iterable[tuple[str, Entry]]) -> Throughput:
 
 def measure_client_limit(workload: Workload, now: dt.datetime) -> ClientLimit:
     """Both streams of a first sync, read and serialised. Needs the plans of a first sync."""
-    with workload.warehouse.session() as session:
+    with workload.session() as session:
         profiles = serialise(profile_entries(session, workload.as_of))
         events = serialise(event_entries(session, workload.events_start, workload.events_end, now))
     return ClientLimit(profiles, events)

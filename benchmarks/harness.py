@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ from benchmarks import check_suite, model_build
 from benchmarks.client_limit import ClientLimit, measure_client_limit
 from benchmarks.report import LatencyResult, ScaleResult, render
 from benchmarks.sdk_baseline import SDK_BATCH_SIZE, measure_sdk
-from benchmarks.sync_bench import SyncRun, SyncTask, run_sync
+from benchmarks.sync_bench import SyncRun, SyncTask, in_fresh_process, run_sync
 from benchmarks.workload import Workload, build_workload, change_customers, forget_syncs
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.customerio.limits import DEFAULT_BATCH_MAX_BYTES, DEFAULT_MAX_ENTRIES_PER_BATCH
@@ -88,17 +89,23 @@ def _check_suite_seconds(customers: int, directory: Path) -> float:
 
 def _plan_first_sync(workload: Workload) -> None:
     """The plans the baselines read: every profile and event, nothing acknowledged yet."""
-    with workload.warehouse.session() as session:
+    with workload.session() as session:
         plans.plan_customer_state(session, workload.as_of)
         plans.plan_events(session, workload.events_start, workload.events_end)
 
 
-def _verify_first_sync(run: SyncRun, sandbox: SandboxHandle) -> None:
-    """A benchmark of a sync that lost rows would be worthless: check the sandbox got them."""
+def _verify_first_sync(run: SyncRun, sandbox: SandboxHandle, limit: ClientLimit) -> None:
+    """A benchmark of a sync that lost rows would be worthless: check the sandbox got them,
+    and that the baselines (which rebuild the entries, see ``rows``) read the same rows."""
     stats = sandbox.stats()
     profiles, events = run.profiles, run.events
     assert profiles is not None and events is not None
     problems = []
+    if (limit.profiles.rows, limit.events.rows) != (profiles.sent, events.sent):
+        problems.append(
+            f"the baselines read {limit.profiles.rows} profiles and {limit.events.rows} events,"
+            f" the sync sent {profiles.sent} and {events.sent}"
+        )
     if profiles.rejected or events.rejected:
         problems.append(f"{profiles.rejected + events.rejected} rows rejected")
     if stats["people"] != profiles.sent:
@@ -137,7 +144,7 @@ def _latency_run(
     _plan_first_sync(workload)
     now = dt.datetime.now(dt.UTC)
     log(f"{label}: client-side limit (no network)")
-    limit = measure_client_limit(workload, now)
+    limit = in_fresh_process(measure_client_limit, workload, now)
     log(f"{label}: SDK baselines")
     sdk = measure_sdk(
         workload,
@@ -158,7 +165,7 @@ def _latency_run(
         ),
         sandbox,
     )
-    _verify_first_sync(initial, sandbox)
+    _verify_first_sync(initial, sandbox, limit)
     log(f"{label}: nothing changed")
     unchanged = run_sync(
         task(
@@ -177,12 +184,16 @@ def _latency_run(
 
 def run_scale(customers: int, options: Options, directory: Path) -> ScaleResult:
     as_of = dt.date.fromisoformat(DAILY_PARTITIONS.get_last_partition_key())
+    # The heavy warehouse work runs in processes of its own: DuckDB keeps the memory it used,
+    # and this process lives next to a sandbox holding a million profiles.
     log(f"{customers:,} customers: generation and model builds (benchmarks.model_build)")
-    built = model_build.measure(customers, options.days, as_of.isoformat(), None)
+    built = in_fresh_process(model_build.measure, customers, options.days, as_of.isoformat(), None)
     log(f"{customers:,} customers: check suite (benchmarks.check_suite)")
-    check_seconds = _check_suite_seconds(customers, directory)
+    check_seconds = in_fresh_process(_check_suite_seconds, customers, directory)
     log(f"{customers:,} customers: building the warehouse the syncs read")
-    workload = build_workload(directory / "sync.duckdb", customers, options.days, as_of)
+    workload = in_fresh_process(
+        build_workload, directory / "sync.duckdb", customers, options.days, as_of
+    )
     log(
         f"{customers:,} customers: {workload.events:,} events, ready in"
         f" {workload.prepare_seconds:,.0f} s"
@@ -231,6 +242,20 @@ def _memory_gib() -> str:
     return "unknown"
 
 
+def _revision() -> str:
+    """The commit measured, marked when the working tree had changes."""
+    try:
+        head, dirty = (
+            subprocess.run(
+                ["git", *command], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+            ).stdout.strip()
+            for command in (["rev-parse", "--short", "HEAD"], ["status", "--porcelain"])
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{head} with uncommitted changes" if dirty else head
+
+
 def environment(started: dt.datetime, load_before: Sequence[float]) -> list[str]:
     load_after = os.getloadavg()
     minutes = (dt.datetime.now(dt.UTC) - started).total_seconds() / 60
@@ -246,6 +271,7 @@ def environment(started: dt.datetime, load_before: Sequence[float]) -> list[str]
         f" at end {' / '.join(f'{v:.2f}' for v in load_after)}: the machine was shared with"
         " other work when the load exceeds the CPU count, which slows every figure",
         f"python {platform.python_version()}; {packages}",
+        f"code: {_revision()}",
     ]
 
 
@@ -258,7 +284,7 @@ def method(options: Options) -> str:
   {latencies} of added latency; it is reset (and the `cio_sync` ledgers dropped) before each
   first sync, so every first sync is really a first sync.
 - Ours: `plans.plan_customer_state` / `plans.plan_events` then `send.sync_profiles` /
-  `send.sync_events`, each run in a fresh spawned process (peak RSS = its `ru_maxrss`).
+  `send.sync_events`, each run in a fresh spawned process (peak RSS = its `VmHWM`).
   `TrackClient` from `CustomerIOResource` defaults (8 requests in flight, batches of at most
   {DEFAULT_MAX_ENTRIES_PER_BATCH} entries and {DEFAULT_BATCH_MAX_BYTES:,} bytes) except
   `max_rps={options.max_rps:g}`. Rates are entities / (plan + send), so they include the diff
@@ -268,13 +294,14 @@ def method(options: Options) -> str:
   trailing {EVENTS_TRAILING_DAYS}-day window. 1% changed: `loyalty_points` of the customers with
   `hash(customer_id) % 100 = 0` is changed in `retention.customer_state`, then plan + send.
   Times are the plan and send inside the run's process (Dagster run start-up not included).
-- SDK: `customerio` (the official SDK) reading the same planned rows from the same DuckDB file
-  with the same queries and payloads: `identify(id, **attributes)` / `track(id, name, data,
-  id=ulid, timestamp=...)` per row, and `batch()` with {SDK_BATCH_SIZE} v2 operations per
-  request, one request after another (the SDK has no concurrency). The SDK builds `https://`
-  URLs only; `sdk_baseline.PlainHttpCustomerIO` rewrites the scheme to `http://` in
+- SDK: `customerio` (the official SDK) sending the same planned rows, read from the same DuckDB
+  file with the same queries, as the same payloads: `identify(id, **attributes)` / `track(id,
+  name, data, id=ulid, timestamp=...)` per row, and `batch()` with {SDK_BATCH_SIZE} v2 operations
+  per request, one request after another (the SDK has no concurrency). The SDK builds
+  `https://` URLs only; `sdk_baseline.PlainHttpCustomerIO` rewrites the scheme to `http://` in
   `send_request` and mounts the SDK's own adapter for it, nothing else. Measured on samples
-  (sizes in the table): per-row sending at 80 ms does about 12 rows/s.
+  (sizes in the table; per-row sending at 80 ms does about 12 rows/s) read before the clock
+  starts, so the SDK's rates exclude reading and planning while ours include both.
 - Client-side limit: the same planned rows read with the same queries, each entry built and
   serialised with orjson and joined into batch bodies, one thread, no network, no validation,
   no ledger (best of the passes taken, one per latency).

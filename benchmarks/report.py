@@ -380,8 +380,6 @@ SYNC_ROWS: Final[tuple[SyncRow, ...]] = (
     ),
 )
 
-ROW_LABELS: Final = tuple(row.label for row in (*WAREHOUSE_ROWS, *SYNC_ROWS))
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -464,19 +462,21 @@ def scale_tables(scale: ScaleResult) -> str:
 
 
 def summary(scales: Sequence[ScaleResult]) -> str:
-    """One line per scale: how many targets were met, and which were not."""
-    lines = []
+    """Every target at every scale and latency it applies to, with its verdict."""
+    lines = [
+        "| customers | figure | latency | measured | target | met |",
+        "|--:|---|--:|--:|---|---|",
+    ]
+    counts = []
     for scale in scales:
         judged = verdicts(scale)
-        missed = [v for v in judged if not v.met]
-        line = f"- {scale.customers:,} customers: {len(judged) - len(missed)} of {len(judged)} met"
-        if missed:
-            line += "; missed: " + "; ".join(
-                f"{v.label} at {_latency(v.latency_ms)} = {v.value} (target {v.target})"
-                for v in missed
-            )
-        lines.append(line)
-    return "\n".join(lines)
+        counts.append(f"{sum(v.met for v in judged)} of {len(judged)} met at {scale.customers:,}")
+        lines += [
+            f"| {v.customers:,} | {v.label} | {_latency(v.latency_ms)} | {v.value} | {v.target}"
+            f" | {'yes' if v.met else '**NO**'} |"
+            for v in judged
+        ]
+    return "Targets " + "; ".join(counts) + " customers.\n\n" + "\n".join(lines)
 
 
 def render(

@@ -1,11 +1,12 @@
 """The Track API entries of a first sync, read from the planned rows, for the baselines.
 
 The SDK baselines and the client-side limit must send (or serialise) exactly what our sync
-sends, read from the same warehouse with the same queries. ``retention_assets.sync.send``
-builds its entries inside generators it does not expose, so this module builds them again from
-the same SQL files, field for field: identify with the planned attributes and the as-of stamp;
-events with the deterministic ULID, integer seconds and, inside Customer.io's trigger window,
-the backfill policy's rename. It reads plans; it never writes a ledger.
+sends, read from the same warehouse with the same queries (one shard: the whole partition).
+``retention_assets.sync.send`` builds its entries inside generators it does not expose, so this
+module builds them again from the same SQL, field for field: identify with the planned
+attributes and the as-of stamp; events with the deterministic ULID, integer seconds and,
+inside Customer.io's trigger window, the backfill policy's rename. It reads plans; it never
+writes a ledger.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from retention_assets.sync.policies import (
     TRIGGER_WINDOW,
     TRIGGER_WINDOW_MARGIN,
 )
-from retention_assets.sync.sql_files import sql_file
+from retention_assets.sync.shards import UNSHARDED
+from retention_assets.sync.sql_files import sharded_sql
 
 Entry = dict[str, Any]
 
@@ -42,8 +44,8 @@ def profile_entries(
 ) -> Iterator[tuple[str, Entry]]:
     """``(customer_id, identify entry)`` for every planned, unacknowledged profile."""
     stamp = end_of_day_epoch(as_of)
-    query = _limited(sql_file("profiles_to_send"), limit)
-    for batch in session.stream(query, {"as_of": as_of}):
+    query = _limited(sharded_sql("profiles_to_send", "p.customer_id"), limit)
+    for batch in session.stream(query, {"as_of": as_of, **UNSHARDED.params()}):
         ids = batch.column(0).to_pylist()
         attributes = batch.column(1).to_pylist()
         for customer_id, attributes_json in zip(ids, attributes, strict=True):
@@ -70,8 +72,8 @@ def event_entries(
     sync sends them (the default rename policy inside the trigger window)."""
     # The policy's test, is_trigger_eligible(), compared as integer milliseconds.
     trigger_from_ms = int((now - TRIGGER_WINDOW - TRIGGER_WINDOW_MARGIN).timestamp() * 1000)
-    query = _limited(sql_file("events_to_send"), limit)
-    for batch in session.stream(query, {"start": start, "end": end}):
+    query = _limited(sharded_sql("events_to_send", "p.customer_id"), limit)
+    for batch in session.stream(query, {"start": start, "end": end, **UNSHARDED.params()}):
         rows = zip(*(batch.column(i).to_pylist() for i in range(6)), strict=True)
         for key, name, customer_id, occurred_ms, _event_date, properties in rows:
             yield (

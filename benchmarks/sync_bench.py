@@ -5,28 +5,32 @@ Each run is what one scheduled Dagster run does for its streams: plan in the war
 its defaults, except ``max_rps``. The functions are driven directly rather than through
 ``dg.materialize`` so that the figures time the sync and not Dagster's run machinery.
 
-A fresh process per run makes its peak RSS the peak of that sync alone (nothing left over from
-generating data, building models or an earlier sync), and keeps the benchmark's own imports out
-of it: the process is spawned, not forked. The parent never holds the DuckDB file open while a
-child runs, since DuckDB allows one writing process per file.
+A fresh process per run makes its peak RSS (``VmHWM``) the peak of that sync alone (nothing
+left over from generating data, building models or an earlier sync), and keeps the benchmark's
+own imports out of it: the process is spawned, not forked. The parent never holds the DuckDB
+file open while a child runs, since DuckDB allows one writing process per file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import resource
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+from benchmarks.workload import quiet
 from cio_sandbox.testing import SandboxHandle
 from resources.customerio import CustomerIOResource, TrackClient
 from resources.warehouse import DuckDBWarehouse, WarehouseSession
 from retention_assets.sync import plans
 from retention_assets.sync.policies import DEFAULT_BACKFILL_POLICY
 from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,19 @@ def _sync(
     return profiles, events
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size.
+
+    ``VmHWM`` is the peak of this process's own address space. ``ru_maxrss`` is not: a spawned
+    child inherits its parent's peak at exec, which would report the benchmark's own peak.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status: peak RSS is measured on Linux only")
+
+
 def _run_in_child(task: SyncTask) -> SyncRun:
     customerio = CustomerIOResource(
         site_id=task.site_id, api_key=task.api_key, track_url=task.track_url, max_rps=task.max_rps
@@ -167,22 +184,26 @@ def _run_in_child(task: SyncTask) -> SyncRun:
         profiler.start()
     started = time.perf_counter()
     with warehouse.session() as session, customerio.track_client() as client:
+        quiet(session)
         profiles, events = _sync(task, session, client)
     seconds = time.perf_counter() - started
     if profiler is not None and task.profile_to is not None:
         profiler.stop()
         task.profile_to.with_suffix(".txt").write_text(profiler.output_text(color=False))
         task.profile_to.with_suffix(".html").write_text(profiler.output_html())
-    # Linux reports ru_maxrss in KiB.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return SyncRun(profiles, events, seconds, peak, server_requests=0)
+    return SyncRun(profiles, events, seconds, peak_rss_bytes(), server_requests=0)
+
+
+def in_fresh_process(function: Callable[..., T], *args: object) -> T:
+    """``function(*args)``, run in a newly spawned process of its own."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()
 
 
 def run_sync(task: SyncTask, sandbox: SandboxHandle) -> SyncRun:
     """Run ``task`` in a fresh spawned process; add what the sandbox saw of it."""
     before = sandbox.stats()["requests"]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        run = pool.submit(_run_in_child, task).result()
+    run = in_fresh_process(_run_in_child, task)
     served = sandbox.stats()["requests"] - before
     return SyncRun(run.profiles, run.events, run.seconds, run.peak_rss_bytes, served)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -20,7 +22,7 @@ from typing import Final
 import dagster as dg
 import duckdb
 
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import DuckDBSession, DuckDBWarehouse
 from retention_assets.models import retention_customer_state, retention_events
 from retention_assets.partitions import DAILY_PARTITIONS
 from retention_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
@@ -56,14 +58,22 @@ class Workload:
     prepare_seconds: float
     events_backfill_seconds: float
 
-    @property
-    def warehouse(self) -> DuckDBWarehouse:
-        return DuckDBWarehouse(database=str(self.database))
+    @contextmanager
+    def session(self) -> Iterator[DuckDBSession]:
+        """A session on the file, quiet: DuckDB's progress bar would land in the report."""
+        with DuckDBWarehouse(database=str(self.database)).session() as session:
+            quiet(session)
+            yield session
 
     @property
     def trailing_start(self) -> dt.date:
         """First day of the hourly event schedule's window (it re-sends the last few days)."""
         return self.events_end - dt.timedelta(days=EVENTS_TRAILING_DAYS)
+
+
+def quiet(session: DuckDBSession) -> None:
+    """Turn off DuckDB's progress bar, which it prints for queries over two seconds."""
+    session.execute("SET enable_progress_bar = false")
 
 
 def _materialize(asset: dg.AssetsDefinition, warehouse: DuckDBWarehouse, **options: object) -> None:
@@ -100,6 +110,7 @@ def build_workload(database: Path, customers: int, days: int, as_of: dt.date) ->
     )
     events_backfill_seconds = time.perf_counter() - backfill_started
     with warehouse.session() as session:
+        quiet(session)
         session.execute("CHECKPOINT")
         (events,) = session.fetch_all(f"SELECT count(*) FROM {EVENTS_TABLE}")[0]
     return Workload(
@@ -117,14 +128,14 @@ def build_workload(database: Path, customers: int, days: int, as_of: dt.date) ->
 
 def forget_syncs(workload: Workload) -> None:
     """Drop the ledgers and plans, so the next sync is a first sync again."""
-    with workload.warehouse.session() as session:
+    with workload.session() as session:
         session.execute(f"DROP SCHEMA IF EXISTS {SYNC_SCHEMA} CASCADE")
         session.execute("CHECKPOINT")
 
 
 def change_customers(workload: Workload, percent: int = 1) -> int:
     """Change one attribute of ``percent`` % of the partition's customers; return how many."""
-    with workload.warehouse.session() as session:
+    with workload.session() as session:
         session.execute(_CHANGE_SQL, {"as_of": workload.as_of, "percent": percent})
         (changed,) = session.fetch_all(
             f"SELECT count(*) FROM {CUSTOMER_STATE_TABLE}"

@@ -10,15 +10,17 @@ from typing import Any
 
 from resources.customerio import customerio_resource_from_env
 from resources.warehouse import DuckDBWarehouse, WarehouseResource
-from retention_assets.settings import Settings, SettingsError, load_settings
+from retention_assets.settings import Settings, load_settings
 
 
 def warehouse_from_settings(settings: Settings) -> WarehouseResource:
-    """The warehouse resource the settings select."""
+    """The warehouse resource the settings select (``RETENTION_WAREHOUSE``)."""
     if settings.warehouse == "snowflake":
-        raise SettingsError(
-            "RETENTION_WAREHOUSE=snowflake is not available yet in this version; use duckdb"
-        )
+        # Imported here: dagster-snowflake and its connector take seconds to import, which
+        # every step process of a DuckDB deployment would otherwise pay for nothing.
+        from resources.snowflake import snowflake_warehouse_from_env
+
+        return snowflake_warehouse_from_env(settings.snowflake_raw_location)
     return DuckDBWarehouse(database=str(settings.duckdb_path))
 
 

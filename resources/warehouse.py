@@ -9,32 +9,42 @@ with ``$name`` parameters; a session for another dialect translates it.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 import dagster as dg
 import duckdb
 import pyarrow as pa
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 from sqlglot.tokens import Tokenizer, TokenType
 
 DEFAULT_BATCH_ROWS = 50_000
+# Seconds between attempts to open a DuckDB file another process holds (jittered).
+LOCK_POLL_SECONDS = (0.05, 0.25)
 
 Params = Mapping[str, Any] | None
 
 
 def split_statements(sql: str) -> list[str]:
     """The statements of a SQL script, split on semicolons outside strings and comments."""
+    return list(_statements(sql))
+
+
+# Scripts are a handful of fixed texts run over and over: tokenize each once.
+@lru_cache(maxsize=256)
+def _statements(sql: str) -> tuple[str, ...]:
     statements, start = [], 0
     for token in Tokenizer().tokenize(sql):
         if token.token_type == TokenType.SEMICOLON:
             statements.append(sql[start : token.start].strip())
             start = token.end + 1
     statements.append(sql[start:].strip())
-    return [statement for statement in statements if statement]
+    return tuple(statement for statement in statements if statement)
 
 
 def statement_params(statement: str, params: Params) -> dict[str, Any] | None:
@@ -147,6 +157,10 @@ class DuckDBWarehouse(WarehouseResource):
     threads: int | None = Field(
         default=None, description="DuckDB worker threads; all cores when unset."
     )
+    lock_timeout_seconds: float = Field(
+        default=600.0,
+        description="How long a session waits for another process to release the file.",
+    )
 
     @property
     def dialect(self) -> str:
@@ -158,11 +172,27 @@ class DuckDBWarehouse(WarehouseResource):
         config: dict[str, Any] = {}
         if self.threads:
             config["threads"] = self.threads
-        # DuckDBResource retries while another process holds the file's write lock.
-        with DuckDBResource(database=self.database, connection_config=config).get_connection() as (
-            connection
-        ):
+        connection = self._connect(config)
+        try:
             yield DuckDBSession(connection)
+        finally:
+            connection.close()
+
+    def _connect(self, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+        """A connection, once no other process holds the file.
+
+        One process at a time may open a DuckDB file for writing; steps in other processes
+        (the shards of a sync on the multiprocess executor) take turns. They poll briefly
+        rather than back off exponentially, so a turn is taken soon after it is free.
+        """
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        while True:
+            try:
+                return duckdb.connect(self.database, config=config)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(*LOCK_POLL_SECONDS))
 
 
 @contextmanager

@@ -24,7 +24,7 @@ SINGLE_RUN_BACKFILL = dg.BackfillPolicy.single_run()
 
 
 def partition_days(
-    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext | dg.OpExecutionContext,
 ) -> list[dt.date]:
     """The UTC days a run covers: one for a single partition, several for a range backfill."""
     window = context.partition_time_window

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from resources.dialect import DEFAULT_RAW_LOCATION, valid_raw_location
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 WAREHOUSE = "RETENTION_WAREHOUSE"
 DUCKDB_PATH = "RETENTION_DUCKDB_PATH"
 PARTITIONS_START = "RETENTION_PARTITIONS_START"
 SHOP_TIMEZONE = "RETENTION_SHOP_TIMEZONE"
+SNOWFLAKE_RAW_LOCATION = "RETENTION_SNOWFLAKE_RAW_SCHEMA"
+SYNC_SHARDS = "RETENTION_SYNC_SHARDS"
 
 DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "warehouse.duckdb"
 # DuckDB names a file's catalog after its stem; a stem equal to a schema name makes every
@@ -27,6 +31,8 @@ RESERVED_DUCKDB_STEMS = ("raw", "retention", "cio_sync", "main", "temp", "system
 DEFAULT_PARTITIONS_START = "2025-01-01"
 DEFAULT_SHOP_TIMEZONE = "America/New_York"
 SUPPORTED_WAREHOUSES = ("duckdb", "snowflake")
+# More shards than this would split the workspace's request rate into slivers per step.
+MAX_SYNC_SHARDS = 64
 
 
 class SettingsError(ValueError):
@@ -39,6 +45,8 @@ class Settings:
     duckdb_path: Path
     partitions_start: str
     shop_timezone: str
+    snowflake_raw_location: str
+    sync_shards: int
 
 
 def _valid_date(name: str, value: str) -> str:
@@ -67,6 +75,25 @@ def _valid_duckdb_path(name: str, value: str) -> Path:
     return path
 
 
+def _valid_raw_location(name: str, value: str) -> str:
+    try:
+        return valid_raw_location(value)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be SCHEMA or DATABASE.SCHEMA, got {value!r}") from error
+
+
+def _valid_shards(name: str, value: str) -> int:
+    try:
+        shards = int(value)
+    except ValueError:
+        shards = 0
+    if not 1 <= shards <= MAX_SYNC_SHARDS:
+        raise SettingsError(
+            f"{name} must be a whole number from 1 to {MAX_SYNC_SHARDS}, got {value!r}"
+        )
+    return shards
+
+
 def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     """Read and validate the project's settings, failing with the variable's name on bad input."""
     env = os.environ if environ is None else environ
@@ -82,4 +109,17 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
             PARTITIONS_START, env.get(PARTITIONS_START) or DEFAULT_PARTITIONS_START
         ),
         shop_timezone=_valid_zone(SHOP_TIMEZONE, env.get(SHOP_TIMEZONE) or DEFAULT_SHOP_TIMEZONE),
+        snowflake_raw_location=_valid_raw_location(
+            SNOWFLAKE_RAW_LOCATION,
+            env.get(SNOWFLAKE_RAW_LOCATION) or DEFAULT_RAW_LOCATION,
+        ),
+        sync_shards=_valid_shards(SYNC_SHARDS, env.get(SYNC_SHARDS) or "1"),
     )
+
+
+def warehouse_kind() -> str:
+    """The Dagster kind of the configured warehouse (``duckdb`` or ``snowflake``).
+
+    Asset definitions tag themselves with it, so the UI shows the warehouse they run in.
+    """
+    return load_settings().warehouse

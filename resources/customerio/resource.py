@@ -144,15 +144,20 @@ class CustomerIOResource(dg.ConfigurableResource):
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout_seconds, connect=self.connect_timeout_seconds)
 
-    def track_client(self) -> TrackClient:
-        """A new Track API client; use it in a ``with`` block."""
+    def track_client(self, parallel_senders: int = 1) -> TrackClient:
+        """A new Track API client; use it in a ``with`` block.
+
+        ``parallel_senders`` clients that run at once (the shards of one sync) each get that
+        share of the request rate and of the requests in flight, so that together they stay
+        within the workspace's limits.
+        """
         return TrackClient(
             self.site_id,
             self.api_key,
             region=self.region,
             base_url=self.track_url,
-            max_rps=self.max_rps,
-            concurrency=self.concurrency,
+            max_rps=self.max_rps / parallel_senders,
+            concurrency=max(1, self.concurrency // parallel_senders),
             batch_max_bytes=self.batch_max_bytes,
             max_entries_per_batch=self.max_entries_per_batch,
             max_narrowing_requests=self.max_narrowing_requests,

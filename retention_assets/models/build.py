@@ -9,7 +9,7 @@ inside one transaction, so a re-run never doubles rows and a failed run leaves t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -17,6 +17,7 @@ import dagster as dg
 import pyarrow as pa
 
 from resources.warehouse import WarehouseSession
+from retention_assets.lineage import ColumnRef, lineage_note
 from retention_assets.tables import MODEL_SCHEMA
 
 PREVIEW_ROWS = 5
@@ -31,11 +32,21 @@ class ModelColumn:
     description: str
 
 
-def column_schema(columns: Sequence[ModelColumn]) -> dg.TableSchema:
-    """The Dagster column schema shown in the UI's asset page."""
+def column_schema(
+    columns: Sequence[ModelColumn], lineage: Mapping[str, Sequence[ColumnRef]]
+) -> dg.TableSchema:
+    """The Dagster column schema shown in the UI's asset page.
+
+    Each description ends with the raw columns the column is computed from: the open-source
+    UI does not draw ``dagster/column_lineage``, but it shows these descriptions.
+    """
     return dg.TableSchema(
         columns=[
-            dg.TableColumn(name=column.name, type=column.sql_type, description=column.description)
+            dg.TableColumn(
+                name=column.name,
+                type=column.sql_type,
+                description=column.description + lineage_note(lineage.get(column.name, ())),
+            )
             for column in columns
         ]
     )

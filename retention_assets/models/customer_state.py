@@ -16,6 +16,7 @@ import dagster as dg
 
 from resources.warehouse import WarehouseResource, transaction
 from retention_assets.attributes import ATTRIBUTE_REGISTRY
+from retention_assets.lineage import CUSTOMER_STATE_LINEAGE, column_lineage
 from retention_assets.models.build import (
     PREVIEW_ROWS,
     ModelColumn,
@@ -31,7 +32,7 @@ from retention_assets.partitions import (
     day_bounds,
     partition_days,
 )
-from retention_assets.settings import load_settings
+from retention_assets.settings import load_settings, warehouse_kind
 from retention_assets.sources.assets import raw_asset_key
 from retention_assets.tables import CUSTOMER_STATE_TABLE, RAW_SCHEMA
 
@@ -165,10 +166,11 @@ def _day_params(day: dt.date, shop_zone: str) -> dict[str, object]:
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=SINGLE_RUN_BACKFILL,
     owners=["team:data-engineering"],
-    kinds={"duckdb", "sql"},
+    kinds={warehouse_kind(), "sql"},
     metadata={
         "dagster/table_name": CUSTOMER_STATE_TABLE,
-        "dagster/column_schema": column_schema(CUSTOMER_STATE_COLUMNS),
+        "dagster/column_schema": column_schema(CUSTOMER_STATE_COLUMNS, CUSTOMER_STATE_LINEAGE),
+        "dagster/column_lineage": column_lineage(CUSTOMER_STATE_LINEAGE),
         "vip_definition_version": VIP_RULE.version,
     },
 )

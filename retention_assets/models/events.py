@@ -12,6 +12,7 @@ from typing import Final
 import dagster as dg
 
 from resources.warehouse import WarehouseResource, transaction
+from retention_assets.lineage import EVENTS_LINEAGE, column_lineage
 from retention_assets.models.build import (
     PREVIEW_ROWS,
     ModelColumn,
@@ -27,7 +28,7 @@ from retention_assets.partitions import (
     day_bounds,
     partition_days,
 )
-from retention_assets.settings import load_settings
+from retention_assets.settings import load_settings, warehouse_kind
 from retention_assets.sources.assets import raw_asset_key
 from retention_assets.tables import EVENTS_TABLE
 from retention_assets.vocabulary import (
@@ -110,10 +111,11 @@ configured shop zone.
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=SINGLE_RUN_BACKFILL,
     owners=["team:data-engineering"],
-    kinds={"duckdb", "sql"},
+    kinds={warehouse_kind(), "sql"},
     metadata={
         "dagster/table_name": EVENTS_TABLE,
-        "dagster/column_schema": column_schema(EVENT_COLUMNS),
+        "dagster/column_schema": column_schema(EVENT_COLUMNS, EVENTS_LINEAGE),
+        "dagster/column_lineage": column_lineage(EVENTS_LINEAGE),
     },
 )
 def retention_events(

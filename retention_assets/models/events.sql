@@ -194,13 +194,14 @@ events AS (
     WHERE opened_at >= $window_start_utc AND opened_at < $window_end_utc
 )
 
--- Events without a customer cannot be attributed to a profile and are dropped.
+-- Events without a customer cannot be attributed to a profile and are dropped. occurred_at is
+-- an instant; the session's zone is UTC on every warehouse, so its date is the UTC day.
 SELECT
     event_key,
     event_name,
     customer_id,
     occurred_at,
-    CAST(timezone('UTC', occurred_at) AS DATE) AS event_date,
+    CAST(occurred_at AS DATE) AS event_date,
     properties,
     loaded_at
 FROM events

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from retention_assets.settings import warehouse_kind
 from retention_assets.sources.raw_schema import RAW_TABLES, UTC, RawTable
 from retention_assets.tables import RAW_SCHEMA
 
 SOURCES_GROUP = "sources"
+# Data engineering owns the raw contract (raw_schema.py) that every loader must meet.
+SOURCE_OWNERS = ["team:data-engineering"]
 
 
 def raw_asset_key(table: str) -> dg.AssetKey:
@@ -33,11 +36,12 @@ def _source_spec(table: RawTable) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=raw_asset_key(table.name),
         group_name=SOURCES_GROUP,
+        owners=SOURCE_OWNERS,
         description=(
             f"{table.description} Loaded by the {table.source_system} system's loader. "
             f"Key: {', '.join(table.key)}. {_zone_note(table)}"
         ),
-        kinds={"duckdb"},
+        kinds={warehouse_kind()},
         metadata={
             "dagster/table_name": table.qualified_name,
             "dagster/column_schema": dg.TableSchema(

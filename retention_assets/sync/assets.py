@@ -14,7 +14,8 @@ import dagster as dg
 from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, partition_days
-from retention_assets.sync import plans
+from retention_assets.settings import warehouse_kind
+from retention_assets.sync import catalog, plans
 from retention_assets.sync.policies import (
     BACKFILL_POLICY_TAG,
     DAGSTER_BACKFILL_TAG,
@@ -23,6 +24,7 @@ from retention_assets.sync.policies import (
     describe_policies,
 )
 from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
+from retention_assets.sync.sql_files import sql_file
 
 GROUP = "cio_sync"
 OWNERS = ["team:data-engineering", "team:retention-marketing"]
@@ -34,16 +36,30 @@ EVENTS_PLAN = dg.AssetKey([GROUP, "events_plan"])
 EVENTS_SYNC = dg.AssetKey([GROUP, "events"])
 
 _POLICIES = describe_policies()
-_REFERENCES = {
-    "attribute_registry": dg.MetadataValue.path("retention_assets/attributes.py"),
-    "event_vocabulary": dg.MetadataValue.path("retention_assets/vocabulary.py"),
-    "sync_policies": dg.MetadataValue.path("retention_assets/sync/policies.py"),
-}
 
 
 def _window(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
     days = partition_days(context)
     return days[0], days[-1] + dt.timedelta(days=1)
+
+
+def _mark_planned_day(context: dg.AssetExecutionContext, as_of: dt.date) -> None:
+    """Per partition of a range: only the last day is planned and sent, say so on the others.
+
+    Without this every day of a range backfill would show the last day's counts, and the
+    numbers would look as if they had been sent once per day.
+    """
+    for day in partition_days(context):
+        outcome = "planned" if day == as_of else f"superseded by {as_of.isoformat()}"
+        context.add_asset_metadata({"partition_outcome": outcome}, partition_key=day.isoformat())
+
+
+def _record_per_day(
+    context: dg.AssetExecutionContext, name: str, values: dict[dt.date, Any], default: Any
+) -> None:
+    """Attach each day's own numbers to that day's partition (a range is one run)."""
+    for day in partition_days(context):
+        context.add_asset_metadata({name: values.get(day, default)}, partition_key=day.isoformat())
 
 
 def _report_metadata(report: SyncReport) -> dict[str, Any]:
@@ -77,14 +93,19 @@ def _report_metadata(report: SyncReport) -> dict[str, Any]:
     backfill_policy=SINGLE_RUN_BACKFILL,
     group_name=GROUP,
     owners=OWNERS,
-    kinds={"duckdb", "customerio"},
-    metadata=_REFERENCES,
+    kinds={warehouse_kind(), "customerio"},
+    metadata=catalog.CUSTOMER_STATE_PLAN_METADATA,
     description=(
-        "Dry run of the profile sync: for the partition's customer state, which profiles are"
-        " new, which attributes changed and which are cleared, compared with what Customer.io"
-        " acknowledged (the ledger). Nothing is sent here; review the counts and the sample"
-        " payloads before the send. For a range, the last day is planned: older snapshots"
-        " never overwrite newer ones.\n\n" + _POLICIES
+        "Dry run of the profile sync: for the partition's customer state, which Customer.io"
+        " profiles are new, which attributes changed and which are cleared, compared with what"
+        " Customer.io acknowledged (the ledger). Nothing is sent here.\n\n"
+        "For marketers: review the counts and sample payloads of the latest materialization"
+        " before anything reaches Customer.io; the volume guard check stops a send far larger"
+        " than usual. `attribute_ownership` lists the attributes this sync may write and who"
+        " owns the others.\n\n"
+        "For data engineers: computed in SQL into `cio_sync.customer_state_plan` (one row per"
+        " changed attribute) and `cio_sync.customer_state_plan_profiles`. For a range, the"
+        " last day is planned: older snapshots never overwrite newer ones.\n\n" + _POLICIES
     ),
 )
 def customer_state_plan(
@@ -94,6 +115,7 @@ def customer_state_plan(
     with warehouse.session() as session:
         summary = plans.plan_customer_state(session, as_of)
         sample = plans.customer_state_plan_sample(session, as_of)
+    _mark_planned_day(context, as_of)
     unchanged = summary["customers"] - summary["planned_profiles"]
     context.log.info(f"plan for {as_of}: {summary}")
     payloads = "\n".join(
@@ -118,12 +140,17 @@ def customer_state_plan(
     group_name=GROUP,
     owners=OWNERS,
     kinds={"customerio"},
-    metadata=_REFERENCES,
+    metadata=catalog.CUSTOMER_STATE_SYNC_METADATA,
     description=(
         "Sends the planned attribute changes to Customer.io: one identify per changed profile,"
-        " by customer id, with only the changed attributes. Acknowledged values go to the"
-        " ledger; rejected rows go to cio_sync.rejected_rows with their reason and are retried"
-        " on the next run."
+        " by customer id, with only the changed attributes.\n\n"
+        "For marketers: segments see the new values once this succeeds; an unchanged customer"
+        " is not touched. Rows Customer.io refuses are shown in `rejection_sample`, retried on"
+        " the next run, and the `no_open_rejections` check warns while any is open.\n\n"
+        "For data engineers: Track API v2 batches. Acknowledged values go to"
+        " `cio_sync.customer_ledger` and `cio_sync.attribute_ledger`; refusals go to"
+        " `cio_sync.rejected_rows` with reason and field. The columns are the profile fields"
+        " written, each with the customer-state column it comes from."
     ),
 )
 def customer_state_sync(
@@ -142,6 +169,7 @@ def customer_state_sync(
             partition_key=as_of.isoformat(),
             log=context.log,
         )
+    _mark_planned_day(context, as_of)
     context.log.info(
         f"customer state {as_of}: {report.accepted:,} accepted, {report.rejected:,} rejected,"
         f" {report.requests:,} requests in {report.seconds:,.1f} s"
@@ -156,11 +184,16 @@ def customer_state_sync(
     backfill_policy=SINGLE_RUN_BACKFILL,
     group_name=GROUP,
     owners=OWNERS,
-    kinds={"duckdb", "customerio"},
-    metadata=_REFERENCES,
+    kinds={warehouse_kind(), "customerio"},
+    metadata=catalog.EVENTS_PLAN_METADATA,
     description=(
         "Dry run of the event sync: events of the partition(s) that Customer.io has not"
-        " acknowledged yet (late-arriving rows included). Nothing is sent here.\n\n" + _POLICIES
+        " acknowledged yet (late-arriving rows included). Nothing is sent here.\n\n"
+        "For marketers: only names of the locked vocabulary (`event_vocabulary`) are sent;"
+        " the volume guard check stops a send far larger than usual.\n\n"
+        "For data engineers: `cio_sync.events_plan`, rebuilt for the run's days from"
+        " `retention.events` minus `cio_sync.event_ledger`; each day's partition shows its own"
+        " `planned_events_on_day`.\n\n" + _POLICIES
     ),
 )
 def events_plan(
@@ -169,6 +202,8 @@ def events_plan(
     start, end = _window(context)
     with warehouse.session() as session:
         summary = plans.plan_events(session, start, end)
+        by_day = session.fetch_all(sql_file("events_plan_by_day"), {"start": start, "end": end})
+    _record_per_day(context, "planned_events_on_day", dict(by_day), 0)
     return dg.MaterializeResult(
         metadata={**summary, "window": f"[{start.isoformat()}, {end.isoformat()})"}
     )
@@ -189,12 +224,17 @@ def _backfill_policy(context: dg.AssetExecutionContext, first_sync: bool) -> Bac
     group_name=GROUP,
     owners=OWNERS,
     kinds={"customerio"},
-    metadata=_REFERENCES,
+    metadata=catalog.EVENTS_SYNC_METADATA,
     description=(
-        "Sends the planned events to Customer.io as track calls, each with a ULID derived from"
-        " its event key, so retries and overlapping backfills never duplicate an event. In a"
-        " backfill run or the first sync, events within Customer.io's 72-hour trigger window"
-        " follow the backfill policy so they cannot start live journeys."
+        "Sends the planned events to Customer.io as track calls.\n\n"
+        "For marketers: journeys start from these events. In a backfill run or the first sync,"
+        " events within Customer.io's 72-hour trigger window follow the backfill policy"
+        ' (default: renamed to "<name> (backfill)") so replayed history cannot start live'
+        " journeys; older events keep their names.\n\n"
+        "For data engineers: each event's id is a ULID derived from its event key, so retries,"
+        " re-runs and overlapping backfills never duplicate an event. Acknowledged keys go to"
+        " `cio_sync.event_ledger`, refusals to `cio_sync.rejected_rows`; `backfill_policy` says"
+        " which policy the run applied and each day's partition shows `events_on_day`."
     ),
 )
 def events_sync(
@@ -220,6 +260,14 @@ def events_sync(
             now=dt.datetime.now(dt.UTC),
             log=context.log,
         )
+        acks = session.fetch_all(
+            sql_file("event_acks_by_day"),
+            {"run_id": context.run.run_id, "start": start, "end": end},
+        )
+    per_day: dict[dt.date, dict[str, int]] = {}
+    for day, disposition, count in acks:
+        per_day.setdefault(day, {})[disposition] = count
+    _record_per_day(context, "events_on_day", per_day, {})
     metadata = _report_metadata(report)
     metadata["backfill_policy"] = str(policy) if policy else "live"
     return dg.MaterializeResult(metadata=metadata)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from resources.customerio import Rejection
 from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync.sql_files import sql_file
+from retention_assets.tables import SYNC_SCHEMA
 
 PROFILE_STREAM = "customer_state"
 EVENT_STREAM = "events"
@@ -31,9 +35,32 @@ _ACKED_EVENTS_SCHEMA = pa.schema(
 )
 
 
+@cache
+def _sync_table_names() -> tuple[str, ...]:
+    """The tables ledgers.sql creates, read from the script itself."""
+    return tuple(
+        statement.find(exp.Table).name.lower()
+        for statement in sqlglot.parse(sql_file("ledgers"), read="duckdb")
+        if isinstance(statement, exp.Create) and statement.kind == "TABLE"
+    )
+
+
 def ensure_sync_tables(session: WarehouseSession) -> None:
-    """Create the ledgers, plan tables and this session's staging tables if missing."""
-    session.execute(sql_file("ledgers"))
+    """Create the ledgers, plan tables and this session's staging tables if missing.
+
+    One query tells whether the ledgers exist: on Snowflake each of their idempotent DDL
+    statements is a round trip, and every sync step and check starts here.
+    """
+    names = _sync_table_names()
+    params = {f"table_{index}": name for index, name in enumerate(names)}
+    existing = session.fetch_all(
+        "SELECT count(*) FROM information_schema.tables"
+        f" WHERE lower(table_schema) = '{SYNC_SCHEMA}'"
+        f" AND lower(table_name) IN ({', '.join(f'${name}' for name in params)})",
+        params,
+    )[0][0]
+    if existing < len(names):
+        session.execute(sql_file("ledgers"))
     session.execute(sql_file("staging"))
 
 

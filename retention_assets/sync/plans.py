@@ -56,6 +56,20 @@ def plan_events(session: WarehouseSession, start: dt.date, end: dt.date) -> dict
     return events_plan_summary(session, start, end)
 
 
+def events_synced_by_other_runs(session: WarehouseSession, run_id: str) -> int:
+    """Events in the ledger that runs other than ``run_id`` recorded.
+
+    Zero means this run is the first sync; the shards of one run share its id, so they all
+    reach the same verdict whichever of them records events first.
+    """
+    ledger.ensure_sync_tables(session)
+    return int(
+        session.fetch_all(
+            "SELECT count(*) FROM cio_sync.event_ledger WHERE run_id <> $run_id", {"run_id": run_id}
+        )[0][0]
+    )
+
+
 def events_plan_summary(session: WarehouseSession, start: dt.date, end: dt.date) -> dict[str, int]:
     ledger.ensure_sync_tables(session)
     return _summary(session, "events_plan_summary", {"start": start, "end": end})

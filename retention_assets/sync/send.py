@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -27,12 +27,24 @@ from retention_assets.sync.policies import (
     BackfillPolicy,
     is_trigger_eligible,
 )
-from retention_assets.sync.sql_files import sql_file
+from retention_assets.sync.shards import UNSHARDED, Shard
+from retention_assets.sync.sql_files import sharded_sql
 
 FLUSH_ROWS = 20_000
 FLUSH_SECONDS = 2.0
 PROGRESS_SECONDS = 10.0
 REJECTION_SAMPLE = 20
+# The SyncReport fields that add up across shards.
+_COUNTS = (
+    "planned",
+    "sent",
+    "accepted",
+    "rejected",
+    "skipped",
+    "requests",
+    "bytes_sent",
+    "retries",
+)
 
 
 @dataclass
@@ -63,6 +75,17 @@ class SyncReport:
     @property
     def rows_per_second(self) -> float:
         return (self.accepted + self.rejected) / self.seconds if self.seconds else 0.0
+
+    @classmethod
+    def combined(cls, reports: Sequence[SyncReport]) -> SyncReport:
+        """The report of shards that ran side by side: counts add up, time is the longest."""
+        total = cls(seconds=max((report.seconds for report in reports), default=0.0))
+        for report in reports:
+            for name in _COUNTS:
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            room = REJECTION_SAMPLE - len(total.rejection_sample)
+            total.rejection_sample.extend(report.rejection_sample[:room])
+        return total
 
 
 class _Progress:
@@ -123,18 +146,23 @@ def sync_profiles(
     as_of: dt.date,
     run_id: str,
     partition_key: str,
+    shard: Shard = UNSHARDED,
     log: logging.Logger | None = None,
 ) -> SyncReport:
-    """Send the planned attribute changes of one partition as identify calls by customer id."""
+    """Send the planned attribute changes of one partition as identify calls by customer id.
+
+    Only the customers of ``shard`` are settled, sent and recorded: the shards of one
+    partition can run side by side and together do exactly what one unsharded send does.
+    """
     started = time.monotonic()
     ledger.ensure_sync_tables(session)
-    params = {"as_of": as_of}
+    params = {"as_of": as_of, **shard.params()}
     with transaction(session):
         session.execute(
-            sql_file("settle_unchanged_profiles"),
+            sharded_sql("settle_unchanged_profiles", "pp.customer_id"),
             {**params, "run_id": run_id, "acknowledged_at": dt.datetime.now(dt.UTC)},
         )
-    query = sql_file("profiles_to_send")
+    query = sharded_sql("profiles_to_send", "p.customer_id")
     report = SyncReport(planned=_count(session, query, params))
     # Customer.io applies identify calls in timestamp order: stamp them with the as-of time.
     stamp = _end_of_day_epoch(as_of)
@@ -184,18 +212,19 @@ def sync_events(
     partition_key: str,
     backfill_policy: BackfillPolicy | None,
     now: dt.datetime,
+    shard: Shard = UNSHARDED,
     log: logging.Logger | None = None,
 ) -> SyncReport:
     """Send the planned, unacknowledged events of ``[start, end)`` with deterministic ids.
 
     ``backfill_policy`` is set when the run is a backfill or the first sync: events inside
     Customer.io's trigger window are then renamed, marked or suppressed so that they cannot
-    start a live journey.
+    start a live journey. Only the events of ``shard``'s customers are sent.
     """
     started = time.monotonic()
     ledger.ensure_sync_tables(session)
-    params = {"start": start, "end": end}
-    query = sql_file("events_to_send")
+    params = {"start": start, "end": end, **shard.params()}
+    query = sharded_sql("events_to_send", "p.customer_id")
     report = SyncReport(planned=_count(session, query, params))
     in_flight: dict[str, tuple] = {}
     # Filled by the operations generator, which the client may consume on another thread.

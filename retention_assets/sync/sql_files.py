@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from retention_assets.sync import encoding
+from retention_assets.sync.shards import shard_filter_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -24,3 +25,9 @@ def customer_state_plan_sql(mapping: dict[str, str] | None = None) -> str:
         attribute_list=encoding.attribute_list_sql(mapping),
         clear_attributes=encoding.clear_attributes_sql(mapping),
     )
+
+
+@cache
+def sharded_sql(name: str, customer_column: str) -> str:
+    """A send script restricted to one shard's customers (``$shard_index``, ``$shard_count``)."""
+    return sql_file(name).format(shard_filter=shard_filter_sql(customer_column))

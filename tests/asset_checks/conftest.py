@@ -1,4 +1,4 @@
-"""Fixtures of the check tests: model tables in a temporary DuckDB file, filled row by row.
+"""Fixtures of the check tests: model tables in a temporary warehouse, filled row by row.
 
 The tables are created from the models' own column contracts, so a drift between the models
 and the Pandera schemas fails here. Tests add small explicit rows named after the case they
@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -27,7 +26,7 @@ from asset_checks.factory import (
     Scope,
 )
 from asset_checks.model_checks import model_checks
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import WarehouseResource
 from retention_assets.attributes import SYNC_MAPPING
 from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
 from retention_assets.models.events import EVENT_COLUMNS
@@ -119,10 +118,10 @@ class Verdict:
 
 
 class ModelTables:
-    """The two model tables in a DuckDB file, and how the tests fill and check them."""
+    """The two model tables in a warehouse, and how the tests fill and check them."""
 
-    def __init__(self, directory: Path, column_types: Mapping[str, str]) -> None:
-        self.warehouse = DuckDBWarehouse(database=str(directory / "models.duckdb"), threads=2)
+    def __init__(self, warehouse: WarehouseResource, column_types: Mapping[str, str]) -> None:
+        self.warehouse = warehouse
         with self.warehouse.session() as session:
             session.execute(f"CREATE SCHEMA IF NOT EXISTS {MODEL_SCHEMA}")
             for table, columns in (
@@ -175,11 +174,14 @@ class ModelTables:
 
 
 @pytest.fixture
-def make_tables(tmp_path: Path) -> Callable[..., ModelTables]:
-    """Model tables with optional column type overrides, e.g. ``last_order_at="TIMESTAMP"``."""
+def make_tables(make_warehouse: Callable[[], WarehouseResource]) -> Callable[..., ModelTables]:
+    """Model tables with optional column type overrides, e.g. ``last_order_at="TIMESTAMP"``.
+
+    Each call makes a fresh warehouse of this run's kind (DuckDB or fakesnow).
+    """
 
     def make(**column_types: str) -> ModelTables:
-        return ModelTables(tmp_path, column_types)
+        return ModelTables(make_warehouse(), column_types)
 
     return make
 
@@ -190,6 +192,12 @@ def tables(make_tables: Callable[..., ModelTables]) -> ModelTables:
     model_tables = make_tables()
     model_tables.add_baseline()
     return model_tables
+
+
+@pytest.fixture
+def naive_type(warehouse_kind: str) -> str:
+    """How this warehouse's information_schema names a timestamp without zone."""
+    return {"duckdb": "TIMESTAMP", "fakesnow": "TIMESTAMP_NTZ"}[warehouse_kind]
 
 
 @pytest.fixture

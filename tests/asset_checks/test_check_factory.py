@@ -6,6 +6,7 @@ import datetime as dt
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from asset_checks import FunctionRule, PartitionedTable, SqlRule, WarehouseCheck, names
@@ -43,10 +44,16 @@ def things(make_tables):
     with warehouse.session() as session:
         session.execute("CREATE SCHEMA scratch")
         session.execute("CREATE TABLE scratch.things (id INTEGER, day DATE, amount INTEGER)")
-        session.execute(
-            "INSERT INTO scratch.things SELECT i, $day, CASE WHEN i % 2 = 0 THEN -i ELSE i END"
-            " FROM range(40) AS t(i)",
-            {"day": DAY},
+        ids = list(range(40))
+        session.insert_arrow(
+            "scratch.things",
+            pa.table(
+                {
+                    "id": ids,
+                    "day": [DAY] * len(ids),
+                    "amount": [-i if i % 2 == 0 else i for i in ids],
+                }
+            ),
         )
     return warehouse
 

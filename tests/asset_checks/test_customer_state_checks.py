@@ -62,7 +62,7 @@ def test_null_and_blank_customer_id_fail_one_row_per_customer(tables, state):
     assert "blank@example.com" in sample and "not_blank(customer_id)" in sample
 
 
-def test_naive_timestamp_column_fails_timestamps_utc(make_tables, state):
+def test_naive_timestamp_column_fails_timestamps_utc(make_tables, state, naive_type):
     tables = make_tables(last_order_at="TIMESTAMP")
     tables.add_state(state("cust_naive", last_order_at=dt.datetime(2025, 3, 1, 9)))
 
@@ -72,7 +72,7 @@ def test_naive_timestamp_column_fails_timestamps_utc(make_tables, state):
     assert verdict.severity == ERROR
     assert verdict.failed_rules == [names.NAIVE_TIMESTAMP_COLUMN, names.TIMESTAMP_DTYPE_NOT_UTC]
     naive = verdict.sample(names.NAIVE_TIMESTAMP_COLUMN)
-    assert "| last_order_at | TIMESTAMP | TIMESTAMP WITH TIME ZONE |" in naive
+    assert f"| last_order_at | {naive_type} | TIMESTAMP WITH TIME ZONE |" in naive
     dtype = verdict.sample(names.TIMESTAMP_DTYPE_NOT_UTC)
     assert "| last_order_at | datetime64[us] | datetime64[us, UTC] |" in dtype
 

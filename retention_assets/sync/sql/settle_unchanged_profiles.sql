@@ -1,11 +1,13 @@
 -- Planned profiles with nothing to send (their row changed only in nulls under the skip
 -- policy, or every value is null): Customer.io holds what they would send, so the digest is
--- settled without a request.
+-- settled without a request. Each shard settles its own customers. A template
+-- (sql_files.sharded_sql).
 DELETE FROM cio_sync.customer_ledger
 WHERE customer_id IN (
     SELECT pp.customer_id
     FROM cio_sync.customer_state_plan_profiles AS pp
     WHERE pp.as_of_date = $as_of
+      AND {shard_filter}
       AND NOT EXISTS (
           SELECT 1 FROM cio_sync.customer_state_plan AS p
           WHERE p.as_of_date = pp.as_of_date AND p.customer_id = pp.customer_id
@@ -16,6 +18,7 @@ INSERT INTO cio_sync.customer_ledger
 SELECT pp.customer_id, pp.row_digest, pp.as_of_date, $acknowledged_at, $run_id
 FROM cio_sync.customer_state_plan_profiles AS pp
 WHERE pp.as_of_date = $as_of
+  AND {shard_filter}
   AND NOT EXISTS (
       SELECT 1 FROM cio_sync.customer_state_plan AS p
       WHERE p.as_of_date = pp.as_of_date AND p.customer_id = pp.customer_id

@@ -1,24 +1,24 @@
-"""Fixtures of the model tests: a temporary DuckDB warehouse holding the raw contract's tables.
+"""Fixtures of the model tests: a temporary warehouse holding the raw contract's tables.
 
 Tests insert small, explicit rows (each named after the edge case it shows) and run the real
-Dagster assets against the file, so the SQL, its parameters and the partition handling are
-exercised together. Test modules cannot import from here (pytest's importlib mode), so the
-helpers reach them as fixtures.
+Dagster assets against it, so the SQL, its parameters and the partition handling are exercised
+together, on DuckDB and on Snowflake (fakesnow) alike. Test modules cannot import from here
+(pytest's importlib mode), so the helpers reach them as fixtures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
 
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import WarehouseResource
 from retention_assets.models import MODEL_ASSETS
 from retention_assets.sources.raw_schema import LOADED_AT, RAW_TABLES, create_raw_schema_sql
+from tests.warehouses import KINDS, new_warehouse
 
 Row = Mapping[str, Any]
 # A row without an explicit _loaded_at lands this long after its business time: enough for a
@@ -29,10 +29,10 @@ EARLY_LOAD = dt.datetime(2025, 1, 1)
 
 
 class ModelWarehouse:
-    """A DuckDB file with the empty raw schema, and the operations the model tests need."""
+    """A warehouse with the empty raw schema, and the operations the model tests need."""
 
-    def __init__(self, directory: Path) -> None:
-        self.resource = DuckDBWarehouse(database=str(directory / "w.duckdb"), threads=2)
+    def __init__(self, resource: WarehouseResource) -> None:
+        self.resource = resource
         with self.resource.session() as session:
             session.execute(create_raw_schema_sql())
 
@@ -79,18 +79,33 @@ class ModelWarehouse:
 
 
 @pytest.fixture
-def model_warehouse(tmp_path: Path) -> ModelWarehouse:
+def model_warehouse(make_warehouse: Callable[[], WarehouseResource]) -> ModelWarehouse:
     """A fresh warehouse for a test that changes raw data between builds."""
-    return ModelWarehouse(tmp_path)
+    return ModelWarehouse(make_warehouse())
 
 
 @pytest.fixture(scope="module")
 def new_model_warehouse(
-    tmp_path_factory: pytest.TempPathFactory,
+    make_warehouse: Callable[[], WarehouseResource],
 ) -> Callable[[], ModelWarehouse]:
-    """A factory of warehouses that a module's tests share, built once per module."""
+    """A factory of warehouses that a module's tests share, built once per module and kind."""
 
     def _new() -> ModelWarehouse:
-        return ModelWarehouse(tmp_path_factory.mktemp("warehouse"))
+        return ModelWarehouse(make_warehouse())
+
+    return _new
+
+
+@pytest.fixture(scope="module")
+def model_warehouses_of_each_kind(
+    fakesnow_connector: None, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[], dict[str, ModelWarehouse]]:
+    """A factory of one fresh warehouse per kind, for tests that compare the two."""
+
+    def _new() -> dict[str, ModelWarehouse]:
+        return {
+            kind: ModelWarehouse(new_warehouse(kind, tmp_path_factory.mktemp(kind)))
+            for kind in KINDS
+        }
 
     return _new

@@ -1,24 +1,14 @@
-"""Fixtures for the sync tests: one sandbox per module, a fresh warehouse per test."""
+"""Fixtures for the sync tests: one sandbox per module, a fresh warehouse per test and kind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from cio_sandbox.testing import SandboxHandle, running_sandbox
-from tests.retention_assets.sync.harness import SyncHarness
-
-NO_FAULTS = {
-    "error_429_rate": 0.0,
-    "error_500_rate": 0.0,
-    "error_503_rate": 0.0,
-    "drop_rate": 0.0,
-    "slow_rate": 0.0,
-    "entry_reject_rate": 0.0,
-    "latency_ms": 0.0,
-}
+from resources.warehouse import WarehouseResource
+from tests.retention_assets.sync.harness import NO_FAULTS, SyncHarness
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +18,8 @@ def sandbox() -> Iterator[SandboxHandle]:
 
 
 @pytest.fixture
-def harness(tmp_path: Path, sandbox: SandboxHandle) -> SyncHarness:
+def harness(make_warehouse: Callable[[], WarehouseResource], sandbox: SandboxHandle) -> SyncHarness:
+    """A fresh warehouse of this run's kind wired to the module's sandbox, reset."""
     sandbox.reset()
     sandbox.configure(**NO_FAULTS)
-    return SyncHarness(tmp_path / "warehouse.duckdb", sandbox)
+    return SyncHarness(make_warehouse(), sandbox)

@@ -1,39 +1,49 @@
 """Helpers for the sync tests: a model-shaped warehouse, the sandbox, and a run helper.
 
-The sync reads only ``retention.customer_state`` and ``retention.events``; these fixtures
+The sync reads only ``retention.customer_state`` and ``retention.events``; these helpers
 write those tables directly with small, named rows, then materialize the real ``cio_sync``
-assets and checks in-process against a real sandbox over HTTP.
+assets and checks in-process against a real sandbox over HTTP. The fixtures that build them
+are in this package's conftest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import orjson
 import pyarrow as pa
-import pytest
 
-from cio_sandbox.testing import SandboxHandle, running_sandbox
+from cio_sandbox.testing import SandboxHandle
 from resources.customerio import CustomerIOResource
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import WarehouseResource
 from retention_assets.models.build import ensure_table
 from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
 from retention_assets.models.events import EVENT_COLUMNS
 from retention_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
-from retention_assets.sync import SYNC_ASSETS, SYNC_CHECKS
+from retention_assets.sync import SYNC_CHECKS
 from retention_assets.sync.assets import (
     CUSTOMER_STATE_PLAN,
     CUSTOMER_STATE_SYNC,
     EVENTS_PLAN,
     EVENTS_SYNC,
 )
+from retention_assets.sync.fanout import sync_assets
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
 
 AS_OF = dt.date(2026, 11, 1)
+# Sandbox settings for a clean run: no injected errors, drops, rejections or latency.
+NO_FAULTS = {
+    "error_429_rate": 0.0,
+    "error_500_rate": 0.0,
+    "error_503_rate": 0.0,
+    "drop_rate": 0.0,
+    "slow_rate": 0.0,
+    "entry_reject_rate": 0.0,
+    "latency_ms": 0.0,
+}
+
 UTC = dt.UTC
 STATE_SYNC = [CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SYNC]
 EVENTS_SYNC_KEYS = [EVENTS_PLAN, EVENTS_SYNC]
@@ -86,8 +96,8 @@ def event_row(
 class SyncHarness:
     """A temporary warehouse wired to a sandbox, with helpers to load rows and run syncs."""
 
-    def __init__(self, database: Path, sandbox: SandboxHandle) -> None:
-        self.warehouse = DuckDBWarehouse(database=str(database))
+    def __init__(self, warehouse: WarehouseResource, sandbox: SandboxHandle) -> None:
+        self.warehouse = warehouse
         self.sandbox = sandbox
         self.customerio = self.customerio_resource()
         with self.warehouse.session() as session:
@@ -135,11 +145,15 @@ class SyncHarness:
         last: dt.date | None = None,
         tags: dict[str, str] | None = None,
         raise_on_error: bool = True,
+        shards: int = 1,
     ) -> dg.ExecuteInProcessResult:
-        """Materialize the selected cio_sync assets (with their checks) for a day range."""
+        """Materialize the selected cio_sync assets (with their checks) for a day range.
+
+        With ``shards`` above one the sends run as that many steps, one after the other.
+        """
         last = last or first
         return dg.materialize(
-            [*SYNC_ASSETS, *SYNC_CHECKS],
+            [*sync_assets(shards), *SYNC_CHECKS],
             selection=selection,
             resources={"warehouse": self.warehouse, "customerio": self.customerio},
             instance=dg.DagsterInstance.ephemeral(),
@@ -159,24 +173,3 @@ def metadata_of(result: dg.ExecuteInProcessResult, key: str) -> dict[str, Any]:
         if materialization is not None and materialization.asset_key.to_user_string() == key:
             return {name: value.value for name, value in materialization.metadata.items()}
     raise AssertionError(f"{key} was not materialized")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxHandle]:
-    with running_sandbox(app_rate_limit=0) as handle:
-        yield handle
-
-
-@pytest.fixture
-def harness(tmp_path: Path, sandbox: SandboxHandle) -> Iterator[SyncHarness]:
-    sandbox.reset()
-    sandbox.configure(
-        error_429_rate=0.0,
-        error_500_rate=0.0,
-        error_503_rate=0.0,
-        drop_rate=0.0,
-        entry_reject_rate=0.0,
-        latency_ms=0.0,
-        slow_rate=0.0,
-    )
-    yield SyncHarness(tmp_path / "warehouse.duckdb", sandbox)

@@ -26,6 +26,7 @@ from tests.retention_assets.sync.harness import (
     metadata_of,
     state_row,
 )
+from tests.warehouses import duckdb_only
 
 OLD = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
 FAULTS = {
@@ -124,6 +125,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@duckdb_only
 def test_kill_minus_nine_mid_sync_then_rerun_is_exact(harness: SyncHarness) -> None:
     customers, events = 400, 800
     _load(harness, customers, events)

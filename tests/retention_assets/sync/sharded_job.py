@@ -1,0 +1,45 @@
+"""The cio_sync assets run sharded as a deployment runs them: one process per step.
+
+The multiprocess executor rebuilds this job in every step process by importing this module.
+Its resources are configured at launch (run config), so each step reads the warehouse and
+the sandbox it must use from the run, whatever process it runs in. Step processes are forked
+from a server that has imported this module already, so each starts in a fraction of a
+second instead of importing Dagster and the project again.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from resources.customerio import CustomerIOResource
+from resources.warehouse import DuckDBWarehouse
+from retention_assets.sync.checks import customer_state_volume_guard, events_volume_guard
+from retention_assets.sync.fanout import sync_assets
+
+JOB_NAME = "sharded_sync"
+SHARDS = 3
+MAX_CONCURRENT_STEPS = 3
+
+
+def sharded_sync_job() -> dg.JobDefinition:
+    """Plans, volume guards and sharded sends of both streams, on the multiprocess executor."""
+    executor = dg.multiprocess_executor.configured(
+        {
+            "max_concurrent": MAX_CONCURRENT_STEPS,
+            "start_method": {"forkserver": {"preload_modules": [__name__]}},
+        }
+    )
+    defs = dg.Definitions(
+        assets=sync_assets(SHARDS),
+        asset_checks=[customer_state_volume_guard, events_volume_guard],
+        resources={
+            "warehouse": DuckDBWarehouse.configure_at_launch(),
+            "customerio": CustomerIOResource.configure_at_launch(),
+        },
+        jobs=[
+            dg.define_asset_job(
+                JOB_NAME, selection=dg.AssetSelection.groups("cio_sync"), executor_def=executor
+            )
+        ],
+    )
+    return defs.resolve_job_def(JOB_NAME)
