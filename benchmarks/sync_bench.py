@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -194,10 +196,17 @@ def _run_in_child(task: SyncTask) -> SyncRun:
     return SyncRun(profiles, events, seconds, peak_rss_bytes(), server_requests=0)
 
 
+def _stdout_to_stderr() -> None:
+    # DuckDB draws progress bars on stdout for long queries; stdout is the report's.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
+
 def in_fresh_process(function: Callable[..., T], *args: object) -> T:
     """``function(*args)``, run in a newly spawned process of its own."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_stdout_to_stderr
+    ) as pool:
         return pool.submit(function, *args).result()
 
 

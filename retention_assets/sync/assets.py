@@ -160,7 +160,6 @@ def customer_state_sync(
 ) -> dg.MaterializeResult:
     as_of = partition_days(context)[-1]
     with warehouse.session() as session, customerio.track_client() as client:
-        client.check_credentials()
         report = sync_profiles(
             session,
             client,
@@ -244,7 +243,6 @@ def events_sync(
 ) -> dg.MaterializeResult:
     start, end = _window(context)
     with warehouse.session() as session, customerio.track_client() as client:
-        client.check_credentials()
         first_sync = plans.events_plan_summary(session, start, end)["synced_events"] == 0
         policy = _backfill_policy(context, first_sync)
         if policy is not None:

@@ -73,7 +73,6 @@ def _customer_state_send(shard: Shard) -> dg.OpDefinition:
             warehouse.session() as session,
             customerio.track_client(parallel_senders=shard.count) as client,
         ):
-            client.check_credentials()
             report = sync_profiles(
                 session,
                 client,
@@ -110,7 +109,6 @@ def _events_send(shard: Shard) -> dg.OpDefinition:
             warehouse.session() as session,
             customerio.track_client(parallel_senders=shard.count) as client,
         ):
-            client.check_credentials()
             # Ledger rows of this run's other shards must not make it look like a re-sync.
             first_sync = plans.events_synced_by_other_runs(session, run_id) == 0
             # The policy depends on the run's tags only, which an op's context has too.

@@ -164,6 +164,9 @@ def sync_profiles(
         )
     query = sharded_sql("profiles_to_send", "p.customer_id")
     report = SyncReport(planned=_count(session, query, params))
+    if report.planned:
+        # Fail fast on bad credentials or region, but spend no request when nothing changed.
+        client.check_credentials()
     # Customer.io applies identify calls in timestamp order: stamp them with the as-of time.
     stamp = _end_of_day_epoch(as_of)
 
@@ -226,6 +229,9 @@ def sync_events(
     params = {"start": start, "end": end, **shard.params()}
     query = sharded_sql("events_to_send", "p.customer_id")
     report = SyncReport(planned=_count(session, query, params))
+    if report.planned:
+        # Fail fast on bad credentials or region, but spend no request when nothing changed.
+        client.check_credentials()
     in_flight: dict[str, tuple] = {}
     # Filled by the operations generator, which the client may consume on another thread.
     suppressed: deque[tuple] = deque()
