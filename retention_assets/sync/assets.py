@@ -7,6 +7,7 @@ partitions of the models they read.
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -62,7 +63,7 @@ def _record_per_day(
         context.add_asset_metadata({name: values.get(day, default)}, partition_key=day.isoformat())
 
 
-def _report_metadata(report: SyncReport) -> dict[str, Any]:
+def report_metadata(report: SyncReport) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "planned": report.planned,
         "sent": report.sent,
@@ -173,7 +174,7 @@ def customer_state_sync(
         f"customer state {as_of}: {report.accepted:,} accepted, {report.rejected:,} rejected,"
         f" {report.requests:,} requests in {report.seconds:,.1f} s"
     )
-    return dg.MaterializeResult(metadata=_report_metadata(report))
+    return dg.MaterializeResult(metadata=report_metadata(report))
 
 
 @dg.asset(
@@ -208,8 +209,8 @@ def events_plan(
     )
 
 
-def _backfill_policy(context: dg.AssetExecutionContext, first_sync: bool) -> BackfillPolicy | None:
-    tags = context.run.tags
+def backfill_policy_for_run(tags: Mapping[str, str], first_sync: bool) -> BackfillPolicy | None:
+    """The policy for trigger-window events: set for backfill runs and the first sync."""
     if DAGSTER_BACKFILL_TAG not in tags and not first_sync:
         return None
     return BackfillPolicy(tags.get(BACKFILL_POLICY_TAG, DEFAULT_BACKFILL_POLICY))
@@ -244,7 +245,7 @@ def events_sync(
     start, end = _window(context)
     with warehouse.session() as session, customerio.track_client() as client:
         first_sync = plans.events_plan_summary(session, start, end)["synced_events"] == 0
-        policy = _backfill_policy(context, first_sync)
+        policy = backfill_policy_for_run(context.run.tags, first_sync)
         if policy is not None:
             context.log.info(f"backfill policy for events in the trigger window: {policy}")
         report = sync_events(
@@ -266,7 +267,7 @@ def events_sync(
     for day, disposition, count in acks:
         per_day.setdefault(day, {})[disposition] = count
     _record_per_day(context, "events_on_day", per_day, {})
-    metadata = _report_metadata(report)
+    metadata = report_metadata(report)
     metadata["backfill_policy"] = str(policy) if policy else "live"
     return dg.MaterializeResult(metadata=metadata)
 

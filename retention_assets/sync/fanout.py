@@ -30,12 +30,12 @@ from retention_assets.sync.assets import (
     CUSTOMER_STATE_SYNC,
     EVENTS_PLAN,
     EVENTS_SYNC,
-    _backfill_policy,
-    _report_metadata,
+    backfill_policy_for_run,
     customer_state_plan,
     customer_state_sync,
     events_plan,
     events_sync,
+    report_metadata,
 )
 from retention_assets.sync.policies import BackfillPolicy
 from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
@@ -111,8 +111,7 @@ def _events_send(shard: Shard) -> dg.OpDefinition:
         ):
             # Ledger rows of this run's other shards must not make it look like a re-sync.
             first_sync = plans.events_synced_by_other_runs(session, run_id) == 0
-            # The policy depends on the run's tags only, which an op's context has too.
-            policy = _backfill_policy(context, first_sync)  # type: ignore[arg-type]
+            policy = backfill_policy_for_run(context.run.tags, first_sync)
             report = sync_events(
                 session,
                 client,
@@ -153,7 +152,7 @@ def _summary(stream: str, with_policy: bool) -> dg.OpDefinition:
         description="Adds up the shards' reports into the asset's materialization.",
     )
     def summarize(context: dg.OpExecutionContext, results: list[ShardResult]) -> None:
-        metadata: dict[str, Any] = _report_metadata(
+        metadata: dict[str, Any] = report_metadata(
             SyncReport.combined([result.report for result in results])
         )
         metadata["shards"] = len(results)
