@@ -185,7 +185,7 @@ def _run_in_child(task: SyncTask) -> SyncRun:
         profiler = Profiler(interval=0.005)
         profiler.start()
     started = time.perf_counter()
-    with warehouse.session() as session, customerio.track_client() as client:
+    with warehouse.session(for_sync=True) as session, customerio.track_client() as client:
         quiet(session)
         profiles, events = _sync(task, session, client)
     seconds = time.perf_counter() - started

@@ -58,6 +58,28 @@ class Workload:
     prepare_seconds: float
     events_backfill_seconds: float
 
+    @classmethod
+    def read(cls, database: Path, days: int) -> Workload:
+        """The workload a file built by ``build_workload`` holds (preparation times unknown)."""
+        with DuckDBWarehouse(database=str(database)).session() as session:
+            ((customers, as_of),) = session.fetch_all(
+                f"SELECT count(*), max(as_of_date) FROM {CUSTOMER_STATE_TABLE}"
+            )
+            ((events, events_start),) = session.fetch_all(
+                f"SELECT count(*), min(event_date) FROM {EVENTS_TABLE}"
+            )
+        return cls(
+            database=database,
+            customers=int(customers),
+            days=days,
+            as_of=as_of,
+            events=int(events),
+            events_start=events_start,
+            events_end=as_of + dt.timedelta(days=1),
+            prepare_seconds=float("nan"),
+            events_backfill_seconds=float("nan"),
+        )
+
     @contextmanager
     def session(self) -> Iterator[DuckDBSession]:
         """A session on the file, quiet: DuckDB's progress bar would land in the report."""

@@ -21,7 +21,9 @@ def warehouse_from_settings(settings: Settings) -> WarehouseResource:
         from resources.snowflake import snowflake_warehouse_from_env
 
         return snowflake_warehouse_from_env(settings.snowflake_raw_location)
-    return DuckDBWarehouse(database=str(settings.duckdb_path))
+    return DuckDBWarehouse(
+        database=str(settings.duckdb_path), sync_memory_limit=settings.duckdb_sync_memory_limit
+    )
 
 
 def resources_from_env(settings: Settings | None = None) -> dict[str, Any]:

@@ -199,7 +199,8 @@ class SnowflakeWarehouse(WarehouseResource):
         return f"{database}.{schema}" if database and schema else None
 
     @contextmanager
-    def session(self) -> Iterator[SnowflakeSession]:
+    def session(self, for_sync: bool = False) -> Iterator[SnowflakeSession]:
+        # for_sync changes nothing here: the virtual warehouse's size governs memory.
         with self.snowflake.get_connection() as connection:
             try:
                 yield SnowflakeSession(connection, self.raw_location, self._home_schema())

@@ -24,6 +24,11 @@ from pydantic import Field
 from sqlglot.tokens import Tokenizer, TokenType
 
 DEFAULT_BATCH_ROWS = 50_000
+# DuckDB's own default buffer pool is 80% of RAM, which a sync (it streams rows out) would fill
+# with cached pages; this bound keeps a 1M-customer sync under 1 GB resident. Its joins, sorts
+# and aggregations larger than this spill to a temporary directory beside the database file.
+# Model builds keep DuckDB's default: their window functions need the memory.
+DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT = "384MB"
 # Seconds between attempts to open a DuckDB file another process holds (jittered).
 LOCK_POLL_SECONDS = (0.05, 0.25)
 
@@ -89,7 +94,9 @@ class WarehouseResource(dg.ConfigurableResource):
         raise NotImplementedError
 
     @contextmanager
-    def session(self) -> Iterator[WarehouseSession]:
+    def session(self, for_sync: bool = False) -> Iterator[WarehouseSession]:
+        """A session; ``for_sync`` for the sync's steps, which stream rows out and should
+        stay small in memory (a warehouse may bound them)."""
         raise NotImplementedError
         yield  # pragma: no cover
 
@@ -157,6 +164,13 @@ class DuckDBWarehouse(WarehouseResource):
     threads: int | None = Field(
         default=None, description="DuckDB worker threads; all cores when unset."
     )
+    sync_memory_limit: str = Field(
+        default=DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT,
+        description=(
+            "DuckDB's memory limit in the sync's sessions (RETENTION_DUCKDB_SYNC_MEMORY_LIMIT),"
+            " e.g. '384MB' or '2GB'; larger work spills to disk."
+        ),
+    )
     lock_timeout_seconds: float = Field(
         default=600.0,
         description="How long a session waits for another process to release the file.",
@@ -167,9 +181,13 @@ class DuckDBWarehouse(WarehouseResource):
         return "duckdb"
 
     @contextmanager
-    def session(self) -> Iterator[DuckDBSession]:
+    def session(self, for_sync: bool = False) -> Iterator[DuckDBSession]:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, Any] = {}
+        # No query relies on insertion order without an ORDER BY; dropping the guarantee
+        # lets DuckDB stream large inserts and scans without buffering them.
+        config: dict[str, Any] = {"preserve_insertion_order": False}
+        if for_sync:
+            config["memory_limit"] = self.sync_memory_limit
         if self.threads:
             config["threads"] = self.threads
         connection = self._connect(config)

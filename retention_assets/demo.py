@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     first_day = yesterday - dt.timedelta(days=args.sync_days - 1)
 
-    warehouse = DuckDBWarehouse(database=str(settings.duckdb_path))
+    warehouse = DuckDBWarehouse(
+        database=str(settings.duckdb_path), sync_memory_limit=settings.duckdb_sync_memory_limit
+    )
     with warehouse.session() as session:
         summary = generate_sources(
             session.connection,

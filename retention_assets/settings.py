@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from resources.dialect import DEFAULT_RAW_LOCATION, valid_raw_location
+from resources.warehouse import DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 WAREHOUSE = "RETENTION_WAREHOUSE"
 DUCKDB_PATH = "RETENTION_DUCKDB_PATH"
+DUCKDB_SYNC_MEMORY_LIMIT = "RETENTION_DUCKDB_SYNC_MEMORY_LIMIT"
 PARTITIONS_START = "RETENTION_PARTITIONS_START"
 SHOP_TIMEZONE = "RETENTION_SHOP_TIMEZONE"
 SNOWFLAKE_RAW_LOCATION = "RETENTION_SNOWFLAKE_RAW_SCHEMA"
@@ -28,6 +31,8 @@ DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "warehouse.duckdb"
 # DuckDB names a file's catalog after its stem; a stem equal to a schema name makes every
 # reference to that schema ambiguous.
 RESERVED_DUCKDB_STEMS = ("raw", "retention", "cio_sync", "main", "temp", "system")
+# A DuckDB memory size: a number and a unit, as DuckDB reads them ("384MB", "4GB", "1.5GiB").
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", re.IGNORECASE)
 DEFAULT_PARTITIONS_START = "2025-01-01"
 DEFAULT_SHOP_TIMEZONE = "America/New_York"
 SUPPORTED_WAREHOUSES = ("duckdb", "snowflake")
@@ -43,6 +48,7 @@ class SettingsError(ValueError):
 class Settings:
     warehouse: str
     duckdb_path: Path
+    duckdb_sync_memory_limit: str
     partitions_start: str
     shop_timezone: str
     snowflake_raw_location: str
@@ -75,6 +81,12 @@ def _valid_duckdb_path(name: str, value: str) -> Path:
     return path
 
 
+def _valid_memory_size(name: str, value: str) -> str:
+    if not _MEMORY_SIZE.fullmatch(value.strip()):
+        raise SettingsError(f"{name} must be a size such as 384MB or 4GB, got {value!r}")
+    return value.strip()
+
+
 def _valid_raw_location(name: str, value: str) -> str:
     try:
         return valid_raw_location(value)
@@ -104,6 +116,10 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         warehouse=warehouse,
         duckdb_path=_valid_duckdb_path(
             DUCKDB_PATH, env.get(DUCKDB_PATH) or str(DEFAULT_DUCKDB_PATH)
+        ),
+        duckdb_sync_memory_limit=_valid_memory_size(
+            DUCKDB_SYNC_MEMORY_LIMIT,
+            env.get(DUCKDB_SYNC_MEMORY_LIMIT) or DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT,
         ),
         partitions_start=_valid_date(
             PARTITIONS_START, env.get(PARTITIONS_START) or DEFAULT_PARTITIONS_START

@@ -14,11 +14,26 @@ class Operation:
 
     `key` is what the caller accounts by (customer_id, event_key) and is never sent;
     `entry` is the v2 entry itself, e.g. ``{"type": "person", "identifiers": {"id": "c1"},
-    "action": "identify", "attributes": {...}}``.
+    "action": "identify", "attributes": {...}}``, which the client serialises and checks
+    against every Customer.io limit. `serialised` is the alternative for producers that
+    build entries in bulk (the warehouse, as JSON text): see :meth:`prechecked`.
     """
 
     key: str
-    entry: dict[str, Any]
+    entry: dict[str, Any] | None = None
+    serialised: bytes | None = None
+
+    @classmethod
+    def prechecked(cls, key: str, serialised: bytes) -> "Operation":
+        """An entry already serialised, whose producer vouches for its field limits.
+
+        The producer guarantees a valid v2 entry whose identifier, event name and attribute
+        names and values are within Customer.io's limits (as the sync's SQL does, with the
+        constants of ``limits``, handing any row it cannot vouch for over as a plain
+        ``Operation`` instead). The client still measures the entry against the entry size
+        limit, and sends the bytes as they are.
+        """
+        return cls(key, None, serialised)
 
 
 @dataclass(frozen=True, slots=True)

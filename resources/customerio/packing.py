@@ -1,9 +1,10 @@
 """Serialise, validate and pack operations into Track API v2 batch request bodies.
 
-Every entry is serialised exactly once (orjson); its bytes are both measured against the
-limits and joined into the request body, so the per-row cost stays a single dumps plus a
-few dict lookups. Entries that break a Customer.io limit become Rejections here and are
-never sent: Customer.io may drop oversize data silently instead of reporting it.
+Every entry is serialised exactly once (orjson), or arrives serialised from a producer that
+vouches for its field limits (``Operation.prechecked``); its bytes are both measured against
+the limits and joined into the request body, so the per-row cost stays a single dumps plus a
+few dict lookups, or a length. Entries that break a Customer.io limit become Rejections here
+and are never sent: Customer.io may drop oversize data silently instead of reporting it.
 """
 
 import re
@@ -247,14 +248,16 @@ def entry_violation(entry: object, entry_bytes: int) -> Violation | None:
 
 def encode(operation: Operation) -> bytes | Rejection:
     """Serialise one operation's entry, or say why it must not be sent."""
-    try:
-        data = dumps(operation.entry)
-    except (orjson.JSONEncodeError, TypeError) as exc:
-        return Rejection(operation.key, Reason.NOT_SERIALIZABLE, None, str(exc)[:200])
+    data = operation.serialised
+    if data is None:
+        try:
+            data = dumps(operation.entry)
+        except (orjson.JSONEncodeError, TypeError) as exc:
+            return Rejection(operation.key, Reason.NOT_SERIALIZABLE, None, str(exc)[:200])
+        violation = entry_violation(operation.entry, len(data))
+        if violation is not None:
+            return Rejection(operation.key, *violation)
     size = len(data)
-    violation = entry_violation(operation.entry, size)
-    if violation is not None:
-        return Rejection(operation.key, *violation)
     if size > ENTRY_MAX_BYTES:
         return Rejection(
             operation.key,

@@ -105,15 +105,17 @@ def report_metadata(report: SyncReport) -> dict[str, Any]:
         " than usual. `attribute_ownership` lists the attributes this sync may write and who"
         " owns the others.\n\n"
         "For data engineers: computed in SQL into `cio_sync.customer_state_plan` (one row per"
-        " changed attribute) and `cio_sync.customer_state_plan_profiles`. For a range, the"
-        " last day is planned: older snapshots never overwrite newer ones.\n\n" + _POLICIES
+        " changed attribute) and `cio_sync.customer_state_plan_profiles`; rows leave the plan"
+        " once Customer.io acknowledges them, so between runs it holds what is still to send."
+        " For a range, the last day is planned: older snapshots never overwrite newer ones.\n\n"
+        + _POLICIES
     ),
 )
 def customer_state_plan(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     as_of = partition_days(context)[-1]
-    with warehouse.session() as session:
+    with warehouse.session(for_sync=True) as session:
         summary = plans.plan_customer_state(session, as_of)
         sample = plans.customer_state_plan_sample(session, as_of)
     _mark_planned_day(context, as_of)
@@ -148,8 +150,10 @@ def customer_state_plan(
         "For marketers: segments see the new values once this succeeds; an unchanged customer"
         " is not touched. Rows Customer.io refuses are shown in `rejection_sample`, retried on"
         " the next run, and the `no_open_rejections` check warns while any is open.\n\n"
-        "For data engineers: Track API v2 batches. Acknowledged values go to"
-        " `cio_sync.customer_ledger` and `cio_sync.attribute_ledger`; refusals go to"
+        "For data engineers: Track API v2 batches, serialised in the warehouse. Acknowledged"
+        " profiles are logged in `cio_sync.profile_acks` as Customer.io answers and folded into"
+        " `cio_sync.customer_ledger` and `cio_sync.attribute_ledger` when the send ends (or by"
+        " the next run after a crash); refusals go to"
         " `cio_sync.rejected_rows` with reason and field. The columns are the profile fields"
         " written, each with the customer-state column it comes from."
     ),
@@ -160,7 +164,7 @@ def customer_state_sync(
     customerio: CustomerIOResource,
 ) -> dg.MaterializeResult:
     as_of = partition_days(context)[-1]
-    with warehouse.session() as session, customerio.track_client() as client:
+    with warehouse.session(for_sync=True) as session, customerio.track_client() as client:
         report = sync_profiles(
             session,
             client,
@@ -192,7 +196,8 @@ def customer_state_sync(
         "For marketers: only names of the locked vocabulary (`event_vocabulary`) are sent;"
         " the volume guard check stops a send far larger than usual.\n\n"
         "For data engineers: `cio_sync.events_plan`, rebuilt for the run's days from"
-        " `retention.events` minus `cio_sync.event_ledger`; each day's partition shows its own"
+        " `retention.events` minus `cio_sync.event_ledger`, and emptied of what Customer.io"
+        " acknowledges; each day's partition shows its own"
         " `planned_events_on_day`.\n\n" + _POLICIES
     ),
 )
@@ -200,7 +205,7 @@ def events_plan(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     start, end = _window(context)
-    with warehouse.session() as session:
+    with warehouse.session(for_sync=True) as session:
         summary = plans.plan_events(session, start, end)
         by_day = session.fetch_all(sql_file("events_plan_by_day"), {"start": start, "end": end})
     _record_per_day(context, "planned_events_on_day", dict(by_day), 0)
@@ -232,9 +237,11 @@ def backfill_policy_for_run(tags: Mapping[str, str], first_sync: bool) -> Backfi
         ' (default: renamed to "<name> (backfill)") so replayed history cannot start live'
         " journeys; older events keep their names.\n\n"
         "For data engineers: each event's id is a ULID derived from its event key, so retries,"
-        " re-runs and overlapping backfills never duplicate an event. Acknowledged keys go to"
-        " `cio_sync.event_ledger`, refusals to `cio_sync.rejected_rows`; `backfill_policy` says"
-        " which policy the run applied and each day's partition shows `events_on_day`."
+        " re-runs and overlapping backfills never duplicate an event. Acknowledged keys are"
+        " logged in `cio_sync.event_acks` and folded into `cio_sync.event_ledger` when the send"
+        " ends (or by the next run after a crash), refusals go to `cio_sync.rejected_rows`;"
+        " `backfill_policy` says which policy the run applied and each day's partition shows"
+        " `events_on_day`."
     ),
 )
 def events_sync(
@@ -243,7 +250,7 @@ def events_sync(
     customerio: CustomerIOResource,
 ) -> dg.MaterializeResult:
     start, end = _window(context)
-    with warehouse.session() as session, customerio.track_client() as client:
+    with warehouse.session(for_sync=True) as session, customerio.track_client() as client:
         first_sync = plans.events_plan_summary(session, start, end)["synced_events"] == 0
         policy = backfill_policy_for_run(context.run.tags, first_sync)
         if policy is not None:

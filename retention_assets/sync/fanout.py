@@ -70,7 +70,7 @@ def _customer_state_send(shard: Shard) -> dg.OpDefinition:
     ) -> ShardResult:
         as_of = partition_days(context)[-1]
         with (
-            warehouse.session() as session,
+            warehouse.session(for_sync=True) as session,
             customerio.track_client(parallel_senders=shard.count) as client,
         ):
             report = sync_profiles(
@@ -106,7 +106,7 @@ def _events_send(shard: Shard) -> dg.OpDefinition:
         start, end = days[0], days[-1] + dt.timedelta(days=1)
         run_id = context.run.run_id
         with (
-            warehouse.session() as session,
+            warehouse.session(for_sync=True) as session,
             customerio.track_client(parallel_senders=shard.count) as client,
         ):
             # Ledger rows of this run's other shards must not make it look like a re-sync.

@@ -1,8 +1,12 @@
 """Writes to the sync ledgers and the rejected-rows table.
 
-Ledger rows are written only for rows Customer.io acknowledged, in one transaction per flush,
-so a crash between two flushes makes the next run resend the unflushed rows (identify is
-idempotent and events carry deterministic ids), and never skip one.
+Ledger rows are written only for rows Customer.io acknowledged. While a send runs, each
+flush appends the acknowledged keys to a log (``profile_acks``, ``event_acks``): an append
+costs the same however large the plan and the ledgers are. The log is folded into the
+ledgers in one transaction when the send ends, and before any plan or send starts, so the
+acknowledgements of a crashed run are kept. A crash between two flushes makes the next run
+resend only the unflushed rows (identify is idempotent and events carry deterministic ids),
+and never skip one.
 """
 
 from __future__ import annotations
@@ -17,22 +21,14 @@ from sqlglot import exp
 
 from resources.customerio import Rejection
 from resources.warehouse import WarehouseSession, transaction
-from retention_assets.sync.sql_files import sql_file
+from retention_assets.sync.policies import BACKFILL_SUFFIX
+from retention_assets.sync.shards import UNSHARDED, Shard
+from retention_assets.sync.sql_files import sharded_sql, sql_file
 from retention_assets.tables import SYNC_SCHEMA
 
 PROFILE_STREAM = "customer_state"
 EVENT_STREAM = "events"
-
-_ACKED_EVENTS_SCHEMA = pa.schema(
-    [
-        ("event_key", pa.string()),
-        ("event_ulid", pa.string()),
-        ("customer_id", pa.string()),
-        ("event_date", pa.date32()),
-        ("sent_name", pa.string()),
-        ("disposition", pa.string()),
-    ]
-)
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
 @cache
@@ -69,7 +65,7 @@ def _stage(session: WarehouseSession, table: str, rows: pa.Table) -> None:
     session.insert_arrow(table, rows)
 
 
-def record_profile_acks(
+def log_profile_acks(
     session: WarehouseSession,
     customer_ids: Sequence[str],
     *,
@@ -77,37 +73,70 @@ def record_profile_acks(
     run_id: str,
     now: dt.datetime,
 ) -> None:
-    """Make the planned values of acknowledged profiles the ledger's values."""
+    """Append acknowledged profiles to the acknowledgement log (fold_profile_acks applies it)."""
     if not customer_ids:
         return
-    with transaction(session):
-        _stage(session, "acked_keys", pa.table({"row_key": pa.array(customer_ids, pa.string())}))
-        session.execute(
-            sql_file("record_profile_acks"),
-            {"as_of": as_of, "run_id": run_id, "acknowledged_at": now},
-        )
-
-
-def record_event_acks(
-    session: WarehouseSession, rows: list[tuple], *, run_id: str, now: dt.datetime
-) -> None:
-    """Append acknowledged (or suppressed) events to the event ledger.
-
-    ``rows`` hold ``(event_key, event_ulid, customer_id, event_date, sent_name, disposition)``.
-    """
-    if not rows:
-        return
-    columns = list(zip(*rows, strict=True))
-    staged = pa.Table.from_arrays(
-        [
-            pa.array(column, field.type)
-            for column, field in zip(columns, _ACKED_EVENTS_SCHEMA, strict=True)
-        ],
-        schema=_ACKED_EVENTS_SCHEMA,
+    count = len(customer_ids)
+    session.insert_arrow(
+        "cio_sync.profile_acks",
+        pa.table(
+            {
+                "customer_id": pa.array(customer_ids, pa.string()),
+                "as_of_date": pa.repeat(pa.scalar(as_of, pa.date32()), count),
+                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
+                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
+            }
+        ),
     )
+
+
+def log_event_acks(
+    session: WarehouseSession,
+    event_keys: Sequence[str],
+    event_ulids: Sequence[str],
+    dispositions: Sequence[str] | None,
+    *,
+    run_id: str,
+    now: dt.datetime,
+) -> None:
+    """Append acknowledged (or suppressed) events, with their ids, to the acknowledgement log.
+
+    ``dispositions`` holds each key's disposition; None means every one was sent as planned.
+    """
+    if not event_keys:
+        return
+    count = len(event_keys)
+    session.insert_arrow(
+        "cio_sync.event_acks",
+        pa.table(
+            {
+                "event_key": pa.array(event_keys, pa.string()),
+                "event_ulid": pa.array(event_ulids, pa.string()),
+                "disposition": (
+                    pa.repeat(pa.scalar("sent", pa.string()), count)
+                    if dispositions is None
+                    else pa.array(dispositions, pa.string())
+                ),
+                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
+                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
+            }
+        ),
+    )
+
+
+def fold_profile_acks(session: WarehouseSession, shard: Shard = UNSHARDED) -> None:
+    """Move the logged acknowledgements of ``shard``'s profiles into the ledgers, atomically."""
     with transaction(session):
-        _stage(session, "acked_events", staged)
-        session.execute(sql_file("record_event_acks"), {"run_id": run_id, "acknowledged_at": now})
+        session.execute(sharded_sql("fold_profile_acks", "a.customer_id"), shard.params())
+
+
+def fold_event_acks(session: WarehouseSession, shard: Shard = UNSHARDED) -> None:
+    """Move the logged acknowledgements of ``shard``'s events into the event ledger, atomically."""
+    with transaction(session):
+        session.execute(
+            sharded_sql("fold_event_acks", "customer_id"),
+            {**shard.params(), "backfill_suffix": BACKFILL_SUFFIX},
+        )
 
 
 def record_rejections(

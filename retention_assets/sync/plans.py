@@ -22,6 +22,8 @@ def _summary(session: WarehouseSession, name: str, params: dict) -> dict[str, in
 def plan_customer_state(session: WarehouseSession, as_of: dt.date) -> dict[str, int]:
     """Plan the attribute changes of one customer-state partition; return its summary."""
     ledger.ensure_sync_tables(session)
+    # The plan compares with the ledgers: they must hold every acknowledgement first.
+    ledger.fold_profile_acks(session)
     session.execute(customer_state_plan_sql(), {"as_of": as_of})
     return customer_state_plan_summary(session, as_of)
 
@@ -52,6 +54,7 @@ def customer_state_plan_sample(
 def plan_events(session: WarehouseSession, start: dt.date, end: dt.date) -> dict[str, int]:
     """Plan the unacknowledged events of ``[start, end)``; return the plan's summary."""
     ledger.ensure_sync_tables(session)
+    ledger.fold_event_acks(session)
     session.execute(sql_file("events_plan"), {"start": start, "end": end})
     return events_plan_summary(session, start, end)
 

@@ -65,9 +65,14 @@ class VolumeGuard:
 DEFAULT_VOLUME_GUARD: Final = VolumeGuard()
 
 
+def trigger_cutoff(now: dt.datetime) -> dt.datetime:
+    """The earliest event time for which Customer.io could start event-triggered journeys."""
+    return now - TRIGGER_WINDOW - TRIGGER_WINDOW_MARGIN
+
+
 def is_trigger_eligible(occurred_at: dt.datetime, now: dt.datetime) -> bool:
     """Whether Customer.io would start event-triggered journeys for an event of this time."""
-    return occurred_at >= now - TRIGGER_WINDOW - TRIGGER_WINDOW_MARGIN
+    return occurred_at >= trigger_cutoff(now)
 
 
 def describe_policies() -> str:

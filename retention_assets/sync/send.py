@@ -1,9 +1,10 @@
 """Streams planned rows from the warehouse to Customer.io and accounts for every one.
 
-Rows leave the warehouse in bounded Arrow batches, become Track API v2 operations, and come
-back from the client as acknowledged or rejected. Acknowledgements are flushed to the ledger
-every few seconds, rejections to the rejected-rows table, so progress survives a crash and
-memory stays flat however many rows a partition holds.
+Rows leave the warehouse in bounded Arrow batches, already serialised as Track API v2
+entries by the SQL (events get their ULID here), and come back from the client as
+acknowledged or rejected. Acknowledgements are appended to the acknowledgement log every few
+seconds and folded into the ledgers when the send ends, rejections go to the rejected-rows
+table, so progress survives a crash and memory stays flat however many rows a partition holds.
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from resources.customerio import BatchOutcome, Operation, Rejection, TrackClient
+from resources.customerio.limits import (
+    ATTRIBUTE_VALUE_MAX_BYTES,
+    EVENT_NAME_MAX_BYTES,
+    IDENTIFIER_MAX_BYTES,
+)
 from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync import ledger
 from retention_assets.sync.event_ids import event_ulid
@@ -25,15 +33,29 @@ from retention_assets.sync.policies import (
     BACKFILL_PROPERTY,
     BACKFILL_SUFFIX,
     BackfillPolicy,
-    is_trigger_eligible,
+    trigger_cutoff,
 )
 from retention_assets.sync.shards import UNSHARDED, Shard
 from retention_assets.sync.sql_files import sharded_sql
 
-FLUSH_ROWS = 20_000
+# A flush appends to the acknowledgement log, so it is cheap; it bounds what a crash can lose
+# (to be resent) and the memory the unflushed keys take.
+FLUSH_ROWS = 100_000
 FLUSH_SECONDS = 2.0
 PROGRESS_SECONDS = 10.0
 REJECTION_SAMPLE = 20
+# Columns: customer_id, entry (JSON text), needs_check.
+PROFILES_TO_SEND = sharded_sql("profiles_to_send", "p.customer_id")
+# Columns: event_key, event_name, customer_id, occurred_at_ms, disposition, properties,
+# entry_head (JSON text up to the ULID), needs_check.
+EVENTS_TO_SEND = sharded_sql("events_to_send", "p.customer_id")
+# What happens to an event inside the trigger window, by the run's backfill policy.
+_ELIGIBLE_DISPOSITION = {
+    None: "sent",
+    BackfillPolicy.RENAME: "renamed",
+    BackfillPolicy.MARK: "marked",
+    BackfillPolicy.SUPPRESS: "suppressed",
+}
 # The SyncReport fields that add up across shards.
 _COUNTS = (
     "planned",
@@ -111,12 +133,48 @@ def _end_of_day_epoch(day: dt.date) -> int:
     return int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, dt.UTC).timestamp())
 
 
-def _count(session: WarehouseSession, sql: str, params: dict) -> int:
-    return int(session.fetch_all(f"SELECT count(*) FROM ({sql}) AS planned", params)[0][0])
+def _count(session: WarehouseSession, name: str, customer_column: str, params: dict) -> int:
+    return int(session.fetch_all(sharded_sql(name, customer_column), params)[0][0])
+
+
+def _as_bytes(column: pa.Array | pa.ChunkedArray) -> list[bytes]:
+    """A text column's values as UTF-8 bytes, converted by Arrow rather than row by row."""
+    return column.cast(pa.binary()).to_pylist()
+
+
+def profiles_to_send_params(as_of: dt.date, shard: Shard = UNSHARDED) -> dict[str, Any]:
+    """The parameters of ``PROFILES_TO_SEND`` for one partition and shard."""
+    return {
+        "as_of": as_of,
+        **shard.params(),
+        # Customer.io applies identify calls in timestamp order: stamp them with the as-of time.
+        "stamp": str(_end_of_day_epoch(as_of)),
+        "value_max_bytes": ATTRIBUTE_VALUE_MAX_BYTES,
+        "identifier_max_bytes": IDENTIFIER_MAX_BYTES,
+    }
+
+
+def events_to_send_params(
+    start: dt.date,
+    end: dt.date,
+    shard: Shard,
+    backfill_policy: BackfillPolicy | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The parameters of ``EVENTS_TO_SEND`` for a window, a shard and the run's policy."""
+    return {
+        "start": start,
+        "end": end,
+        **shard.params(),
+        "trigger_cutoff": trigger_cutoff(now),
+        "eligible_disposition": _ELIGIBLE_DISPOSITION[backfill_policy],
+        "backfill_suffix": BACKFILL_SUFFIX,
+        "identifier_max_bytes": IDENTIFIER_MAX_BYTES,
+        "event_name_max_bytes": EVENT_NAME_MAX_BYTES,
+    }
 
 
 def _drain(
-    session: WarehouseSession,
     outcomes: Iterator[BatchOutcome],
     report: SyncReport,
     progress: _Progress,
@@ -156,40 +214,38 @@ def sync_profiles(
     """
     started = time.monotonic()
     ledger.ensure_sync_tables(session)
+    # Acknowledgements a crashed send left in the log are kept before anything is re-read.
+    ledger.fold_profile_acks(session, shard)
     params = {"as_of": as_of, **shard.params()}
     with transaction(session):
         session.execute(
             sharded_sql("settle_unchanged_profiles", "pp.customer_id"),
             {**params, "run_id": run_id, "acknowledged_at": dt.datetime.now(dt.UTC)},
         )
-    query = sharded_sql("profiles_to_send", "p.customer_id")
-    report = SyncReport(planned=_count(session, query, params))
-    if report.planned:
-        # Fail fast on bad credentials or region, but spend no request when nothing changed.
-        client.check_credentials()
-    # Customer.io applies identify calls in timestamp order: stamp them with the as-of time.
-    stamp = _end_of_day_epoch(as_of)
+    report = SyncReport(planned=_count(session, "profiles_to_send_count", "pp.customer_id", params))
+    if not report.planned:
+        report.seconds = time.monotonic() - started
+        return report
+    # Fail fast on bad credentials or region, but spend no request when nothing changed.
+    client.check_credentials()
+    query_params = profiles_to_send_params(as_of, shard)
 
     def operations() -> Iterable[Operation]:
-        for batch in session.stream(query, params):
+        for batch in session.stream(PROFILES_TO_SEND, query_params):
             ids = batch.column(0).to_pylist()
-            attributes = batch.column(1).to_pylist()
+            entries = _as_bytes(batch.column(1))
+            needs_check = batch.column(2).to_pylist()
             report.sent += len(ids)
-            for customer_id, attributes_json in zip(ids, attributes, strict=True):
-                yield Operation(
-                    customer_id,
-                    {
-                        "type": "person",
-                        "identifiers": {"id": customer_id},
-                        "action": "identify",
-                        "attributes": orjson.loads(attributes_json),
-                        "timestamp": stamp,
-                    },
+            for customer_id, entry, check in zip(ids, entries, needs_check, strict=True):
+                yield (
+                    Operation(customer_id, orjson.loads(entry))
+                    if check
+                    else Operation.prechecked(customer_id, entry)
                 )
 
     def flush(accepted: list[str], rejected: list[Rejection]) -> None:
         now = dt.datetime.now(dt.UTC)
-        ledger.record_profile_acks(session, accepted, as_of=as_of, run_id=run_id, now=now)
+        ledger.log_profile_acks(session, accepted, as_of=as_of, run_id=run_id, now=now)
         ledger.record_rejections(
             session,
             rejected,
@@ -200,9 +256,45 @@ def sync_profiles(
         )
 
     progress = _Progress(log, "customer_state sync", report.planned)
-    _drain(session, client.iter_send(operations()), report, progress, flush)
+    try:
+        _drain(client.iter_send(operations()), report, progress, flush)
+    finally:
+        ledger.fold_profile_acks(session, shard)
     report.seconds = time.monotonic() - started
     return report
+
+
+def event_entry(
+    customer_id: str,
+    name: str,
+    ulid: str,
+    occurred_at_ms: int,
+    properties: str | None,
+    disposition: str,
+) -> dict[str, Any]:
+    """One event's v2 entry as a dict: for the rows the SQL leaves to the client to build."""
+    attributes = orjson.loads(properties) if properties else {}
+    if disposition == "renamed":
+        name += BACKFILL_SUFFIX
+    elif disposition == "marked":
+        attributes[BACKFILL_PROPERTY] = True
+    return {
+        "type": "person",
+        "identifiers": {"id": customer_id},
+        "action": "event",
+        "name": name,
+        "id": ulid,
+        "timestamp": occurred_at_ms // 1000,
+        "attributes": attributes,
+    }
+
+
+def _event_entry_of(batch: pa.RecordBatch, index: int, ulid: str) -> dict[str, Any]:
+    """The entry of row ``index`` of an ``EVENTS_TO_SEND`` batch, built in Python."""
+    _key, name, customer_id, occurred_ms, disposition, properties = (
+        batch.column(column)[index].as_py() for column in range(6)
+    )
+    return event_entry(customer_id, name, ulid, occurred_ms, properties, disposition)
 
 
 def sync_events(
@@ -226,57 +318,60 @@ def sync_events(
     """
     started = time.monotonic()
     ledger.ensure_sync_tables(session)
+    ledger.fold_event_acks(session, shard)
     params = {"start": start, "end": end, **shard.params()}
-    query = sharded_sql("events_to_send", "p.customer_id")
-    report = SyncReport(planned=_count(session, query, params))
-    if report.planned:
-        # Fail fast on bad credentials or region, but spend no request when nothing changed.
-        client.check_credentials()
-    in_flight: dict[str, tuple] = {}
-    # Filled by the operations generator, which the client may consume on another thread.
-    suppressed: deque[tuple] = deque()
+    report = SyncReport(planned=_count(session, "events_to_send_count", "p.customer_id", params))
+    if not report.planned:
+        report.seconds = time.monotonic() - started
+        return report
+    # Fail fast on bad credentials or region, but spend no request when nothing changed.
+    client.check_credentials()
+    query_params = events_to_send_params(start, end, shard, backfill_policy, now)
+    # The ULID of every event in flight, the disposition of those not sent under their own
+    # name, and the suppressed events to record; filled by the operations generator, which
+    # the client may consume on another thread.
+    in_flight: dict[str, str] = {}
+    dispositions: dict[str, str] = {}
+    suppressed: deque[tuple[str, str]] = deque()
 
     def operations() -> Iterable[Operation]:
-        for batch in session.stream(query, params):
-            rows = zip(*(batch.column(i).to_pylist() for i in range(6)), strict=True)
-            for key, name, customer_id, occurred_ms, event_date, properties in rows:
+        for batch in session.stream(EVENTS_TO_SEND, query_params):
+            keys = batch.column(0).to_pylist()
+            times = batch.column(3).to_pylist()
+            kinds = batch.column(4).to_pylist()
+            heads = batch.column(6).to_pylist()
+            checks = batch.column(7).to_pylist()
+            rows = zip(keys, times, kinds, heads, checks, strict=True)
+            for index, (key, occurred_ms, disposition, head, check) in enumerate(rows):
                 ulid = event_ulid(key, occurred_ms)
-                attributes = orjson.loads(properties) if properties else {}
-                sent_name, disposition = name, "sent"
-                occurred_at = dt.datetime.fromtimestamp(occurred_ms / 1000, dt.UTC)
-                if backfill_policy is not None and is_trigger_eligible(occurred_at, now):
-                    if backfill_policy is BackfillPolicy.SUPPRESS:
-                        suppressed.append((key, ulid, customer_id, event_date, None, "suppressed"))
+                if disposition != "sent":
+                    if disposition == "suppressed":
+                        suppressed.append((key, ulid))
                         report.skipped += 1
                         continue
-                    if backfill_policy is BackfillPolicy.RENAME:
-                        sent_name, disposition = name + BACKFILL_SUFFIX, "renamed"
-                    else:
-                        attributes[BACKFILL_PROPERTY] = True
-                        disposition = "marked"
-                in_flight[key] = (key, ulid, customer_id, event_date, sent_name, disposition)
+                    dispositions[key] = disposition
+                in_flight[key] = ulid
                 report.sent += 1
-                yield Operation(
-                    key,
-                    {
-                        "type": "person",
-                        "identifiers": {"id": customer_id},
-                        "action": "event",
-                        "name": sent_name,
-                        "id": ulid,
-                        "timestamp": occurred_ms // 1000,
-                        "attributes": attributes,
-                    },
-                )
+                if check:
+                    yield Operation(key, _event_entry_of(batch, index, ulid))
+                else:
+                    yield Operation.prechecked(key, f'{head}{ulid}"}}'.encode())
 
     def flush(accepted: list[str], rejected: list[Rejection]) -> None:
         flushed_at = dt.datetime.now(dt.UTC)
-        rows = [in_flight.pop(key) for key in accepted]
-        while suppressed:
-            rows.append(suppressed.popleft())
-        ledger.record_event_acks(session, rows, run_id=run_id, now=flushed_at)
+        keys = accepted
+        ulids = [in_flight.pop(key) for key in accepted]
+        kinds = None
+        if dispositions or suppressed:
+            kinds = [dispositions.pop(key, "sent") for key in accepted]
+            keys = [*accepted, *(key for key, _ulid in suppressed)]
+            ulids += [ulid for _key, ulid in suppressed]
+            kinds += ["suppressed"] * len(suppressed)
+            suppressed.clear()
+        ledger.log_event_acks(session, keys, ulids, kinds, run_id=run_id, now=flushed_at)
         for rejection in rejected:
             in_flight.pop(rejection.key, None)
+            dispositions.pop(rejection.key, None)
         ledger.record_rejections(
             session,
             rejected,
@@ -287,6 +382,9 @@ def sync_events(
         )
 
     progress = _Progress(log, "events sync", report.planned)
-    _drain(session, client.iter_send(operations()), report, progress, flush)
+    try:
+        _drain(client.iter_send(operations()), report, progress, flush)
+    finally:
+        ledger.fold_event_acks(session, shard)
     report.seconds = time.monotonic() - started
     return report

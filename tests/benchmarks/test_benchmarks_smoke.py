@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from benchmarks import sync_runs
 from benchmarks.harness import main
 from benchmarks.report import SYNC_ROWS, WAREHOUSE_ROWS
 
@@ -52,3 +55,20 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
     assert judged and all(line.endswith(("| yes |", "| **NO** |")) for line in judged)
     # Nothing is left behind: the DuckDB files live in a temporary directory of their own.
     assert sorted(path.name for path in tmp_path.iterdir()) == ["benchmarks.md"]
+
+
+def test_sync_runs_prints_the_three_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sync_runs.main(["--customers", "500", "--days", "30", "--workdir", str(tmp_path)])
+
+    printed = capsys.readouterr().out
+    first, unchanged, changed = (line for line in printed.splitlines() if line.startswith("== "))
+    assert first.startswith("== first sync:") and "MiB" in first
+    assert "== nothing changed:" in unchanged and ", 0 requests seen" in unchanged
+    assert changed.startswith("== 1% changed (")
+    assert "   profiles: plan" in printed and "   events: plan" in printed
+    # The pristine copy stays for the next invocation; the working copy is removed.
+    assert [path.name for path in tmp_path.glob("*.duckdb")] == [
+        f"sync_runs_500{sync_runs.PRISTINE_SUFFIX}"
+    ]

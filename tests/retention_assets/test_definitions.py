@@ -74,6 +74,16 @@ def test_schedules_are_registered() -> None:
         ("RETENTION_PARTITIONS_START", "2025-13-01", "RETENTION_PARTITIONS_START must be a date"),
         ("RETENTION_SHOP_TIMEZONE", "Mars/Olympus", "RETENTION_SHOP_TIMEZONE must be an IANA"),
         ("RETENTION_DUCKDB_PATH", "data/retention.duckdb", "must not be named after a schema"),
+        (
+            "RETENTION_DUCKDB_SYNC_MEMORY_LIMIT",
+            "lots",
+            "RETENTION_DUCKDB_SYNC_MEMORY_LIMIT must be a size",
+        ),
+        (
+            "RETENTION_DUCKDB_SYNC_MEMORY_LIMIT",
+            "512",
+            "RETENTION_DUCKDB_SYNC_MEMORY_LIMIT must be a size",
+        ),
     ],
 )
 def test_bad_settings_fail_with_the_variable_name(variable: str, value: str, message: str) -> None:

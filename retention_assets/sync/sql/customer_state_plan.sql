@@ -12,12 +12,16 @@ WITH wide AS (
     SELECT customer_id, {wide_values}
     FROM retention.customer_state
     WHERE as_of_date = $as_of
+),
+digests AS (
+    SELECT customer_id, md5({digest_input}) AS row_digest
+    FROM wide
 )
-SELECT CAST($as_of AS DATE), w.customer_id, md5({digest_input}), l.customer_id IS NULL
-FROM wide AS w
+SELECT CAST($as_of AS DATE), w.customer_id, w.row_digest, l.customer_id IS NULL
+FROM digests AS w
 LEFT JOIN cio_sync.customer_ledger AS l ON l.customer_id = w.customer_id
 WHERE l.customer_id IS NULL
-   OR (l.row_digest <> md5({digest_input}) AND l.as_of_date <= $as_of);
+   OR (l.row_digest <> w.row_digest AND l.as_of_date <= $as_of);
 
 -- For those profiles only: the attributes to set (changed value) or clear (null, with the
 -- clear policy, and a value Customer.io still holds).
@@ -33,6 +37,10 @@ current_values AS (
     SELECT customer_id, attribute, value_json
     FROM wide
     UNPIVOT INCLUDE NULLS (value_json FOR attribute IN ({attribute_list}))
+),
+hashed AS (
+    SELECT customer_id, attribute, value_json, md5(value_json) AS value_hash
+    FROM current_values
 )
 SELECT
     CAST($as_of AS DATE),
@@ -40,11 +48,11 @@ SELECT
     v.attribute,
     CASE WHEN v.value_json IS NULL THEN 'clear' ELSE 'set' END,
     v.value_json,
-    md5(v.value_json)
-FROM current_values AS v
+    v.value_hash
+FROM hashed AS v
 LEFT JOIN cio_sync.attribute_ledger AS l
     ON l.customer_id = v.customer_id AND l.attribute = v.attribute
-WHERE (v.value_json IS NOT NULL AND md5(v.value_json) IS DISTINCT FROM l.value_hash)
+WHERE (v.value_json IS NOT NULL AND v.value_hash IS DISTINCT FROM l.value_hash)
    OR (
         v.value_json IS NULL
         AND v.attribute IN {clear_attributes}

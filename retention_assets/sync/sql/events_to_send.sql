@@ -1,15 +1,46 @@
--- The planned events still unacknowledged (a re-run after a crash skips what landed), of the
--- customers of one shard. A template (sql_files.sharded_sql).
+-- The planned events still unacknowledged, of the customers of one shard, oldest first, each
+-- with its Track API v2 entry as JSON text up to the value of its id: Python appends the ULID
+-- (computed while the requests before it are in flight) and packs bytes. disposition applies
+-- the run's backfill policy to events at or after $trigger_cutoff (inside Customer.io's
+-- trigger window): $eligible_disposition is renamed, marked or suppressed for a backfill or
+-- first sync, sent for a live run. needs_check marks rows Python builds and checks itself: a
+-- marked event (its properties gain the backfill flag) or an identifier or name that might
+-- break a Customer.io field limit. A template (sql_files.sharded_sql): braces are doubled.
+WITH pending AS (
+    SELECT
+        p.event_key,
+        p.event_name,
+        p.customer_id,
+        CAST(EXTRACT(EPOCH FROM p.occurred_at) * 1000 AS BIGINT) AS occurred_at_ms,
+        CASE WHEN p.occurred_at >= $trigger_cutoff THEN $eligible_disposition ELSE 'sent' END
+            AS disposition,
+        p.properties,
+        p.occurred_at
+    FROM cio_sync.events_plan AS p
+    WHERE p.event_date >= $start
+      AND p.event_date < $end
+      AND NOT EXISTS (SELECT 1 FROM cio_sync.event_ledger AS l WHERE l.event_key = p.event_key)
+      AND {shard_filter}
+)
 SELECT
-    p.event_key,
-    p.event_name,
-    p.customer_id,
-    CAST(EXTRACT(EPOCH FROM p.occurred_at) * 1000 AS BIGINT) AS occurred_at_ms,
-    p.event_date,
-    p.properties
-FROM cio_sync.events_plan AS p
-WHERE p.event_date >= $start
-  AND p.event_date < $end
-  AND NOT EXISTS (SELECT 1 FROM cio_sync.event_ledger AS l WHERE l.event_key = p.event_key)
-  AND {shard_filter}
-ORDER BY p.occurred_at, p.event_key
+    event_key,
+    event_name,
+    customer_id,
+    occurred_at_ms,
+    disposition,
+    properties,
+    '{{"type":"person","identifiers":{{"id":' || to_json(customer_id)
+        || '}},"action":"event","name":'
+        || to_json(CASE WHEN disposition = 'renamed' THEN event_name || $backfill_suffix
+                        ELSE event_name END)
+        || ',"timestamp":' || CAST(CAST(floor(occurred_at_ms / 1000) AS BIGINT) AS VARCHAR)
+        || ',"attributes":' || coalesce(nullif(properties, ''), '{{}}') || ',"id":"'
+        AS entry_head,
+    disposition = 'marked'
+        OR octet_length(encode(customer_id)) > $identifier_max_bytes
+        OR trim(customer_id) = ''
+        OR octet_length(encode(event_name)) + octet_length(encode($backfill_suffix))
+            > $event_name_max_bytes
+        OR trim(event_name) = '' AS needs_check
+FROM pending
+ORDER BY occurred_at, event_key

@@ -34,6 +34,24 @@ CREATE TABLE IF NOT EXISTS cio_sync.event_ledger (
     run_id VARCHAR NOT NULL
 );
 
+-- Acknowledgements not yet folded into the ledgers above. A send appends to these logs as
+-- Customer.io answers (cheap, crash-safe) and folds them into the ledgers once, at its end; a
+-- send or plan that finds rows left here by a crashed run folds them first.
+CREATE TABLE IF NOT EXISTS cio_sync.profile_acks (
+    customer_id VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS cio_sync.event_acks (
+    event_key VARCHAR NOT NULL,
+    event_ulid VARCHAR NOT NULL,
+    disposition VARCHAR NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
 -- Rows Customer.io (or the client's own limit checks) refused. They are not in a ledger, so
 -- the next run plans them again with fresh data; resolved_at is set once one is accepted.
 CREATE TABLE IF NOT EXISTS cio_sync.rejected_rows (

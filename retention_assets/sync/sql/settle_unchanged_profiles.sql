@@ -1,21 +1,12 @@
 -- Planned profiles with nothing to send (their row changed only in nulls under the skip
 -- policy, or every value is null): Customer.io holds what they would send, so the digest is
--- settled without a request. Each shard settles its own customers. A template
+-- settled without a request. Each shard settles its own customers; the profiles are found
+-- once (one pass over the plan) and staged in temp table settled_profiles. A template
 -- (sql_files.sharded_sql).
-DELETE FROM cio_sync.customer_ledger
-WHERE customer_id IN (
-    SELECT pp.customer_id
-    FROM cio_sync.customer_state_plan_profiles AS pp
-    WHERE pp.as_of_date = $as_of
-      AND {shard_filter}
-      AND NOT EXISTS (
-          SELECT 1 FROM cio_sync.customer_state_plan AS p
-          WHERE p.as_of_date = pp.as_of_date AND p.customer_id = pp.customer_id
-      )
-);
+DELETE FROM settled_profiles;
 
-INSERT INTO cio_sync.customer_ledger
-SELECT pp.customer_id, pp.row_digest, pp.as_of_date, $acknowledged_at, $run_id
+INSERT INTO settled_profiles
+SELECT pp.customer_id
 FROM cio_sync.customer_state_plan_profiles AS pp
 WHERE pp.as_of_date = $as_of
   AND {shard_filter}
@@ -23,3 +14,12 @@ WHERE pp.as_of_date = $as_of
       SELECT 1 FROM cio_sync.customer_state_plan AS p
       WHERE p.as_of_date = pp.as_of_date AND p.customer_id = pp.customer_id
   );
+
+DELETE FROM cio_sync.customer_ledger
+WHERE customer_id IN (SELECT row_key FROM settled_profiles);
+
+INSERT INTO cio_sync.customer_ledger
+SELECT pp.customer_id, pp.row_digest, pp.as_of_date, $acknowledged_at, $run_id
+FROM cio_sync.customer_state_plan_profiles AS pp
+JOIN settled_profiles AS k ON k.row_key = pp.customer_id
+WHERE pp.as_of_date = $as_of;

@@ -1,20 +1,20 @@
--- Session-local staging tables: keys acknowledged or rejected by one flush of a send.
-CREATE TEMP TABLE IF NOT EXISTS acked_keys (row_key VARCHAR);
-
-CREATE TEMP TABLE IF NOT EXISTS acked_events (
-    event_key VARCHAR,
-    event_ulid VARCHAR,
-    customer_id VARCHAR,
-    event_date DATE,
-    sent_name VARCHAR,
-    disposition VARCHAR
-);
-
+-- Session-local staging tables: keys rejected by one flush of a send, the acknowledgements
+-- one fold moves into the ledgers, the profiles a send settles without a request, and the
+-- profiles a drift check reads back.
 CREATE TEMP TABLE IF NOT EXISTS rejected_keys (
     row_key VARCHAR,
     reason VARCHAR,
     field VARCHAR,
     message VARCHAR
 );
+
+CREATE TEMP TABLE IF NOT EXISTS folded_profile_acks (
+    customer_id VARCHAR,
+    as_of_date DATE,
+    acknowledged_at TIMESTAMPTZ,
+    run_id VARCHAR
+);
+
+CREATE TEMP TABLE IF NOT EXISTS settled_profiles (row_key VARCHAR);
 
 CREATE TEMP TABLE IF NOT EXISTS selected_keys (row_key VARCHAR);

@@ -211,3 +211,23 @@ def test_packing_limits_outside_customerio_limits_are_refused(
 ) -> None:
     with pytest.raises(ValueError):
         next(pack([], max_bytes=max_bytes, max_entries=max_entries))
+
+
+def test_prechecked_entries_are_sent_byte_for_byte() -> None:
+    data = b'{"type":"person","identifiers":{"id":"c1"},"action":"identify","attributes":{}}'
+
+    (batch,) = pack([Operation.prechecked("c1", data)], max_bytes=450_000, max_entries=1000)
+
+    assert isinstance(batch, Batch)
+    assert batch.entries == [data]
+    assert batch.body() == b'{"batch":[' + data + b"]}"
+
+
+def test_prechecked_entry_over_32_kb_is_still_rejected_locally() -> None:
+    head = b'{"type":"person","identifiers":{"id":"c1"},"action":"identify","attributes":{"a":"'
+    data = head + b"x" * ENTRY_MAX_BYTES + b'"}}'
+
+    rejection = encode(Operation.prechecked("c1", data))
+
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason == Reason.ENTRY_TOO_LARGE

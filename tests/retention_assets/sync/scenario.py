@@ -17,6 +17,7 @@ import orjson
 from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     AS_OF,
+    CUSTOMER_STATE_PLAN,
     EVENTS_SYNC_KEYS,
     STATE_SYNC,
     SyncHarness,
@@ -63,6 +64,8 @@ def load(harness: SyncHarness) -> None:
 Run = tuple[list[dg.AssetKey], dt.date, dt.date]
 FIRST_RUN: Run = ([*STATE_SYNC, *EVENTS_SYNC_KEYS], FIRST_DAY, AS_OF)
 NEXT_DAY_RUN: Run = (STATE_SYNC, NEXT_DAY, NEXT_DAY)
+# The next day planned and not sent: the plan then holds its changes and clears.
+NEXT_DAY_PLAN: Run = ([CUSTOMER_STATE_PLAN], NEXT_DAY, NEXT_DAY)
 
 
 def sync(harness: SyncHarness, runs: list[Run], shards: int) -> list[dg.ExecuteInProcessResult]:
