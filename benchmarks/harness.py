@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from asset_checks.factory import RUN_PARTITION, Scope
 from benchmarks import check_suite, model_build
@@ -125,19 +125,17 @@ def _latency_run(
     sandbox.configure(latency_ms=latency_ms)
     label = f"{workload.customers:,} customers, {latency_ms:g} ms"
 
-    def task(kind: str, **streams: object) -> SyncTask:
+    def task(kind: str, **streams: Any) -> SyncTask:
         profile_to = None
         if options.profile_dir is not None:
             profile_to = options.profile_dir / f"{workload.customers}_{latency_ms:g}ms_{kind}"
-        return SyncTask(
-            database=workload.database,
-            track_url=sandbox.url,
-            site_id=sandbox.site_id,
-            api_key=sandbox.api_key,
+        return SyncTask.against(
+            sandbox,
+            workload.database,
             max_rps=options.max_rps,
             run_id=f"bench-{latency_ms:g}ms-{kind}",
             profile_to=profile_to,
-            **streams,  # type: ignore[arg-type]
+            **streams,
         )
 
     forget_syncs(workload)

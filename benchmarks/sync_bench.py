@@ -52,6 +52,33 @@ class SyncTask:
     profile_to: Path | None = None
     """Write a pyinstrument profile of the run (text and HTML) under this path prefix."""
 
+    @classmethod
+    def against(
+        cls,
+        sandbox: SandboxHandle,
+        database: Path,
+        *,
+        max_rps: float,
+        run_id: str,
+        profile_to: Path | None = None,
+        as_of: dt.date | None = None,
+        events_window: tuple[dt.date, dt.date] | None = None,
+        first_sync: bool = False,
+    ) -> SyncTask:
+        """A run of ``database`` into ``sandbox`` with its credentials."""
+        return cls(
+            database=database,
+            track_url=sandbox.url,
+            site_id=sandbox.site_id,
+            api_key=sandbox.api_key,
+            max_rps=max_rps,
+            run_id=run_id,
+            as_of=as_of,
+            events_window=events_window,
+            first_sync=first_sync,
+            profile_to=profile_to,
+        )
+
 
 @dataclass(frozen=True)
 class StreamFigures:

@@ -18,7 +18,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from benchmarks.harness import DEFAULT_MAX_RPS
 from benchmarks.sync_bench import StreamFigures, SyncRun, SyncTask, run_sync
@@ -83,16 +83,14 @@ def main(argv: list[str] | None = None) -> None:
         args.profile_dir.mkdir(parents=True, exist_ok=True)
     with running_sandbox(app_rate_limit=0, latency_ms=args.latency) as sandbox:
 
-        def task(label: str, **options: object) -> SyncTask:
-            return SyncTask(
-                database=workload.database,
-                track_url=sandbox.url,
-                site_id=sandbox.site_id,
-                api_key=sandbox.api_key,
+        def task(label: str, **streams: Any) -> SyncTask:
+            return SyncTask.against(
+                sandbox,
+                workload.database,
                 max_rps=args.max_rps,
                 run_id=label,
                 profile_to=args.profile_dir / label if args.profile_dir else None,
-                **options,  # type: ignore[arg-type]
+                **streams,
             )
 
         window = (workload.events_start, workload.events_end)

@@ -5,18 +5,18 @@ can be written per row without the client knowing what a row is.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(NamedTuple):
     """One Track API v2 batch entry, tagged with the caller's row key.
 
     `key` is what the caller accounts by (customer_id, event_key) and is never sent;
     `entry` is the v2 entry itself, e.g. ``{"type": "person", "identifiers": {"id": "c1"},
     "action": "identify", "attributes": {...}}``, which the client serialises and checks
     against every Customer.io limit. `serialised` is the alternative for producers that
-    build entries in bulk (the warehouse, as JSON text): see :meth:`prechecked`.
+    build entries in bulk (the warehouse, as JSON text): see :meth:`prechecked`. A tuple,
+    because a sync creates millions of them and a tuple is the cheapest immutable record.
     """
 
     key: str

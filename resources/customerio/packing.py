@@ -299,7 +299,10 @@ def pack(
     size = envelope
     rejected: list[Rejection] = []
     for operation in operations:
-        data = encode(operation)
+        data = operation.serialised
+        # The common case, a prechecked entry within the entry limit, costs a length only.
+        if data is None or len(data) > ENTRY_MAX_BYTES:
+            data = encode(operation)
         if isinstance(data, Rejection):
             rejected.append(data)
             if len(rejected) >= rejection_group:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 
 import pytest
 from ulid import ULID
@@ -32,3 +33,13 @@ def test_same_key_same_id_and_different_key_different_id() -> None:
 def test_rejects_times_outside_the_ulid_range() -> None:
     with pytest.raises(ValueError, match="out of ULID range"):
         event_ulid("order:1", 1 << 48)
+
+
+def test_matches_the_reference_library_across_the_whole_range() -> None:
+    rng = random.Random(7)
+    for index in range(5000):
+        key = f"event:{index}:{rng.random()}"
+        milliseconds = rng.randrange(1 << 48)
+        entropy = hashlib.sha256(key.encode()).digest()[:10]
+        expected = ULID.from_bytes(milliseconds.to_bytes(6, "big") + entropy)
+        assert event_ulid(key, milliseconds) == str(expected), (key, milliseconds)
