@@ -21,6 +21,7 @@ from resources.warehouse import WarehouseSession
 from retention_assets.sync.event_ids import event_ulid
 from retention_assets.sync.policies import DEFAULT_BACKFILL_POLICY
 from retention_assets.sync.send import (
+    EVENT_ENTRY_TAIL,
     EVENTS_TO_SEND,
     PROFILES_TO_SEND,
     event_entry,
@@ -86,4 +87,4 @@ def serialised_event_entries(
         times = batch.column(3).to_pylist()
         heads = batch.column(6).to_pylist()
         for key, occurred_ms, head in zip(keys, times, heads, strict=True):
-            yield key, f'{head}{event_ulid(key, occurred_ms)}"}}'.encode()
+            yield key, (head + event_ulid(key, occurred_ms) + EVENT_ENTRY_TAIL).encode()

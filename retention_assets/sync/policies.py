@@ -70,11 +70,6 @@ def trigger_cutoff(now: dt.datetime) -> dt.datetime:
     return now - TRIGGER_WINDOW - TRIGGER_WINDOW_MARGIN
 
 
-def is_trigger_eligible(occurred_at: dt.datetime, now: dt.datetime) -> bool:
-    """Whether Customer.io would start event-triggered journeys for an event of this time."""
-    return occurred_at >= trigger_cutoff(now)
-
-
 def describe_policies() -> str:
     """Markdown shown on the sync assets in the UI."""
     guard = DEFAULT_VOLUME_GUARD

@@ -49,6 +49,8 @@ PROFILES_TO_SEND = sharded_sql("profiles_to_send", "p.customer_id")
 # Columns: event_key, event_name, customer_id, occurred_at_ms, disposition, properties,
 # entry_head (JSON text up to the ULID), needs_check.
 EVENTS_TO_SEND = sharded_sql("events_to_send", "p.customer_id")
+# What follows the ULID in an event entry: EVENTS_TO_SEND's entry_head ends with '"id":"'.
+EVENT_ENTRY_TAIL = '"}'
 # What happens to an event inside the trigger window, by the run's backfill policy.
 _ELIGIBLE_DISPOSITION = {
     None: "sent",
@@ -355,7 +357,7 @@ def sync_events(
                 if check:
                     yield Operation(key, _event_entry_of(batch, index, ulid))
                 else:
-                    yield Operation.prechecked(key, f'{head}{ulid}"}}'.encode())
+                    yield Operation.prechecked(key, (head + ulid + EVENT_ENTRY_TAIL).encode())
 
     def flush(accepted: list[str], rejected: list[Rejection]) -> None:
         flushed_at = dt.datetime.now(dt.UTC)
