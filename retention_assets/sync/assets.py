@@ -11,13 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
+from pydantic import Field
 
 from resources.customerio import CustomerIOResource
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, partition_days
 from retention_assets.settings import warehouse_kind
-from retention_assets.sync import catalog, plans
+from retention_assets.sync import catalog, gates, imports, ledger, plans
 from retention_assets.sync.policies import (
+    ALLOW_VOLUME_TAG,
     BACKFILL_POLICY_TAG,
     DAGSTER_BACKFILL_TAG,
     DEFAULT_BACKFILL_POLICY,
@@ -37,6 +39,40 @@ EVENTS_PLAN = dg.AssetKey([GROUP, "events_plan"])
 EVENTS_SYNC = dg.AssetKey([GROUP, "events"])
 
 _POLICIES = describe_policies()
+
+
+class PlanConfig(dg.Config):
+    """Run configuration of a plan: what a person decides for this one run."""
+
+    allow_volume: bool = Field(
+        default=False,
+        description=(
+            "Let this plan through the volume guard although it is larger than usual (same as"
+            f" run tag {ALLOW_VOLUME_TAG}=true). A plan that is part of an approved import"
+            " needs no override."
+        ),
+    )
+
+
+def _is_backfill(context: dg.AssetExecutionContext) -> bool:
+    return DAGSTER_BACKFILL_TAG in context.run.tags
+
+
+def _tagged_policy(tags: Mapping[str, str]) -> BackfillPolicy:
+    value = tags.get(BACKFILL_POLICY_TAG, DEFAULT_BACKFILL_POLICY)
+    try:
+        return BackfillPolicy(value)
+    except ValueError:
+        allowed = " | ".join(policy.value for policy in BackfillPolicy)
+        raise dg.Failure(
+            f"Run tag {BACKFILL_POLICY_TAG}={value!r} is not a backfill policy: use {allowed}."
+        ) from None
+
+
+def _import_metadata(current: imports.SyncImport | None) -> dict[str, Any]:
+    if current is None:
+        return {"import": "none: live sync"}
+    return {"import": current.label, "import_approval": current.approval or "not yet approved"}
 
 
 def _window(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
@@ -112,11 +148,32 @@ def report_metadata(report: SyncReport) -> dict[str, Any]:
     ),
 )
 def customer_state_plan(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, config: PlanConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     as_of = partition_days(context)[-1]
+    now = dt.datetime.now(dt.UTC)
     with warehouse.session(for_sync=True) as session:
+        ledger.ensure_sync_tables(session)
+        # Acknowledgements first: a refused plan must not lose what a crashed send delivered.
+        ledger.fold_profile_acks(session)
+        imports.settle(session, ledger.PROFILE_STREAM, now)
+        refused = gates.refusals(session, CUSTOMER_STATE_MODEL, as_of, as_of)
+        if refused:
+            session.execute(sql_file("discard_customer_state_plan"), {"as_of": as_of})
+            raise gates.refusal_failure(
+                CUSTOMER_STATE_MODEL, f"customer state {as_of.isoformat()}", refused
+            )
         summary = plans.plan_customer_state(session, as_of)
+        current = imports.import_for_plan(
+            session,
+            run_id=context.run.run_id,
+            stream=ledger.PROFILE_STREAM,
+            start=as_of,
+            end=as_of + dt.timedelta(days=1),
+            is_backfill=_is_backfill(context),
+            backfill_policy=None,
+            now=now,
+        )
         sample = plans.customer_state_plan_sample(session, as_of)
     _mark_planned_day(context, as_of)
     unchanged = summary["customers"] - summary["planned_profiles"]
@@ -128,6 +185,7 @@ def customer_state_plan(
     return dg.MaterializeResult(
         metadata={
             **summary,
+            **_import_metadata(current),
             "unchanged_customers": unchanged,
             "as_of_date": as_of.isoformat(),
             "sample_payloads": dg.MetadataValue.md(f"```\n{payloads or '(nothing to send)'}\n```"),
@@ -173,12 +231,16 @@ def customer_state_sync(
             partition_key=as_of.isoformat(),
             log=context.log,
         )
+        completed = imports.settle(session, ledger.PROFILE_STREAM, dt.datetime.now(dt.UTC))
     _mark_planned_day(context, as_of)
     context.log.info(
         f"customer state {as_of}: {report.accepted:,} accepted, {report.rejected:,} rejected,"
         f" {report.requests:,} requests in {report.seconds:,.1f} s"
     )
-    return dg.MaterializeResult(metadata=report_metadata(report))
+    metadata = report_metadata(report)
+    if completed:
+        metadata["imports_completed"] = ", ".join(found.label for found in completed)
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(
@@ -202,23 +264,58 @@ def customer_state_sync(
     ),
 )
 def events_plan(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, config: PlanConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     start, end = _window(context)
+    window = f"[{start.isoformat()}, {end.isoformat()})"
+    now = dt.datetime.now(dt.UTC)
+    policy = _tagged_policy(context.run.tags)
     with warehouse.session(for_sync=True) as session:
+        ledger.ensure_sync_tables(session)
+        # Acknowledgements first: a refused plan must not lose what a crashed send delivered.
+        ledger.fold_event_acks(session)
+        imports.settle(session, ledger.EVENT_STREAM, now)
+        refused = gates.refusals(session, EVENTS_MODEL, start, end - dt.timedelta(days=1))
+        if refused:
+            session.execute(sql_file("discard_events_plan"), {"start": start, "end": end})
+            raise gates.refusal_failure(EVENTS_MODEL, f"events {window}", refused)
         summary = plans.plan_events(session, start, end)
+        current = imports.import_for_plan(
+            session,
+            run_id=context.run.run_id,
+            stream=ledger.EVENT_STREAM,
+            start=start,
+            end=end,
+            is_backfill=_is_backfill(context),
+            backfill_policy=policy,
+            now=now,
+        )
         by_day = session.fetch_all(sql_file("events_plan_by_day"), {"start": start, "end": end})
     _record_per_day(context, "planned_events_on_day", dict(by_day), 0)
-    return dg.MaterializeResult(
-        metadata={**summary, "window": f"[{start.isoformat()}, {end.isoformat()})"}
-    )
+    return dg.MaterializeResult(metadata={**summary, **_import_metadata(current), "window": window})
 
 
 def backfill_policy_for_run(tags: Mapping[str, str], first_sync: bool) -> BackfillPolicy | None:
-    """The policy for trigger-window events: set for backfill runs and the first sync."""
+    """The policy for trigger-window events of a run that is not part of an open import."""
     if DAGSTER_BACKFILL_TAG not in tags and not first_sync:
         return None
-    return BackfillPolicy(tags.get(BACKFILL_POLICY_TAG, DEFAULT_BACKFILL_POLICY))
+    return _tagged_policy(tags)
+
+
+def events_send_policy(
+    session: WarehouseSession, tags: Mapping[str, str], run_id: str, start: dt.date, end: dt.date
+) -> tuple[BackfillPolicy | None, imports.SyncImport | None]:
+    """The backfill policy of an events send of ``[start, end)``, and the import it is part of.
+
+    A send that belongs to an open import applies the import's policy, whatever this run's
+    tags say: a resumed initial import or backfill stays one until it completes. Otherwise a
+    backfill run, or a first sync that no plan recorded as an import, applies the tagged one.
+    """
+    current = imports.open_import(session, ledger.EVENT_STREAM, start, end)
+    if current is not None and current.backfill_policy is not None:
+        return current.backfill_policy, current
+    first_sync = plans.events_synced_by_other_runs(session, run_id) == 0
+    return backfill_policy_for_run(tags, first_sync), current
 
 
 @dg.asset(
@@ -251,10 +348,14 @@ def events_sync(
 ) -> dg.MaterializeResult:
     start, end = _window(context)
     with warehouse.session(for_sync=True) as session, customerio.track_client() as client:
-        first_sync = plans.events_plan_summary(session, start, end)["synced_events"] == 0
-        policy = backfill_policy_for_run(context.run.tags, first_sync)
+        policy, current = events_send_policy(
+            session, context.run.tags, context.run.run_id, start, end
+        )
         if policy is not None:
-            context.log.info(f"backfill policy for events in the trigger window: {policy}")
+            context.log.info(
+                f"backfill policy for events in the trigger window: {policy}"
+                + (f" (the {current.label})" if current else "")
+            )
         report = sync_events(
             session,
             client,
@@ -270,12 +371,16 @@ def events_sync(
             sql_file("event_acks_by_day"),
             {"run_id": context.run.run_id, "start": start, "end": end},
         )
+        completed = imports.settle(session, ledger.EVENT_STREAM, dt.datetime.now(dt.UTC))
     per_day: dict[dt.date, dict[str, int]] = {}
     for day, disposition, count in acks:
         per_day.setdefault(day, {})[disposition] = count
     _record_per_day(context, "events_on_day", per_day, {})
     metadata = report_metadata(report)
     metadata["backfill_policy"] = str(policy) if policy else "live"
+    metadata.update(_import_metadata(current))
+    if completed:
+        metadata["imports_completed"] = ", ".join(found.label for found in completed)
     return dg.MaterializeResult(metadata=metadata)
 
 

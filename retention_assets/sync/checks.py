@@ -12,11 +12,11 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from resources.customerio import CustomerIOResource
-from resources.warehouse import WarehouseResource
+from resources.customerio import CustomerIOResource, Reason
+from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.attributes import ATTRIBUTE_REGISTRY
 from retention_assets.partitions import partition_days
-from retention_assets.sync import ledger, plans
+from retention_assets.sync import imports, ledger, plans
 from retention_assets.sync.assets import (
     CUSTOMER_STATE_PLAN,
     CUSTOMER_STATE_SYNC,
@@ -29,6 +29,9 @@ from retention_assets.sync.sql_files import sql_file
 
 VOLUME_GUARD_CHECK = "volume_guard"
 REJECTED_ROWS_CHECK = "no_open_rejections"
+DELIVERY_CHECK = "delivery_complete"
+# Rejections that say nothing about the row: Customer.io could not be reached in time.
+UNDELIVERED_REASONS = (Reason.RETRY_BUDGET_EXHAUSTED, Reason.AMBIGUOUS_RESPONSE)
 DRIFT_CHECK = "read_back_drift"
 
 DRIFT_SAMPLE_SIZE = 50
@@ -42,31 +45,93 @@ def _run_days(context: dg.AssetCheckExecutionContext) -> list[dt.date] | None:
     return None
 
 
-def _allowed(context: dg.AssetCheckExecutionContext) -> bool:
-    return context.run.tags.get(ALLOW_VOLUME_TAG, "").lower() in {"1", "true", "yes"}
+def _allowed(context: dg.AssetCheckExecutionContext, plan: dg.AssetKey) -> bool:
+    """Whether the run allows a plan over the guard: by run tag, or by the plan's run config."""
+    if context.run.tags.get(ALLOW_VOLUME_TAG, "").lower() in {"1", "true", "yes"}:
+        return True
+    ops = (context.run.run_config or {}).get("ops", {})
+    config = ops.get(plan.to_python_identifier(), {}).get("config", {})
+    return bool(config.get("allow_volume", False))
+
+
+def _how_to_allow(plan: dg.AssetKey) -> str:
+    op = plan.to_python_identifier()
+    return (
+        f"review the plan, then re-run it with run tag {ALLOW_VOLUME_TAG}=true, or from the"
+        f' CLI with --config-json \'{{"ops": {{"{op}": {{"config":'
+        ' {"allow_volume": true}}}}\''
+    )
 
 
 def _guard_result(
     context: dg.AssetCheckExecutionContext,
+    session: WarehouseSession,
+    *,
+    plan: dg.AssetKey,
+    stream: str,
+    window: tuple[dt.date, dt.date],
     measured: dict[str, tuple[int, int]],
-    initial_import: bool,
     summary: dict[str, int],
 ) -> dg.AssetCheckResult:
+    """The guard's verdict, persisted on the import it concerns so a resume needs no override.
+
+    Passes without judging the size: the resume of an approved import, and the initial import
+    into an empty ledger. Otherwise a plan over a limit fails, unless the run allows it, which
+    approves it as an import. A refused plan is emptied, so no later send can read it.
+    """
+    start, end = window
+    now = dt.datetime.now(dt.UTC)
     over = {name: pair for name, pair in measured.items() if pair[0] > pair[1]}
     metadata: dict[str, Any] = {**summary}
     metadata.update({f"{name}_limit": limit for name, (_, limit) in measured.items()})
-    if initial_import:
-        metadata["verdict"] = "initial import into an empty ledger: passes"
+    current = imports.open_import(session, stream, start, end)
+    if current is not None:
+        metadata["import"] = current.label
+    if current is not None and current.approval is not None and current.covers(start, end):
+        metadata["verdict"] = f"part of the {current.label} ({current.approval}): passes"
         return dg.AssetCheckResult(passed=True, metadata=metadata)
-    if not over:
+    if (
+        current is not None
+        and current.kind == imports.ImportKind.INITIAL
+        and current.approval is None
+    ):
+        approval = "initial import into an empty ledger"
+        imports.approve(session, current, approval, now)
+        metadata["verdict"] = f"{approval}: passes"
         return dg.AssetCheckResult(passed=True, metadata=metadata)
     described = ", ".join(f"{name} {value:,} > {limit:,}" for name, (value, limit) in over.items())
-    if _allowed(context):
-        metadata["verdict"] = f"over the guard but allowed by run tag: {described}"
+    if not over:
+        if current is not None and current.approval is None:
+            imports.approve(session, current, "within the volume guard", now)
+        return dg.AssetCheckResult(passed=True, metadata=metadata)
+    if _allowed(context, plan):
+        approval = f"allowed by run {context.run.run_id}: {described}"
+        if current is None:
+            imports.begin_import(
+                session,
+                import_id=context.run.run_id,
+                stream=stream,
+                start=start,
+                end=end,
+                kind=imports.ImportKind.ALLOWED,
+                backfill_policy=None,
+                now=now,
+                approval=approval,
+            )
+        else:
+            imports.approve(session, current, approval, now)
+        metadata["verdict"] = f"over the guard but allowed: {described}"
         return dg.AssetCheckResult(
             passed=True, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
         )
-    metadata["verdict"] = f"abnormal plan: {described}; re-run with tag {ALLOW_VOLUME_TAG}=true"
+    if stream == ledger.PROFILE_STREAM:
+        session.execute(sql_file("discard_customer_state_plan"), {"as_of": start})
+    else:
+        session.execute(sql_file("discard_events_plan"), {"start": start, "end": end})
+    metadata["verdict"] = (
+        f"abnormal plan: {described}. The plan was emptied, nothing will be sent. To send it,"
+        f" {_how_to_allow(plan)}."
+    )
     return dg.AssetCheckResult(
         passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
     )
@@ -86,15 +151,27 @@ def _guard_result(
 def customer_state_volume_guard(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    guard = DEFAULT_VOLUME_GUARD
     days = _run_days(context)
     with warehouse.session() as session:
         as_of = days[-1] if days else plans.latest_customer_state_plan(session)
         if as_of is None:
             return dg.AssetCheckResult(passed=True, metadata={"verdict": "no plan yet"})
         summary = plans.customer_state_plan_summary(session, as_of)
+        return _guard_result(
+            context,
+            session,
+            plan=CUSTOMER_STATE_PLAN,
+            stream=ledger.PROFILE_STREAM,
+            window=(as_of, as_of + dt.timedelta(days=1)),
+            measured=_profile_measures(summary),
+            summary=summary,
+        )
+
+
+def _profile_measures(summary: dict[str, int]) -> dict[str, tuple[int, int]]:
+    guard = DEFAULT_VOLUME_GUARD
     profiles, attributes = summary["synced_profiles"], summary["synced_attributes"]
-    measured = {
+    return {
         "new_profiles": (
             summary["new_profiles"],
             guard.limit(guard.new_profiles_share, guard.new_profiles_floor, profiles),
@@ -108,7 +185,6 @@ def customer_state_volume_guard(
             guard.limit(guard.cleared_attributes_share, guard.cleared_attributes_floor, attributes),
         ),
     }
-    return _guard_result(context, measured, profiles == 0, summary)
 
 
 @dg.asset_check(
@@ -127,16 +203,24 @@ def events_volume_guard(
     guard = DEFAULT_VOLUME_GUARD
     # Run alone from the UI, the check judges every planned event still in the plan table.
     days = _run_days(context) or [dt.date.min, dt.date.max - dt.timedelta(days=1)]
+    start, end = days[0], days[-1] + dt.timedelta(days=1)
     with warehouse.session() as session:
-        summary = plans.events_plan_summary(session, days[0], days[-1] + dt.timedelta(days=1))
-    synced = summary["synced_events"]
-    measured = {
-        "planned_events": (
-            summary["planned_events"],
-            guard.limit(guard.events_share, guard.events_floor, synced),
+        summary = plans.events_plan_summary(session, start, end)
+        measured = {
+            "planned_events": (
+                summary["planned_events"],
+                guard.limit(guard.events_share, guard.events_floor, summary["synced_events"]),
+            )
+        }
+        return _guard_result(
+            context,
+            session,
+            plan=EVENTS_PLAN,
+            stream=ledger.EVENT_STREAM,
+            window=(start, end),
+            measured=measured,
+            summary=summary,
         )
-    }
-    return _guard_result(context, measured, synced == 0, summary)
 
 
 def _open_rejections(warehouse: WarehouseResource, stream: str) -> dg.AssetCheckResult:
@@ -185,6 +269,56 @@ def customer_state_rejections(warehouse: WarehouseResource) -> dg.AssetCheckResu
 )
 def events_rejections(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return _open_rejections(warehouse, ledger.EVENT_STREAM)
+
+
+def _undelivered(warehouse: WarehouseResource, stream: str) -> dg.AssetCheckResult:
+    with warehouse.session() as session:
+        ledger.ensure_sync_tables(session)
+        rows = session.fetch_arrow(sql_file("open_rejections"), {"stream": stream})
+    reasons = [str(reason) for reason in UNDELIVERED_REASONS]
+    undelivered = [row for row in rows.to_pylist() if row["reason"] in reasons]
+    metadata: dict[str, Any] = {"undelivered_rows": len(undelivered)}
+    if not undelivered:
+        return dg.AssetCheckResult(passed=True, metadata=metadata)
+    metadata["partitions"] = ", ".join(sorted({row["partition_key"] for row in undelivered}))
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+        description=(
+            f"{len(undelivered):,} rows were not delivered: Customer.io kept failing (429/5xx or"
+            " timeouts) until the send's retry budget ran out. They are queued in"
+            " cio_sync.rejected_rows and the next run sends them; nothing is lost. If this"
+            " repeats, lower CUSTOMERIO_MAX_RPS / CUSTOMERIO_CONCURRENCY or check Customer.io's"
+            " status, then re-run the send."
+        ),
+    )
+
+
+@dg.asset_check(
+    asset=CUSTOMER_STATE_SYNC,
+    name=DELIVERY_CHECK,
+    description=(
+        "Fails (ERROR, alerting) while profiles stay undelivered because Customer.io could not"
+        " be reached within the send's retry budget. Nothing is lost: they are queued for the"
+        " next run, which this check then sees deliver them."
+    ),
+)
+def customer_state_delivery(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _undelivered(warehouse, ledger.PROFILE_STREAM)
+
+
+@dg.asset_check(
+    asset=EVENTS_SYNC,
+    name=DELIVERY_CHECK,
+    description=(
+        "Fails (ERROR, alerting) while events stay undelivered because Customer.io could not"
+        " be reached within the send's retry budget. Nothing is lost: they are queued for the"
+        " next run, which this check then sees deliver them."
+    ),
+)
+def events_delivery(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _undelivered(warehouse, ledger.EVENT_STREAM)
 
 
 def _value_hash(attribute: str, value: object) -> str | None:
@@ -251,5 +385,7 @@ SYNC_CHECKS = [
     events_volume_guard,
     customer_state_rejections,
     events_rejections,
+    customer_state_delivery,
+    events_delivery,
     customer_state_drift,
 ]

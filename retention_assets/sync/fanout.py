@@ -24,16 +24,15 @@ import dagster as dg
 from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource
 from retention_assets.partitions import partition_days
-from retention_assets.sync import plans
 from retention_assets.sync.assets import (
     CUSTOMER_STATE_PLAN,
     CUSTOMER_STATE_SYNC,
     EVENTS_PLAN,
     EVENTS_SYNC,
-    backfill_policy_for_run,
     customer_state_plan,
     customer_state_sync,
     events_plan,
+    events_send_policy,
     events_sync,
     report_metadata,
 )
@@ -109,9 +108,7 @@ def _events_send(shard: Shard) -> dg.OpDefinition:
             warehouse.session(for_sync=True) as session,
             customerio.track_client(parallel_senders=shard.count) as client,
         ):
-            # Ledger rows of this run's other shards must not make it look like a re-sync.
-            first_sync = plans.events_synced_by_other_runs(session, run_id) == 0
-            policy = backfill_policy_for_run(context.run.tags, first_sync)
+            policy, _import = events_send_policy(session, context.run.tags, run_id, start, end)
             report = sync_events(
                 session,
                 client,

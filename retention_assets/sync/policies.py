@@ -74,7 +74,8 @@ def describe_policies() -> str:
     """Markdown shown on the sync assets in the UI."""
     guard = DEFAULT_VOLUME_GUARD
     return (
-        f"**Backfill policy** (backfill runs and the first sync): `{DEFAULT_BACKFILL_POLICY}`"
+        f"**Backfill policy** (backfill runs, the first sync, and every run that resumes one of"
+        f" them until it completes): `{DEFAULT_BACKFILL_POLICY}`"
         f" for events within {int(TRIGGER_WINDOW.total_seconds() // 3600)} h"
         f" (+{int(TRIGGER_WINDOW_MARGIN.total_seconds() // 3600)} h margin) of now;"
         f" override with run tag `{BACKFILL_POLICY_TAG}` = rename | mark | suppress.\n\n"
@@ -84,7 +85,8 @@ def describe_policies() -> str:
         f" attributes); cleared attributes <= max({guard.cleared_attributes_floor},"
         f" {guard.cleared_attributes_share:.0%}); events <= max({guard.events_floor},"
         f" {guard.events_share:.0%} of synced events). The first sync into an empty ledger is"
-        f" the initial import and passes. Allow a larger run with run tag"
-        f" `{ALLOW_VOLUME_TAG}=true`.\n\n"
+        f" the initial import and passes, and so do the resumes of an import it approved."
+        f" Allow a larger run with run tag `{ALLOW_VOLUME_TAG}=true` or the plan's run config"
+        f" `allow_volume: true`.\n\n"
         f"**Late data**: scheduled event syncs resend the last {EVENTS_TRAILING_DAYS} days."
     )

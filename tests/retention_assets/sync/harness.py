@@ -146,6 +146,7 @@ class SyncHarness:
         tags: dict[str, str] | None = None,
         raise_on_error: bool = True,
         shards: int = 1,
+        run_config: dict[str, Any] | None = None,
     ) -> dg.ExecuteInProcessResult:
         """Materialize the selected cio_sync assets (with their checks) for a day range.
 
@@ -163,6 +164,7 @@ class SyncHarness:
                 **(tags or {}),
             },
             raise_on_error=raise_on_error,
+            run_config=run_config,
         )
 
 

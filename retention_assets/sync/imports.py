@@ -1,0 +1,207 @@
+"""Imports: a stream's initial import, a backfill, or an allowed plan, kept until it completes.
+
+"First sync" used to mean "the ledger is empty", so a first import killed half-way was resumed
+as live traffic (recent events under their live names, able to start journeys) and its resume
+tripped the volume guard as if it were a new, abnormal plan. An import is now a row in
+``cio_sync.sync_imports``: opened by the plan that starts it, approved by the volume guard (as
+an initial import, or because a person allowed it), and completed only once nothing it planned
+is left to send. Until then every run that touches it, whatever its tags, applies its backfill
+policy and needs no new override.
+
+Windows: an events import covers the partition days ``[window_start, window_end)`` it planned;
+a run whose window overlaps it is part of it. Customer state is a snapshot, so a profiles
+import is the stream's import whatever day it resumes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from resources.warehouse import WarehouseSession, transaction
+from retention_assets.sync.ledger import EVENT_STREAM, PROFILE_STREAM
+from retention_assets.sync.policies import BackfillPolicy
+from retention_assets.sync.sql_files import sql_file
+
+
+class ImportKind(StrEnum):
+    INITIAL = "initial"  # the first sync of a stream into an empty ledger
+    BACKFILL = "backfill"  # a run Dagster launched as a backfill
+    ALLOWED = "allowed"  # a plan over the volume guard that a person allowed
+
+
+@dataclass(frozen=True)
+class SyncImport:
+    """One import of one stream, as stored."""
+
+    import_id: str
+    stream: str
+    window_start: dt.date
+    window_end: dt.date
+    kind: ImportKind
+    backfill_policy: BackfillPolicy | None
+    started_at: dt.datetime
+    approval: str | None
+
+    def overlaps(self, start: dt.date, end: dt.date) -> bool:
+        if self.stream == PROFILE_STREAM:
+            return True
+        return self.window_start < end and start < self.window_end
+
+    def covers(self, start: dt.date, end: dt.date) -> bool:
+        if self.stream == PROFILE_STREAM:
+            return True
+        return self.window_start <= start and end <= self.window_end
+
+    @property
+    def label(self) -> str:
+        window = (
+            self.window_start.isoformat()
+            if self.window_end - self.window_start == dt.timedelta(days=1)
+            else f"[{self.window_start.isoformat()}, {self.window_end.isoformat()})"
+        )
+        return f"{self.kind} import of {self.stream} {window} started by run {self.import_id}"
+
+
+def ensure_import_table(session: WarehouseSession) -> None:
+    session.execute(sql_file("imports_table"))
+
+
+def _open_imports(session: WarehouseSession, stream: str) -> list[SyncImport]:
+    rows = session.fetch_all(sql_file("open_imports"), {"stream": stream})
+    return [
+        SyncImport(
+            import_id=str(row[0]),
+            stream=str(row[1]),
+            window_start=row[2],
+            window_end=row[3],
+            kind=ImportKind(row[4]),
+            backfill_policy=BackfillPolicy(row[5]) if row[5] else None,
+            started_at=row[6],
+            approval=row[7],
+        )
+        for row in rows
+    ]
+
+
+def _pending(session: WarehouseSession, found: SyncImport) -> int:
+    if found.stream == PROFILE_STREAM:
+        return int(
+            session.fetch_all(sql_file("import_pending_profiles"), {"stream": PROFILE_STREAM})[0][0]
+        )
+    params = {"stream": EVENT_STREAM, "start": found.window_start, "end": found.window_end}
+    return int(session.fetch_all(sql_file("import_pending_events"), params)[0][0])
+
+
+def settle(session: WarehouseSession, stream: str, now: dt.datetime) -> list[SyncImport]:
+    """Complete the open imports of ``stream`` with nothing left to send; return those."""
+    ensure_import_table(session)
+    completed = []
+    for found in _open_imports(session, stream):
+        if _pending(session, found) == 0:
+            session.execute(
+                sql_file("complete_import"),
+                {"import_id": found.import_id, "stream": stream, "completed_at": now},
+            )
+            completed.append(found)
+    return completed
+
+
+def open_import(
+    session: WarehouseSession, stream: str, start: dt.date, end: dt.date
+) -> SyncImport | None:
+    """The open import of ``stream`` that a run of ``[start, end)`` belongs to, if any."""
+    ensure_import_table(session)
+    for found in _open_imports(session, stream):
+        if found.overlaps(start, end):
+            return found
+    return None
+
+
+def has_history(session: WarehouseSession, stream: str) -> bool:
+    """Whether Customer.io acknowledged a row of ``stream``; if not, a plan is an initial import."""
+    profiles, events = session.fetch_all(sql_file("stream_history"))[0]
+    return bool(profiles if stream == PROFILE_STREAM else events)
+
+
+def begin_import(
+    session: WarehouseSession,
+    *,
+    import_id: str,
+    stream: str,
+    start: dt.date,
+    end: dt.date,
+    kind: ImportKind,
+    backfill_policy: BackfillPolicy | None,
+    now: dt.datetime,
+    approval: str | None = None,
+) -> SyncImport:
+    """Open an import (approved at once when ``approval`` is given)."""
+    ensure_import_table(session)
+    with transaction(session):
+        session.execute(
+            sql_file("begin_import"),
+            {
+                "import_id": import_id,
+                "stream": stream,
+                "window_start": start,
+                "window_end": end,
+                "kind": str(kind),
+                "backfill_policy": str(backfill_policy) if backfill_policy else None,
+                "started_at": now,
+                "approval": approval,
+                "approved_at": now if approval else None,
+            },
+        )
+    return SyncImport(import_id, stream, start, end, kind, backfill_policy, now, approval)
+
+
+def approve(session: WarehouseSession, found: SyncImport, approval: str, now: dt.datetime) -> None:
+    """Record the volume guard's approval: resumes of ``found`` pass the guard as it did."""
+    session.execute(
+        sql_file("approve_import"),
+        {
+            "import_id": found.import_id,
+            "stream": found.stream,
+            "approval": approval,
+            "approved_at": now,
+        },
+    )
+
+
+def import_for_plan(
+    session: WarehouseSession,
+    *,
+    run_id: str,
+    stream: str,
+    start: dt.date,
+    end: dt.date,
+    is_backfill: bool,
+    backfill_policy: BackfillPolicy | None,
+    now: dt.datetime,
+) -> SyncImport | None:
+    """The import a plan of ``[start, end)`` belongs to, opening one when the plan starts one.
+
+    A plan is part of an open import it overlaps; else it starts the initial import when the
+    stream has no history, or (events only) a backfill import when the run is a backfill.
+    """
+    found = open_import(session, stream, start, end)
+    if found is not None:
+        return found
+    if not has_history(session, stream):
+        kind = ImportKind.INITIAL
+    elif stream == EVENT_STREAM and is_backfill:
+        kind = ImportKind.BACKFILL
+    else:
+        return None
+    return begin_import(
+        session,
+        import_id=run_id,
+        stream=stream,
+        start=start,
+        end=end,
+        kind=kind,
+        backfill_policy=backfill_policy if stream == EVENT_STREAM else None,
+        now=now,
+    )

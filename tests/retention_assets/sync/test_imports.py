@@ -1,0 +1,220 @@
+"""An interrupted import stays an import: its backfill policy and guard approval carry over.
+
+The first sync of a stream (and a backfill, and a plan allowed past the volume guard) is an
+import recorded in ``cio_sync.sync_imports``. A child process is killed with SIGKILL half-way
+through one; the resume is a plain run, with no backfill tag and no override.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+
+import dagster as dg
+
+from retention_assets.sync.assets import CUSTOMER_STATE_PLAN
+from retention_assets.sync.checks import VOLUME_GUARD_CHECK
+from retention_assets.sync.policies import ALLOW_VOLUME_TAG, BACKFILL_SUFFIX
+from retention_assets.vocabulary import ORDER_PLACED
+from tests.retention_assets.sync.harness import (
+    EVENTS_SYNC_KEYS,
+    STATE_SYNC,
+    SyncHarness,
+    event_row,
+    metadata_of,
+    state_row,
+)
+from tests.warehouses import duckdb_only
+
+PLAN_OP = CUSTOMER_STATE_PLAN.to_python_identifier()
+CHILD = textwrap.dedent(
+    """
+    import sys
+    import dagster as dg
+    from resources.customerio import CustomerIOResource
+    from resources.warehouse import DuckDBWarehouse
+    from retention_assets.sync import SYNC_ASSETS, SYNC_CHECKS
+    url, database, first, last, *keys = sys.argv[1:]
+    dg.materialize(
+        [*SYNC_ASSETS, *SYNC_CHECKS],
+        selection=[dg.AssetKey.from_user_string(key) for key in keys],
+        resources={
+            "warehouse": DuckDBWarehouse(database=database),
+            "customerio": CustomerIOResource(
+                site_id="sandbox-site", api_key="sandbox-key", app_api_key="sandbox-app-key",
+                track_url=url, app_url=url, max_rps=10, concurrency=1, max_entries_per_batch=20,
+            ),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last,
+        },
+    )
+    """
+)
+
+
+def _kill_mid_sync(
+    harness: SyncHarness,
+    first: dt.date,
+    last: dt.date,
+    keys: list[str],
+    far_enough: Callable[[], bool],
+) -> None:
+    """Run the sync of ``keys`` in a child process and SIGKILL it once ``far_enough()``."""
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            harness.sandbox.url,
+            harness.warehouse.database,
+            first.isoformat(),
+            last.isoformat(),
+            *keys,
+        ],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not far_enough():
+            assert child.poll() is None, "the sync finished before it could be killed"
+            assert time.monotonic() < deadline, "the sync never got far enough"
+            time.sleep(0.1)
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+@duckdb_only
+def test_killed_initial_event_import_resumes_under_its_backfill_policy(
+    harness: SyncHarness,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    events = 1_200
+    # Every event is inside Customer.io's 72-hour trigger window: sent live, each would start
+    # a journey.
+    harness.put_events(
+        [
+            event_row(
+                f"order:{i}", f"c{i % 50}", ORDER_PLACED, now - dt.timedelta(hours=1, seconds=i)
+            )
+            for i in range(events)
+        ]
+    )
+    first = today - dt.timedelta(days=2)
+    # Killed once a few acknowledgement flushes (every 2 s) reached the ledger.
+    _kill_mid_sync(
+        harness,
+        first,
+        today,
+        ["cio_sync/events_plan", "cio_sync/events"],
+        lambda: harness.sandbox.stats()["entries_accepted"] >= 500,
+    )
+    delivered_before = harness.query("SELECT count(*) FROM cio_sync.event_acks")[0][0]
+    assert 0 < delivered_before < events
+
+    resumed = harness.run(EVENTS_SYNC_KEYS, first, today)
+
+    stored = harness.sandbox.events()
+    assert len(stored) == events
+    live = [e for e in stored if not e["name"].endswith(BACKFILL_SUFFIX)]
+    assert live == [], f"{len(live)} events of the import were sent under their live names"
+    metadata = metadata_of(resumed, "cio_sync/events")
+    assert metadata["backfill_policy"] == "rename"
+    assert "initial import of events" in metadata["import"]
+    assert metadata["imports_completed"].startswith("initial import of events")
+
+
+@duckdb_only
+def test_killed_initial_profile_import_resumes_without_a_volume_override(
+    harness: SyncHarness,
+) -> None:
+    customers, day = 2_500, dt.date(2026, 11, 1)
+    harness.put_state([state_row(f"c{i}", as_of=day) for i in range(customers)])
+    _kill_mid_sync(
+        harness,
+        day,
+        day,
+        ["cio_sync/customer_state_plan", "cio_sync/customer_state"],
+        lambda: harness.sandbox.stats()["entries_accepted"] >= 600,
+    )
+    synced = len(harness.sandbox.people())
+    # Well past the guard's floor of 1,000 new profiles: a plain plan would be blocked.
+    assert customers - synced > 1_000
+
+    resumed = harness.run(STATE_SYNC, day)
+
+    assert len(harness.sandbox.people()) == customers
+    guard = _guard(resumed)
+    assert guard.passed
+    assert "part of the initial import" in guard.metadata["verdict"].value
+    assert harness.query(
+        "SELECT count(*) FROM cio_sync.sync_imports WHERE completed_at IS NOT NULL"
+    ) == [(1,)]
+
+
+def _guard(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    return next(
+        e for e in result.get_asset_check_evaluations() if e.check_name == VOLUME_GUARD_CHECK
+    )
+
+
+def _grow_past_the_guard(harness: SyncHarness) -> dt.date:
+    """A synced workspace of 100 profiles, then a day that adds 1,500 new ones."""
+    day = dt.date(2026, 11, 1)
+    harness.put_state([state_row(f"c{i}", as_of=day) for i in range(100)])
+    harness.run(STATE_SYNC, day)
+    later = day + dt.timedelta(days=1)
+    harness.put_state([state_row(f"c{i}", as_of=later) for i in range(1_600)])
+    return later
+
+
+def test_allow_volume_by_run_config_lets_a_large_plan_through(harness: SyncHarness) -> None:
+    later = _grow_past_the_guard(harness)
+    blocked = harness.run(STATE_SYNC, later, raise_on_error=False)
+    assert not _guard(blocked).passed
+    verdict = _guard(blocked).metadata["verdict"].value
+    assert "cio_sync__customer_state_plan" in verdict and "allow_volume" in verdict
+    assert len(harness.sandbox.people()) == 100
+
+    allowed = harness.run(
+        STATE_SYNC,
+        later,
+        run_config={"ops": {PLAN_OP: {"config": {"allow_volume": True}}}},
+    )
+
+    assert _guard(allowed).passed
+    assert len(harness.sandbox.people()) == 1_600
+
+
+def test_an_allowed_plan_resumes_without_a_second_override(harness: SyncHarness) -> None:
+    later = _grow_past_the_guard(harness)
+    # Planned and allowed, then the run stops before the send (a crash, a cancelled run).
+    harness.run([CUSTOMER_STATE_PLAN], later, tags={ALLOW_VOLUME_TAG: "true"})
+
+    resumed = harness.run(STATE_SYNC, later)
+
+    assert _guard(resumed).passed
+    assert "allowed by run" in _guard(resumed).metadata["verdict"].value
+    assert len(harness.sandbox.people()) == 1_600
+
+
+def test_refused_plan_is_emptied_so_a_send_only_run_sends_nothing(harness: SyncHarness) -> None:
+    later = _grow_past_the_guard(harness)
+    harness.run(STATE_SYNC, later, raise_on_error=False)
+
+    send_only = harness.run([STATE_SYNC[1]], later)
+
+    assert metadata_of(send_only, "cio_sync/customer_state")["planned"] == 0
+    assert len(harness.sandbox.people()) == 100

@@ -1,0 +1,115 @@
+"""The plans run the models' blocking checks themselves: no selection sends an unchecked row.
+
+Each test runs only the ``cio_sync`` assets (the documented way to re-send after the models
+were built), after rows changed in the model table without any model check running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from retention_assets.sync.assets import CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SYNC, EVENTS_PLAN
+from retention_assets.vocabulary import ORDER_PLACED
+from tests.retention_assets.sync.harness import (
+    AS_OF,
+    EVENTS_SYNC_KEYS,
+    STATE_SYNC,
+    SyncHarness,
+    event_row,
+    metadata_of,
+    state_row,
+)
+
+OCCURRED = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def _failure(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> dg.Failure | str:
+    """The description of the failure of the step that materializes ``key``."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_key == key.to_python_identifier():
+            data = event.step_failure_data
+            if data.user_failure_data is not None:
+                return data.user_failure_data.description or ""
+            return data.error.message if data.error else ""
+    raise AssertionError(f"{key.to_user_string()} did not fail")
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {
+        e.materialization.asset_key.to_user_string()
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def test_sync_only_run_refuses_a_state_value_outside_the_allowed_ones(
+    harness: SyncHarness,
+) -> None:
+    harness.put_state([state_row("c1"), state_row("c2", vip_tier="platinum")])
+
+    result = harness.run(STATE_SYNC, raise_on_error=False)
+
+    assert not result.success
+    message = _failure(result, CUSTOMER_STATE_PLAN)
+    assert "customer_state_allowed_values" in message
+    assert "vip_tier_not_allowed (1 rows)" in message
+    assert "rebuild the model's partition(s), then run this plan again" in message
+    assert "cio_sync/customer_state" not in _materialized(result)
+    assert harness.sandbox.people() == {}
+    assert harness.sandbox.stats()["requests"] == 0
+
+
+def test_refused_plan_leaves_nothing_for_a_send_only_run(harness: SyncHarness) -> None:
+    harness.put_state([state_row("c1")])
+    harness.run([CUSTOMER_STATE_PLAN])  # a dry run: planned, not sent
+    harness.put_state([state_row("c1", vip_tier="platinum")])
+
+    refused = harness.run([CUSTOMER_STATE_PLAN], raise_on_error=False)
+    send_only = harness.run([CUSTOMER_STATE_SYNC])
+
+    assert not refused.success
+    assert metadata_of(send_only, "cio_sync/customer_state")["planned"] == 0
+    assert harness.sandbox.people() == {}
+
+
+def test_fixed_rows_pass_the_gate_and_are_sent(harness: SyncHarness) -> None:
+    harness.put_state([state_row("c1", vip_tier="platinum")])
+    assert not harness.run(STATE_SYNC, raise_on_error=False).success
+
+    harness.put_state([state_row("c1", vip_tier="gold")])
+    harness.run(STATE_SYNC)
+
+    assert harness.sandbox.people()["c1"]["vip_tier"] == "gold"
+
+
+def test_sync_only_run_refuses_unknown_and_drifted_event_names(harness: SyncHarness) -> None:
+    harness.put_events(
+        [
+            event_row("order:1", "c1", ORDER_PLACED, OCCURRED),
+            event_row("order:2", "c1", "order_placed", OCCURRED),
+            event_row("order:3", "c2", "Totally Unknown", OCCURRED),
+        ]
+    )
+
+    result = harness.run(EVENTS_SYNC_KEYS, raise_on_error=False)
+
+    message = _failure(result, EVENTS_PLAN)
+    assert "events_vocabulary" in message
+    assert "unknown_event_name" in message
+    assert "cio_sync/events" not in _materialized(result)
+    assert harness.sandbox.events() == []
+
+
+def test_sync_only_run_refuses_an_event_dated_next_year(harness: SyncHarness) -> None:
+    next_year = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
+    future = event_row("order:9", "c1", ORDER_PLACED, next_year)
+    future["event_date"] = AS_OF  # filed under a past partition, as a bad load would
+    harness.put_events([event_row("order:1", "c1", ORDER_PLACED, OCCURRED), future])
+
+    result = harness.run(EVENTS_SYNC_KEYS, raise_on_error=False)
+
+    message = _failure(result, EVENTS_PLAN)
+    assert "events_timestamps_utc" in message
+    assert "future_timestamp" in message
+    assert harness.sandbox.events() == []
