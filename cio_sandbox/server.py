@@ -283,8 +283,10 @@ class Sandbox:
         if id_type not in ID_TYPES:
             return 400, _app_error(400, "id_type must be id, email or cio_id")
         limit = _query_int(request, "limit", 100)
-        if limit is None:
-            return 400, _app_error(400, "limit must be a non-negative integer")
+        # The page cursor: opaque to clients, which pass back the ``next`` they were given.
+        start = _query_int(request, "start", 0)
+        if limit is None or start is None:
+            return 400, _app_error(400, "limit and start must be non-negative integers")
         person = self.state.find(id_type, request.match_info["id"])
         if person is None:
             return 404, _app_error(404, "customer not found")
@@ -294,7 +296,9 @@ class Sandbox:
             for activity in reversed(person["activities"])
             if wanted is None or activity["type"] == wanted
         ]
-        return 200, {"activities": activities[:limit], "next": ""}
+        end = start + limit
+        following = str(end) if limit and end < len(activities) else ""
+        return 200, {"activities": activities[start:end], "next": following}
 
     # /_sandbox/ controls
 
