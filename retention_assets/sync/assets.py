@@ -16,7 +16,7 @@ from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, partition_days
 from retention_assets.settings import warehouse_kind
-from retention_assets.sync import catalog, plans
+from retention_assets.sync import catalog, delivery_audit, plans
 from retention_assets.sync.policies import (
     BACKFILL_POLICY_TAG,
     DAGSTER_BACKFILL_TAG,
@@ -164,21 +164,29 @@ def customer_state_sync(
     customerio: CustomerIOResource,
 ) -> dg.MaterializeResult:
     as_of = partition_days(context)[-1]
-    with warehouse.session(for_sync=True) as session, customerio.track_client() as client:
-        report = sync_profiles(
-            session,
-            client,
-            as_of=as_of,
-            run_id=context.run.run_id,
-            partition_key=as_of.isoformat(),
-            log=context.log,
-        )
+    started = dt.datetime.now(dt.UTC)
+    with warehouse.session(for_sync=True) as session:
+        with customerio.track_client() as client:
+            report = sync_profiles(
+                session,
+                client,
+                as_of=as_of,
+                run_id=context.run.run_id,
+                partition_key=as_of.isoformat(),
+                log=context.log,
+            )
+        # A 200 is not a delivery: find the updates Customer.io dropped after accepting them.
+        with delivery_audit.app_client_if_configured(customerio) as app:
+            audit = delivery_audit.audit_email_changes(
+                session, app, as_of=as_of, run_id=context.run.run_id, since=started, log=context.log
+            )
     _mark_planned_day(context, as_of)
     context.log.info(
         f"customer state {as_of}: {report.accepted:,} accepted, {report.rejected:,} rejected,"
-        f" {report.requests:,} requests in {report.seconds:,.1f} s"
+        f" {report.requests:,} requests in {report.seconds:,.1f} s; {audit.status},"
+        f" {audit.failed:,} dropped by Customer.io"
     )
-    return dg.MaterializeResult(metadata=report_metadata(report))
+    return dg.MaterializeResult(metadata={**report_metadata(report), **audit.metadata()})
 
 
 @dg.asset(
