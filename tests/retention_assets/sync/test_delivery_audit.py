@@ -125,7 +125,9 @@ def test_without_an_app_api_key_the_audit_is_skipped_and_the_send_succeeds(
     harness: SyncHarness,
 ) -> None:
     harness.customerio = harness.customerio_resource(app_api_key=None)
-    harness.put_state([state_row("a", email="a@example.com"), state_row("b", email="A@example.com")])
+    harness.put_state(
+        [state_row("a", email="a@example.com"), state_row("b", email="A@example.com ")]
+    )
 
     result = harness.run(STATE_SYNC, raise_on_error=False)
 
@@ -139,7 +141,10 @@ def test_without_an_app_api_key_the_audit_is_skipped_and_the_send_succeeds(
 
 def test_sharded_send_is_audited_once_after_all_shards(harness: SyncHarness) -> None:
     rows = [state_row(f"c{i}") for i in range(8)]
-    rows += [state_row("twin_a", email="twin@example.com"), state_row("twin_b", email="twin@example.com ")]
+    rows += [
+        state_row("twin_a", email="twin@example.com"),
+        state_row("twin_b", email=" Twin@Example.com"),
+    ]
     harness.put_state(rows)
 
     result = harness.run(STATE_SYNC, shards=3)
