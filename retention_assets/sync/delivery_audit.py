@@ -32,6 +32,7 @@ from typing import Any, Final
 import dagster as dg
 import pyarrow as pa
 
+from asset_checks.sql import EMAIL_WHITESPACE
 from resources.customerio import AppClient, CustomerIOError, CustomerIOResource, Rejection
 from resources.warehouse import WarehouseSession, transaction
 from retention_assets.attributes import ATTRIBUTE_REGISTRY
@@ -49,8 +50,6 @@ MESSAGE: Final = (
 )
 # Marks a ledger value or digest that Customer.io never applied; no md5 hash looks like it.
 UNDELIVERED: Final = "undelivered"
-# Characters ignored when emails are compared, as Customer.io ignores them.
-EMAIL_WHITESPACE: Final = " \t\n\r\v\f\u00a0"
 # Caps of one audit: 100 read-back requests and 600 activity reads, about 70 s at 10/s.
 # Customers sharing an email with another customer are audited first.
 MAX_READ_BACK: Final = 10_000

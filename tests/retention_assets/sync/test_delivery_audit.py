@@ -12,9 +12,13 @@ import datetime as dt
 from typing import Any
 
 import dagster as dg
+import pytest
 
+from asset_checks.sql import EMAIL_WHITESPACE
+from retention_assets.sync import delivery_audit, ledger
 from retention_assets.sync.checks import REJECTED_ROWS_CHECK
 from retention_assets.sync.delivery_audit import REASON, UNDELIVERED
+from retention_assets.sync.sql_files import sql_file
 from tests.retention_assets.sync.harness import (
     AS_OF,
     STATE_SYNC,
@@ -156,3 +160,63 @@ def test_sharded_send_is_audited_once_after_all_shards(harness: SyncHarness) -> 
     assert rejection[0] in {"twin_a", "twin_b"}
     activity_reads = [r for r in harness.sandbox.requests() if r["path"].endswith("/activities")]
     assert len(activity_reads) == 1
+
+
+def test_a_wrong_app_api_key_leaves_the_send_delivered_and_the_audit_incomplete(
+    harness: SyncHarness,
+) -> None:
+    harness.customerio = harness.customerio_resource(app_api_key="not-the-app-key")
+    harness.put_state([state_row("a"), state_row("b")])
+
+    # The drift check fails on the same key; the send itself must not.
+    result = harness.run(STATE_SYNC, raise_on_error=False)
+
+    sync = metadata_of(result, SYNC)
+    assert sync["accepted"] == 2
+    assert sync["delivery_audit"].startswith("incomplete: Customer.io App API rejected")
+    assert "not-the-app-key" not in sync["delivery_audit"]
+    assert (sync["audited"], sync["failed"]) == (0, 0)
+
+
+def test_suspects_beyond_the_activity_cap_are_unconfirmed_not_rejected(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery_audit, "MAX_ACTIVITY_READS", 0)
+    harness.put_state([state_row("a", email="a@x.com"), state_row("b", email="a@x.com")])
+
+    result = harness.run(STATE_SYNC)
+
+    sync = metadata_of(result, SYNC)
+    assert (sync["audited"], sync["failed"], sync["audit_unconfirmed"]) == (2, 0, 1)
+    assert _rejections(harness) == []
+
+
+def test_the_audit_reads_customers_sharing_an_email_first(harness: SyncHarness) -> None:
+    harness.put_state(
+        [
+            state_row("a_alone", email="alone@example.com"),
+            state_row("m_twin", email="Twin@example.com"),
+            state_row("z_twin", email="twin@example.com\n"),
+        ]
+    )
+    with harness.warehouse.session() as session:
+        ledger.ensure_sync_tables(session)
+        session.execute(
+            "INSERT INTO cio_sync.attribute_ledger"
+            " SELECT customer_id, 'email', md5(customer_id), as_of_date, now(), 'run-1'"
+            " FROM retention.customer_state"
+        )
+        rows = session.fetch_all(
+            sql_file("email_changes_to_audit"),
+            {
+                "run_id": "run-1",
+                "as_of": AS_OF,
+                "email_attribute": "email",
+                "whitespace": EMAIL_WHITESPACE,
+                "limit": 2,
+            },
+        )
+    assert [(row[0], row[2], row[3]) for row in rows] == [
+        ("m_twin", True, 3),
+        ("z_twin", True, 3),
+    ]
