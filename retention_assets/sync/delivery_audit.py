@@ -15,8 +15,10 @@ A profile with such an activity is recorded in ``cio_sync.rejected_rows`` (reaso
 ``attribute_update_failure``) and its ledger rows of this run are marked undelivered, so the
 ``no_open_rejections`` check shows it and the next run sends it again with fresh data; once it
 is delivered, the fold of its acknowledgement resolves the rejection as for any other.
-A profile that does not hold its email but has no failure activity (Customer.io may not have
-processed it yet, or it was deleted) is counted as unconfirmed, not rejected.
+A profile that does not hold its email but shows no failure (Customer.io may not have processed
+it yet, it was deleted, or it was past the cap of activity reads) is unconfirmed: not a
+rejection, but its ledger rows are marked undelivered too, so the next run sends it again and
+audits it again; resending an identify is harmless, skipping one is not.
 """
 
 from __future__ import annotations
@@ -136,67 +138,79 @@ def audit_email_changes(
         )
         return report
     sent = {str(customer_id): value_hash for customer_id, value_hash, _, _ in rows}
+    suspects: list[str] = []
     failed: list[str] = []
     try:
         held = app_client.customer_attributes(list(sent))
         report.audited = len(sent)
         suspects = [key for key, digest in sent.items() if _email_hash(held.get(key)) != digest]
-        report.unconfirmed = max(0, len(suspects) - MAX_ACTIVITY_READS)
         activities = app_client.customer_activities(
             suspects[:MAX_ACTIVITY_READS],
             activity_type=FAILED_ATTRIBUTE_CHANGE,
             since=int(since.timestamp()),
         )
-        for customer_id, found in activities:
-            if found:
-                failed.append(customer_id)
-            else:
-                report.unconfirmed += 1
+        failed = [customer_id for customer_id, found in activities if found]
         report.status = f"audited {report.audited:,} of {report.email_changes:,} email changes"
     except CustomerIOError as error:
         # The send itself succeeded; what the audit found so far is still recorded below.
         report.status = f"incomplete: {error}"
         log.warning(f"delivery audit stopped early, the App API failed: {error}")
-    _record_failures(session, failed, as_of=as_of, run_id=run_id, since=since)
+    dropped = set(failed)
+    unconfirmed = [key for key in suspects if key not in dropped]
+    _record(session, failed, unconfirmed, as_of=as_of, run_id=run_id, since=since)
     report.failed = len(failed)
     report.failed_ids = failed
+    report.unconfirmed = len(unconfirmed)
     if failed:
         log.warning(
             f"delivery audit: Customer.io dropped the update of {len(failed):,} profiles whose"
             " email belongs to another profile; they are in cio_sync.rejected_rows"
             f" ({REASON}) and are retried on the next run"
         )
+    if unconfirmed:
+        log.warning(
+            f"delivery audit: {len(unconfirmed):,} profiles do not hold the email sent and show"
+            " no failure (yet); they are sent again on the next run"
+        )
     return report
 
 
-def _record_failures(
+def _stage(session: WarehouseSession, customer_ids: list[str]) -> None:
+    session.execute("DELETE FROM selected_keys")
+    keys = pa.table({"row_key": pa.array(customer_ids, pa.string())})
+    session.insert_arrow("selected_keys", keys)
+
+
+def _record(
     session: WarehouseSession,
-    customer_ids: list[str],
+    failed: list[str],
+    unconfirmed: list[str],
     *,
     as_of: dt.date,
     run_id: str,
     since: dt.datetime,
 ) -> None:
-    if not customer_ids:
+    """Keep the ledger from claiming what Customer.io may not hold; open rejections for failures.
+
+    An unconfirmed profile is only sent again (a resend is harmless, a skip is not); a failed
+    one is also a rejection, reopened if this run's fold had resolved it.
+    """
+    if not failed and not unconfirmed:
         return
-    # The ledger first: a crash before the rejection is recorded still resends the profile.
+    # The ledger first: a crash before the rejections are recorded still resends the profiles.
     with transaction(session):
-        session.execute("DELETE FROM selected_keys")
-        session.insert_arrow(
-            "selected_keys", pa.table({"row_key": pa.array(customer_ids, pa.string())})
-        )
+        _stage(session, [*failed, *unconfirmed])
         session.execute(
-            sql_file("mark_undelivered_profiles"),
-            {
-                "run_id": run_id,
-                "undelivered": UNDELIVERED,
-                "stream": ledger.PROFILE_STREAM,
-                "since": since,
-            },
+            sql_file("mark_undelivered_profiles"), {"run_id": run_id, "undelivered": UNDELIVERED}
         )
+        if failed:
+            _stage(session, failed)
+            session.execute(
+                sql_file("reopen_rejections"), {"stream": ledger.PROFILE_STREAM, "since": since}
+            )
     ledger.record_rejections(
         session,
-        [Rejection(key, REASON, EMAIL_ATTRIBUTE, MESSAGE) for key in customer_ids],
+        [Rejection(key, REASON, EMAIL_ATTRIBUTE, MESSAGE) for key in failed],
         stream=ledger.PROFILE_STREAM,
         partition_key=as_of.isoformat(),
         run_id=run_id,

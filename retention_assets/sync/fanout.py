@@ -11,7 +11,9 @@ a failed shard is retried or re-executed alone. Shards split customers disjointl
 is sent twice, and together they send and record exactly what one step would.
 
 The summary op receives the shards' reports through the IO manager: a deployment whose steps
-run in separate pods needs an IO manager on shared storage (see docs/deployment.md).
+run in separate pods needs an IO manager on shared storage (see docs/deployment.md). For
+customer state it also runs the delivery audit (:mod:`retention_assets.sync.delivery_audit`)
+once for all shards, since the run started: the App API's 10 requests/s are not split.
 """
 
 import datetime as dt

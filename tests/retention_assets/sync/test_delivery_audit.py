@@ -178,7 +178,7 @@ def test_a_wrong_app_api_key_leaves_the_send_delivered_and_the_audit_incomplete(
     assert (sync["audited"], sync["failed"]) == (0, 0)
 
 
-def test_suspects_beyond_the_activity_cap_are_unconfirmed_not_rejected(
+def test_suspects_beyond_the_activity_cap_are_unconfirmed_and_sent_again(
     harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(delivery_audit, "MAX_ACTIVITY_READS", 0)
@@ -188,7 +188,17 @@ def test_suspects_beyond_the_activity_cap_are_unconfirmed_not_rejected(
 
     sync = metadata_of(result, SYNC)
     assert (sync["audited"], sync["failed"], sync["audit_unconfirmed"]) == (2, 0, 1)
+    # Not a rejection (nothing says it failed), but not claimed by the ledger either.
     assert _rejections(harness) == []
+    loser = next(key for key, profile in harness.sandbox.people().items() if not profile)
+    assert _ledger_hashes(harness, loser) == {UNDELIVERED}
+
+    monkeypatch.undo()
+    again = harness.run(STATE_SYNC)
+
+    assert metadata_of(again, "cio_sync/customer_state_plan")["planned_profiles"] == 1
+    assert metadata_of(again, SYNC)["failed"] == 1
+    assert [row[0] for row in _rejections(harness)] == [loser]
 
 
 def test_the_audit_reads_customers_sharing_an_email_first(harness: SyncHarness) -> None:
