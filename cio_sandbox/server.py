@@ -10,7 +10,8 @@ request (429, 500, 503 or a dropped connection) applies nothing, so a client ret
 safe. Whole-request problems (bad JSON, no ``batch``, oversize body) are a 400 before any
 entry applies; per-entry problems in ``/v2/batch`` are a 207 listing ``batch_index`` while
 every other entry applies. The App API checks Bearer auth and then a token bucket
-(``app_rate_limit``, 10 req/s by default) that answers 429 with ``Retry-After``.
+(``app_rate_limit``, 10 req/s by default) that answers 429 with ``Retry-After``; a person's
+activities are listed newest first, in pages chained by ``start`` and ``next``.
 ``/_sandbox/`` routes need no auth: the server binds loopback unless told otherwise.
 
 Throughput, measured on a 2-vCPU container with the load generator on the same machine
