@@ -171,6 +171,7 @@ def customer_state_checks(
             ),
             rules=_ownership_rules(mapping),
         ),
+        _shared_email_check(),
         WarehouseCheck(
             name=names.STATE_ATTRIBUTE_FLAPPING,
             asset=names.CUSTOMER_STATE_ASSET,
@@ -186,7 +187,6 @@ def customer_state_checks(
             params=_flapping_window(flapping_partitions),
             rules=[_flapping_rule(mapped)] if mapped else [],
         ),
-        _shared_email_check(),
     ]
 
 
@@ -269,6 +269,40 @@ def _value_length_rules(mapping: Mapping[str, str], schema: pa.DataFrameSchema) 
     ]
 
 
+def _shared_email_check() -> WarehouseCheck:
+    return WarehouseCheck(
+        name=names.STATE_SHARED_EMAIL,
+        asset=names.CUSTOMER_STATE_ASSET,
+        description=(
+            "Customers of the partition whose emails are the same address once case and "
+            "whitespace are ignored. Customer.io matches emails that way: it answers 200 to the "
+            "identify of every customer but the first and silently drops their whole update, "
+            "so those profiles go stale. Warns and does not block: one shared address (a "
+            "household, a test account) must not hold back every other customer's update, and "
+            "the sync's delivery audit finds each dropped update after the send, lists it in "
+            "cio_sync.rejected_rows and retries it until the data is fixed. Fix it in the "
+            "source: give each customer their own email, or merge the customers."
+        ),
+        partitions=STATE,
+        severity=dg.AssetCheckSeverity.WARN,
+        blocking=False,
+        rules=[
+            SqlRule(
+                name=names.EMAIL_SHARED_BY_CUSTOMERS,
+                description="One row per address held by several customers on one day: the "
+                "address masked, how many customers hold it and their ids.",
+                sql=sql.SHARED_EMAILS.format(
+                    key="customer_id",
+                    partition_column=STATE.partition_column,
+                    table=STATE.table,
+                ),
+                order_by=f"{STATE.partition_column}, customers DESC, customer_ids",
+                params={"whitespace": sql.EMAIL_WHITESPACE},
+            )
+        ],
+    )
+
+
 def _attribute_shape_rules(mapping: Mapping[str, str]) -> list[FunctionRule]:
     def long_names(session: WarehouseSession, params: Mapping[str, Any]) -> Findings:
         rows = [
@@ -314,38 +348,4 @@ def _flapping_rule(columns: Sequence[str]) -> SqlRule:
             table=STATE.table,
         ),
         order_by="customer_id, column_name",
-    )
-
-
-def _shared_email_check() -> WarehouseCheck:
-    return WarehouseCheck(
-        name=names.STATE_SHARED_EMAIL,
-        asset=names.CUSTOMER_STATE_ASSET,
-        description=(
-            "Customers of the partition whose emails are the same address once case and "
-            "whitespace are ignored. Customer.io matches emails that way: it answers 200 to the "
-            "identify of every customer but the first and silently drops their whole update, "
-            "so those profiles go stale. Warns and does not block: one shared address (a "
-            "household, a test account) must not hold back every other customer's update, and "
-            "the sync's delivery audit finds each dropped update after the send, lists it in "
-            "cio_sync.rejected_rows and retries it until the data is fixed. Fix it in the "
-            "source: give each customer their own email, or merge the customers."
-        ),
-        partitions=STATE,
-        severity=dg.AssetCheckSeverity.WARN,
-        blocking=False,
-        rules=[
-            SqlRule(
-                name=names.EMAIL_SHARED_BY_CUSTOMERS,
-                description="One row per address held by several customers on one day: the "
-                "address masked, how many customers hold it and their ids.",
-                sql=sql.SHARED_EMAILS.format(
-                    key="customer_id",
-                    partition_column=STATE.partition_column,
-                    table=STATE.table,
-                ),
-                order_by=f"{STATE.partition_column}, customers DESC, customer_ids",
-                params={"whitespace": sql.EMAIL_WHITESPACE},
-            )
-        ],
     )
