@@ -3,7 +3,9 @@
 ERROR and blocking: one row per customer per day with an id, UTC timestamps with nothing from
 the future, the schema's allowed values, and attribute ownership (the sync writes only what
 this pipeline owns). WARN: Customer.io's size limits (the sync rejects an oversize row on its
-own and sends the rest) and flapping attributes (suspicious, not wrong).
+own and sends the rest), flapping attributes (suspicious, not wrong) and emails shared by
+several customers (Customer.io drops all but one of their updates; the sync's delivery audit
+catches and retries each one).
 """
 
 from __future__ import annotations
@@ -169,6 +171,7 @@ def customer_state_checks(
             ),
             rules=_ownership_rules(mapping),
         ),
+        _shared_email_check(),
         WarehouseCheck(
             name=names.STATE_ATTRIBUTE_FLAPPING,
             asset=names.CUSTOMER_STATE_ASSET,
@@ -264,6 +267,40 @@ def _value_length_rules(mapping: Mapping[str, str], schema: pa.DataFrameSchema) 
             params={**params, "max_value_bytes": ATTRIBUTE_VALUE_MAX_BYTES},
         )
     ]
+
+
+def _shared_email_check() -> WarehouseCheck:
+    return WarehouseCheck(
+        name=names.STATE_SHARED_EMAIL,
+        asset=names.CUSTOMER_STATE_ASSET,
+        description=(
+            "Customers of the partition whose emails are the same address once case and "
+            "whitespace are ignored. Customer.io matches emails that way: it answers 200 to the "
+            "identify of every customer but the first and silently drops their whole update, "
+            "so those profiles go stale. Warns and does not block: one shared address (a "
+            "household, a test account) must not hold back every other customer's update, and "
+            "the sync's delivery audit finds each dropped update after the send, lists it in "
+            "cio_sync.rejected_rows and retries it until the data is fixed. Fix it in the "
+            "source: give each customer their own email, or merge the customers."
+        ),
+        partitions=STATE,
+        severity=dg.AssetCheckSeverity.WARN,
+        blocking=False,
+        rules=[
+            SqlRule(
+                name=names.EMAIL_SHARED_BY_CUSTOMERS,
+                description="One row per address held by several customers on one day: the "
+                "address masked, how many customers hold it and their ids.",
+                sql=sql.SHARED_EMAILS.format(
+                    key="customer_id",
+                    partition_column=STATE.partition_column,
+                    table=STATE.table,
+                ),
+                order_by=f"{STATE.partition_column}, customers DESC, customer_ids",
+                params={"whitespace": sql.EMAIL_WHITESPACE},
+            )
+        ],
+    )
 
 
 def _attribute_shape_rules(mapping: Mapping[str, str]) -> list[FunctionRule]:

@@ -22,6 +22,7 @@ STATE_ALLOWED_VALUES: Final = "customer_state_allowed_values"
 STATE_CUSTOMERIO_LIMITS: Final = "customer_state_customerio_limits"
 STATE_ATTRIBUTE_OWNERSHIP: Final = "customer_state_attribute_ownership"
 STATE_ATTRIBUTE_FLAPPING: Final = "customer_state_attribute_flapping"
+STATE_SHARED_EMAIL: Final = "customer_state_shared_email"
 
 # Checks on retention_events.
 EVENTS_UNIQUE_KEY: Final = "events_unique_key"
@@ -62,6 +63,7 @@ EVENT_WITHOUT_CUSTOMER_ID: Final = "event_without_customer_id"
 ATTRIBUTE_NOT_OWNED: Final = "attribute_not_owned_by_pipeline"
 MAPPED_COLUMN_MISSING: Final = "mapped_column_missing"
 FLAPPING_ATTRIBUTE: Final = "flapping_attribute"
+EMAIL_SHARED_BY_CUSTOMERS: Final = "email_shared_by_customers"
 
 
 # Rules compiled from a Pandera schema are named after the column they guard.

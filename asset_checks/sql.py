@@ -67,6 +67,33 @@ SELECT {columns}, duplicated.copies
 FROM {table} JOIN duplicated USING ({key})
 """
 
+# Characters that do not tell two emails apart: Customer.io ignores case and the whitespace
+# around an address; whitespace inside one is a typo of the same address.
+EMAIL_WHITESPACE: Final = " \t\n\r\v\f\u00a0"
+
+# Emails held by more than one customer of a day, compared lower-cased and without whitespace
+# ($whitespace): one row per shared address, the address masked (first character and domain),
+# the customers named. The masked form is built from the normalised address, never the raw one.
+SHARED_EMAILS: Final = """
+WITH keyed AS (
+    SELECT {key}, {partition_column}, lower(translate(email, $whitespace, '')) AS email_key
+    FROM {table}
+    WHERE {partition_column} BETWEEN $first_day AND $last_day
+      AND {key} IS NOT NULL AND email IS NOT NULL
+)
+SELECT
+    {partition_column},
+    CASE WHEN strpos(email_key, '@') > 1
+        THEN left(email_key, 1) || '***' || substr(email_key, strpos(email_key, '@'))
+        ELSE '***' END AS masked_email,
+    count(*) AS customers,
+    string_agg({key}, ', ' ORDER BY {key}) AS customer_ids
+FROM keyed
+WHERE email_key <> ''
+GROUP BY {partition_column}, email_key
+HAVING count(*) > 1
+"""
+
 # Rows with a timestamp later than ``bound``; the bound is computed once per row.
 FUTURE_TIMESTAMPS: Final = """
 SELECT *

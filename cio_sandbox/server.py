@@ -10,7 +10,8 @@ request (429, 500, 503 or a dropped connection) applies nothing, so a client ret
 safe. Whole-request problems (bad JSON, no ``batch``, oversize body) are a 400 before any
 entry applies; per-entry problems in ``/v2/batch`` are a 207 listing ``batch_index`` while
 every other entry applies. The App API checks Bearer auth and then a token bucket
-(``app_rate_limit``, 10 req/s by default) that answers 429 with ``Retry-After``.
+(``app_rate_limit``, 10 req/s by default) that answers 429 with ``Retry-After``; a person's
+activities are listed newest first, in pages chained by ``start`` and ``next``.
 ``/_sandbox/`` routes need no auth: the server binds loopback unless told otherwise.
 
 Throughput, measured on a 2-vCPU container with the load generator on the same machine
@@ -283,8 +284,10 @@ class Sandbox:
         if id_type not in ID_TYPES:
             return 400, _app_error(400, "id_type must be id, email or cio_id")
         limit = _query_int(request, "limit", 100)
-        if limit is None:
-            return 400, _app_error(400, "limit must be a non-negative integer")
+        # The page cursor: opaque to clients, which pass back the ``next`` they were given.
+        start = _query_int(request, "start", 0)
+        if limit is None or start is None:
+            return 400, _app_error(400, "limit and start must be non-negative integers")
         person = self.state.find(id_type, request.match_info["id"])
         if person is None:
             return 404, _app_error(404, "customer not found")
@@ -294,7 +297,9 @@ class Sandbox:
             for activity in reversed(person["activities"])
             if wanted is None or activity["type"] == wanted
         ]
-        return 200, {"activities": activities[:limit], "next": ""}
+        end = start + limit
+        following = str(end) if limit and end < len(activities) else ""
+        return 200, {"activities": activities[start:end], "next": following}
 
     # /_sandbox/ controls
 

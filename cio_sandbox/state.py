@@ -8,14 +8,16 @@ write.
 
 Identity rules, after Customer.io's documented behaviour (customerio-api.md):
 
-* A person is found by the single identifier of the operation. Email matching is
-  case-insensitive. A ``cio_id`` must name an existing person.
+* A person is found by the single identifier of the operation. Email matching ignores case
+  and surrounding whitespace. A ``cio_id`` must name an existing person.
 * Identify by an ``id`` that nobody has, with a body ``email`` owned by a person without an id:
   that person is updated and takes the id (no duplicate is created).
 * An update that would give a person an email, or an ``id`` attribute, that belongs to someone
-  else, or change an id a person already has, is accepted but not applied: it is recorded as a
-  ``failed_attribute_change`` activity (Customer.io's "Attribute Update Failure").
-  A ``cio_id`` attribute is ignored: it cannot change.
+  else, or change an id a person already has, is answered like any other (200) but not
+  applied: the whole update is dropped and a ``failed_attribute_change`` activity is recorded
+  on the identified person (Customer.io's "Attribute Update Failure"). An ``id`` nobody had is
+  still created, empty, so that the failure is readable where Customer.io shows it: in that
+  person's activities. A ``cio_id`` attribute is ignored: it cannot change.
 * Identify creates the person unless ``_update: true`` was sent; events create their person
   too (except by ``cio_id``, whose events are kept without a profile); delete of an unknown
   person is a no-op. Events of a deleted person stay in the event log.
@@ -60,7 +62,7 @@ class SandboxState:
         if kind == "id":
             return self.by_id.get(value)
         if kind == "email":
-            return self.by_email.get(value.lower())
+            return self.by_email.get(_email_key(value))
         if kind == "phone":
             return self.by_phone.get(value)
         return self.people.get(value)
@@ -113,7 +115,7 @@ class SandboxState:
         body_id = attributes.pop("id", None)
         attributes.pop("cio_id", None)
         email = attributes.get("email")
-        email_owner = self.by_email.get(email.lower()) if type(email) is str and email else None
+        email_owner = self.by_email.get(_email_key(email)) if type(email) is str else None
         person = self.find(op.kind, op.value)
         new_id = None
         if person is None and op.kind == "id":
@@ -128,7 +130,9 @@ class SandboxState:
                 self._fail(person, now, "id", "id belongs to another person or cannot change")
                 return
         if email_owner is not None and email_owner is not person:
-            self._fail(person or email_owner, now, "email", "email belongs to another person")
+            if person is None and op.kind == "id" and not op.update_only:
+                person = self._create(op.kind, op.value, now)
+            self._fail(person, now, "email", "email belongs to another person")
             return
         if person is None:
             if op.update_only or op.kind == "cio_id":
@@ -277,9 +281,13 @@ class SandboxState:
         """Move ``person`` from key ``old`` to key ``new`` (non-string values are not indexed)."""
         if old == new:
             return
-        if type(old) is str and old:
-            key = old.lower() if fold else old
-            if index.get(key) is person:
-                del index[key]
-        if type(new) is str and new:
-            index[new.lower() if fold else new] = person
+        old_key = (_email_key(old) if fold else old) if type(old) is str else ""
+        if old_key and index.get(old_key) is person:
+            del index[old_key]
+        if type(new) is str and (key := _email_key(new) if fold else new):
+            index[key] = person
+
+
+def _email_key(email: str) -> str:
+    """How Customer.io tells emails apart: case and surrounding whitespace do not count."""
+    return email.strip().lower()

@@ -1,13 +1,16 @@
-"""The App API client, used to read profiles back and compare them with the sync ledger.
+"""The App API client: reads profiles and their activities back to check what the sync sent.
 
 The App API allows 10 requests per second and up to 100 people per attributes request;
-this client stays within both and retries 429s the way the Track client does.
+this client stays within both and retries 429s the way the Track client does. Activities are
+what reveals an update Customer.io answered 200 to and then dropped (a
+``failed_attribute_change``), which no Track API answer reports.
 """
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from functools import partial
 from types import TracebackType
 from typing import Any, Final, Self
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -22,6 +25,7 @@ from resources.customerio.track import DEFAULT_TIMEOUT, USER_AGENT
 from resources.customerio.urls import app_base_url, normalise_region
 
 ATTRIBUTES_PATH: Final = "/v1/customers/attributes"
+ACTIVITIES_PAGE_SIZE: Final = 100
 
 
 class _BearerAuth(httpx.Auth):
@@ -132,3 +136,71 @@ class AppClient:
                     attributes = customer.get("attributes")
                     found[key] = attributes if isinstance(attributes, dict) else {}
         return found
+
+    def customer_activities(
+        self, ids: Sequence[str], *, activity_type: str, since: int | None = None
+    ) -> Iterator[tuple[str, list[dict[str, Any]] | None]]:
+        """Yield ``(id, activities)`` per person: their activities of ``activity_type``,
+        newest first, back to unix second ``since`` when given. ``None`` for a person
+        Customer.io does not know (404).
+
+        One request per page per person, paced within the App API limit; people are
+        yielded as they are read, so a caller keeps what it got if a later read fails.
+        Raises CustomerIOAuthError on 401 and CustomerIOAPIError on any other failure.
+        """
+        tally = BatchOutcome()
+        for customer_id in dict.fromkeys(str(value) for value in ids):
+            yield customer_id, self._activities_of(customer_id, activity_type, since, tally)
+
+    def _activities_of(
+        self, customer_id: str, activity_type: str, since: int | None, tally: BatchOutcome
+    ) -> list[dict[str, Any]] | None:
+        path = f"/v1/customers/{quote(customer_id, safe='')}/activities"
+        params: dict[str, Any] = {"id_type": "id", "type": activity_type}
+        params["limit"] = ACTIVITIES_PAGE_SIZE
+        found: list[dict[str, Any]] = []
+        while True:
+            page, following = self._activities_page(path, params, tally)
+            if page is None:
+                return None
+            recent = [a for a in page if since is None or _timestamp(a) >= since]
+            found.extend(recent)
+            # Newest first: a page reaching back past `since` is the last one needed.
+            if not following or len(recent) < len(page):
+                return found
+            params["start"] = following
+
+    def _activities_page(
+        self, path: str, params: dict[str, Any], tally: BatchOutcome
+    ) -> tuple[list[dict[str, Any]] | None, str]:
+        """One page of activities and the cursor of the next (``""`` at the end)."""
+        result = send_with_retries(
+            partial(self._http.get, path, params=params),
+            api="App",
+            policy=self.retry,
+            limiter=self._limiter,
+            tally=tally,
+        )
+        if isinstance(result, Exhausted):
+            raise CustomerIOAPIError(f"Customer.io App API activities: {result.describe()}")
+        if result.status_code == 404:
+            return None, ""
+        if result.status_code != 200:
+            raise CustomerIOAPIError(
+                f"Customer.io App API activities answered HTTP {result.status_code}",
+                result.status_code,
+            )
+        try:
+            document = orjson.loads(result.content)
+        except orjson.JSONDecodeError:
+            document = None
+        activities = document.get("activities") if isinstance(document, dict) else None
+        if not isinstance(activities, list):
+            raise CustomerIOAPIError("Customer.io App API answered no activities list")
+        following = document.get("next") if isinstance(document, dict) else None
+        return [a for a in activities if isinstance(a, dict)], str(following or "")
+
+
+def _timestamp(activity: dict[str, Any]) -> int:
+    value = activity.get("timestamp")
+    return value if isinstance(value, int) else 0

@@ -17,7 +17,7 @@ from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, partition_days
 from retention_assets.settings import warehouse_kind
-from retention_assets.sync import catalog, gates, imports, ledger, plans
+from retention_assets.sync import catalog, delivery_audit, gates, imports, ledger, plans
 from retention_assets.sync.policies import (
     ALLOW_VOLUME_TAG,
     BACKFILL_POLICY_TAG,
@@ -222,22 +222,30 @@ def customer_state_sync(
     customerio: CustomerIOResource,
 ) -> dg.MaterializeResult:
     as_of = partition_days(context)[-1]
-    with warehouse.session(for_sync=True) as session, customerio.track_client() as client:
-        report = sync_profiles(
-            session,
-            client,
-            as_of=as_of,
-            run_id=context.run.run_id,
-            partition_key=as_of.isoformat(),
-            log=context.log,
-        )
+    started = dt.datetime.now(dt.UTC)
+    with warehouse.session(for_sync=True) as session:
+        with customerio.track_client() as client:
+            report = sync_profiles(
+                session,
+                client,
+                as_of=as_of,
+                run_id=context.run.run_id,
+                partition_key=as_of.isoformat(),
+                log=context.log,
+            )
+        # A 200 is not a delivery: find the updates Customer.io dropped after accepting them.
+        with delivery_audit.app_client_if_configured(customerio) as app:
+            audit = delivery_audit.audit_email_changes(
+                session, app, as_of=as_of, run_id=context.run.run_id, since=started, log=context.log
+            )
         completed = imports.settle(session, ledger.PROFILE_STREAM, dt.datetime.now(dt.UTC))
     _mark_planned_day(context, as_of)
     context.log.info(
         f"customer state {as_of}: {report.accepted:,} accepted, {report.rejected:,} rejected,"
-        f" {report.requests:,} requests in {report.seconds:,.1f} s"
+        f" {report.requests:,} requests in {report.seconds:,.1f} s; {audit.status},"
+        f" {audit.failed:,} dropped by Customer.io"
     )
-    metadata = report_metadata(report)
+    metadata = {**report_metadata(report), **audit.metadata()}
     if completed:
         metadata["imports_completed"] = ", ".join(found.label for found in completed)
     return dg.MaterializeResult(metadata=metadata)

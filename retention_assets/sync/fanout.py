@@ -11,7 +11,9 @@ a failed shard is retried or re-executed alone. Shards split customers disjointl
 is sent twice, and together they send and record exactly what one step would.
 
 The summary op receives the shards' reports through the IO manager: a deployment whose steps
-run in separate pods needs an IO manager on shared storage (see docs/deployment.md).
+run in separate pods needs an IO manager on shared storage (see docs/deployment.md). For
+customer state it also runs the delivery audit (:mod:`retention_assets.sync.delivery_audit`)
+once for all shards, since the run started: the App API's 10 requests/s are not split.
 """
 
 import datetime as dt
@@ -24,6 +26,7 @@ import dagster as dg
 from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource
 from retention_assets.partitions import partition_days
+from retention_assets.sync import delivery_audit, imports, ledger
 from retention_assets.sync.assets import (
     CUSTOMER_STATE_PLAN,
     CUSTOMER_STATE_SYNC,
@@ -142,22 +145,81 @@ def _shard_table(results: Sequence[ShardResult]) -> dg.MetadataValue:
     )
 
 
-def _summary(stream: str, with_policy: bool) -> dg.OpDefinition:
-    @dg.op(
-        name=f"{stream}_send_summary",
-        out=dg.Out(dg.Nothing),
-        description="Adds up the shards' reports into the asset's materialization.",
+def _summary_metadata(results: Sequence[ShardResult]) -> dict[str, Any]:
+    metadata: dict[str, Any] = report_metadata(
+        SyncReport.combined([result.report for result in results])
     )
-    def summarize(context: dg.OpExecutionContext, results: list[ShardResult]) -> None:
-        metadata: dict[str, Any] = report_metadata(
-            SyncReport.combined([result.report for result in results])
-        )
-        metadata["shards"] = len(results)
-        metadata["shard_reports"] = _shard_table(results)
-        if with_policy:
-            policies = {str(r.backfill_policy) if r.backfill_policy else "live" for r in results}
-            metadata["backfill_policy"] = ", ".join(sorted(policies))
-        context.add_output_metadata(metadata)
+    metadata["shards"] = len(results)
+    metadata["shard_reports"] = _shard_table(results)
+    return metadata
+
+
+def _completed(completed: Sequence[imports.SyncImport]) -> dict[str, str]:
+    if not completed:
+        return {}
+    return {"imports_completed": ", ".join(found.label for found in completed)}
+
+
+def _run_started(context: dg.OpExecutionContext) -> dt.datetime:
+    """When the run started: every shard's send began after it."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    if record is None or record.start_time is None:
+        raise RuntimeError(f"run {context.run_id} has no start time to audit from")
+    return dt.datetime.fromtimestamp(record.start_time, dt.UTC)
+
+
+def _customer_state_summary() -> dg.OpDefinition:
+    @dg.op(
+        name="customer_state_send_summary",
+        out=dg.Out(dg.Nothing),
+        description=(
+            "Adds up the shards' reports into the asset's materialization, then audits once"
+            " for all shards which profiles Customer.io accepted and then dropped."
+        ),
+    )
+    def summarize(
+        context: dg.OpExecutionContext,
+        results: list[ShardResult],
+        warehouse: WarehouseResource,
+        customerio: CustomerIOResource,
+    ) -> None:
+        metadata = _summary_metadata(results)
+        with (
+            warehouse.session(for_sync=True) as session,
+            delivery_audit.app_client_if_configured(customerio) as app,
+        ):
+            audit = delivery_audit.audit_email_changes(
+                session,
+                app,
+                as_of=partition_days(context)[-1],
+                run_id=context.run.run_id,
+                since=_run_started(context),
+                log=context.log,
+            )
+            completed = imports.settle(session, ledger.PROFILE_STREAM, dt.datetime.now(dt.UTC))
+        context.add_output_metadata({**metadata, **audit.metadata(), **_completed(completed)})
+
+    return summarize
+
+
+def _events_summary() -> dg.OpDefinition:
+    @dg.op(
+        name="events_send_summary",
+        out=dg.Out(dg.Nothing),
+        description=(
+            "Adds up the shards' reports into the asset's materialization, and completes the"
+            " import the send finished, if any."
+        ),
+    )
+    def summarize(
+        context: dg.OpExecutionContext, results: list[ShardResult], warehouse: WarehouseResource
+    ) -> None:
+        metadata = _summary_metadata(results)
+        policies = {str(r.backfill_policy) if r.backfill_policy else "live" for r in results}
+        metadata["backfill_policy"] = ", ".join(sorted(policies))
+        with warehouse.session(for_sync=True) as session:
+            completed = imports.settle(session, ledger.EVENT_STREAM, dt.datetime.now(dt.UTC))
+        context.add_output_metadata({**metadata, **_completed(completed)})
 
     return summarize
 
@@ -202,7 +264,7 @@ def sync_assets(shards: int) -> list[dg.AssetsDefinition]:
             CUSTOMER_STATE_SYNC,
             CUSTOMER_STATE_PLAN,
             _customer_state_send,
-            _summary("customer_state", with_policy=False),
+            _customer_state_summary(),
             shards,
         ),
         events_plan,
@@ -211,7 +273,7 @@ def sync_assets(shards: int) -> list[dg.AssetsDefinition]:
             EVENTS_SYNC,
             EVENTS_PLAN,
             _events_send,
-            _summary("events", with_policy=True),
+            _events_summary(),
             shards,
         ),
     ]

@@ -99,6 +99,7 @@ def test_model_checks_declare_severity_and_blocking():
     warning = {
         names.STATE_CUSTOMERIO_LIMITS,
         names.STATE_ATTRIBUTE_FLAPPING,
+        names.STATE_SHARED_EMAIL,
         names.EVENTS_CUSTOMERIO_LIMITS,
     }
     assert {name for _, name in specs} == blocking | warning | {names.FRESHNESS}

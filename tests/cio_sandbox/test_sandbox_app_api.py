@@ -123,6 +123,35 @@ def test_activities_newest_first(app: httpx.Client) -> None:
     assert [a["type"] for a in events.json()["activities"]] == ["event"]
 
 
+def test_activities_are_paged_with_start_and_next(app: httpx.Client) -> None:
+    first = app.get("/v1/customers/c0/activities", params={"limit": 2}).json()
+    assert len(first["activities"]) == 2
+    assert first["next"] != ""
+    rest = app.get("/v1/customers/c0/activities", params={"limit": 2, "start": first["next"]})
+    assert [a["type"] for a in rest.json()["activities"]] == ["attribute_change"]
+    assert rest.json()["next"] == ""
+    bad = app.get("/v1/customers/c0/activities", params={"start": "x"})
+    assert bad.status_code == 400
+
+
+def test_failed_attribute_changes_are_listed_by_type(
+    sandbox: SandboxHandle, app: httpx.Client
+) -> None:
+    taken = {
+        "type": "person",
+        "identifiers": {"id": "c1"},
+        "action": "identify",
+        "attributes": {"email": "c2@example.com", "orders": 99},
+    }
+    with httpx.Client(base_url=sandbox.url, auth=sandbox.track_auth) as track:
+        assert track.post("/api/v2/batch", json={"batch": [taken]}).status_code == 200
+    failed = app.get("/v1/customers/c1/activities", params={"type": "failed_attribute_change"})
+    (activity,) = failed.json()["activities"]
+    assert activity["type"] == "failed_attribute_change"
+    assert activity["timestamp"] >= time.time() - 60
+    assert app.get("/v1/customers/c1/attributes").json()["customer"]["attributes"]["orders"] == 1
+
+
 def test_rate_limit_answers_429_with_retry_after(sandbox: SandboxHandle, app: httpx.Client) -> None:
     sandbox.configure(app_rate_limit=10)
     try:

@@ -194,6 +194,43 @@ def test_email_of_another_person_is_an_update_failure(
     assert sandbox.stats()["attribute_update_failures"] == 1
 
 
+def _failed_changes(sandbox: SandboxHandle, person_id: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{sandbox.url}/v1/customers/{person_id}/activities",
+        params={"type": "failed_attribute_change"},
+        headers=sandbox.app_headers,
+    )
+    assert response.status_code == 200
+    return response.json()["activities"]
+
+
+def test_existing_id_with_another_persons_email_drops_the_whole_update(
+    track: httpx.Client, sandbox: SandboxHandle
+) -> None:
+    batch(track, identify({"id": "p1"}, email="one@example.com"), identify({"id": "p2"}, x=1))
+    # Case and surrounding whitespace do not make it another address.
+    response = batch(track, identify({"id": "p2"}, email=" ONE@Example.com\t", x=2, y=3))
+    assert (response.status_code, response.json()) == (200, {})
+    assert sandbox.people() == {"p1": {"email": "one@example.com"}, "p2": {"x": 1}}
+    (failure,) = _failed_changes(sandbox, "p2")
+    assert failure["customer_id"] == "p2"
+    assert failure["data"]["field"] == "email"
+    assert _failed_changes(sandbox, "p1") == []
+
+
+def test_new_id_with_the_email_of_a_person_who_has_an_id_is_created_empty_and_fails(
+    track: httpx.Client, sandbox: SandboxHandle
+) -> None:
+    batch(track, identify({"id": "first"}, email="Shared@example.com", a=1))
+    response = batch(track, identify({"id": "second"}, email="shared@example.com ", b=2))
+    assert response.status_code == 200
+    assert sandbox.people() == {"first": {"email": "Shared@example.com", "a": 1}, "second": {}}
+    assert [f["data"]["field"] for f in _failed_changes(sandbox, "second")] == ["email"]
+    assert _failed_changes(sandbox, "first") == []
+    batch(track, identify({"id": "third"}, _update=True, email="shared@example.com"))
+    assert "third" not in sandbox.people()
+
+
 def test_delete_removes_person(track: httpx.Client, sandbox: SandboxHandle) -> None:
     batch(track, identify({"id": "d"}, email="d@example.com"), identify({"id": "keep"}))
     delete = {"type": "person", "identifiers": {"email": "D@example.com"}, "action": "delete"}

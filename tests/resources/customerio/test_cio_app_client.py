@@ -1,6 +1,8 @@
-"""AppClient: chunked read-back within the App API's 10 requests/s, 429s retried."""
+"""AppClient: chunked read-back and paged activities within the App API's 10 requests/s,
+429s retried."""
 
 import time
+from urllib.parse import unquote
 
 import httpx
 import orjson
@@ -96,3 +98,81 @@ def test_eu_host() -> None:
         assert client.base_url == "https://api-eu.customer.io"
     with AppClient(APP_KEY) as client:
         assert client.base_url == "https://api.customer.io"
+
+
+class FakeActivitiesAPI:
+    """GET /v1/customers/{id}/activities over stored activities, newest first, in pages of 2."""
+
+    PAGE = 2
+
+    def __init__(self, activities: dict[str, list[dict[str, object]]]) -> None:
+        self.activities = activities
+        self.script: list[httpx.Response] = []
+        self.requests: list[httpx.Request] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.script:
+            return self.script.pop(0)
+        prefix, _, rest = request.url.raw_path.decode().partition("/v1/customers/")
+        customer_id, _, tail = rest.partition("/")
+        assert (prefix, tail.split("?")[0]) == ("", "activities")
+        person = self.activities.get(unquote(customer_id))
+        if person is None:
+            return httpx.Response(404, json={"errors": [{"status": "404"}]})
+        wanted = request.url.params["type"]
+        matching = [a for a in person if a["type"] == wanted]
+        start = int(request.url.params.get("start", "0"))
+        page = matching[start : start + self.PAGE]
+        following = str(start + self.PAGE) if start + self.PAGE < len(matching) else ""
+        return httpx.Response(200, json={"activities": page, "next": following})
+
+
+def _activity(kind: str, timestamp: int) -> dict[str, object]:
+    return {"type": kind, "timestamp": timestamp, "data": {}}
+
+
+def activities_client(api: FakeActivitiesAPI, **options: object) -> AppClient:
+    options.setdefault("retry", RetryPolicy(max_retries=3, backoff_base=0.001))
+    return AppClient(APP_KEY, transport=httpx.MockTransport(api.handler), **options)  # type: ignore[arg-type]
+
+
+def test_activities_follow_pages_back_to_since_and_no_further() -> None:
+    failed = [_activity("failed_attribute_change", t) for t in (500, 400, 300, 200, 100)]
+    api = FakeActivitiesAPI({"c1": [_activity("attribute_change", 600), *failed]})
+    with activities_client(api) as client:
+        (result,) = client.customer_activities(
+            ["c1"], activity_type="failed_attribute_change", since=300
+        )
+    assert result == ("c1", failed[:3])
+    # Pages of two: [500, 400], then [300, 200] reaches past since; [100] is never read.
+    assert [r.url.params.get("start") for r in api.requests] == [None, "2"]
+    assert {r.url.params["type"] for r in api.requests} == {"failed_attribute_change"}
+
+
+def test_activities_of_unknown_people_are_none_and_ids_are_escaped() -> None:
+    api = FakeActivitiesAPI({"a/b c": [_activity("event", 1)]})
+    with activities_client(api) as client:
+        found = dict(client.customer_activities(["a/b c", "ghost", "ghost"], activity_type="event"))
+    assert found == {"a/b c": [_activity("event", 1)], "ghost": None}
+    assert api.requests[0].url.raw_path.startswith(b"/v1/customers/a%2Fb%20c/activities")
+
+
+def test_activities_retry_429_and_stay_within_the_rate() -> None:
+    api = FakeActivitiesAPI({f"c{i}": [] for i in range(6)})
+    api.script.append(httpx.Response(429))
+    with activities_client(api, max_rps=10) as client:
+        started = time.monotonic()
+        found = dict(client.customer_activities(list(api.activities), activity_type="event"))
+        elapsed = time.monotonic() - started
+    assert found == {f"c{i}": [] for i in range(6)}
+    assert len(api.requests) == 7
+    assert elapsed >= 6 * 0.1 * 0.8
+
+
+def test_activities_errors_raise_api_error() -> None:
+    api = FakeActivitiesAPI({"c1": []})
+    api.script.append(httpx.Response(500))
+    api.script.append(httpx.Response(403))
+    with activities_client(api) as client, pytest.raises(CustomerIOAPIError, match="403"):
+        list(client.customer_activities(["c1"], activity_type="event"))
