@@ -1,0 +1,140 @@
+"""Check a spec against the relation it reads, before anything runs.
+
+A spec can be well formed and still not fit its warehouse: a column renamed in a dbt model,
+a revenue column declared ``integer`` that holds decimals, a timestamp declared ``string``.
+These checks need only the relation's column names and type names, as
+``information_schema.columns`` gives them (``asset_checks.factory.table_columns``), so they
+run at load time on DuckDB and Snowflake alike and never read a row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Final
+
+from retention_assets.attributes import ValueKind
+from retention_assets.specs.errors import SpecError, did_you_mean
+from retention_assets.specs.model import DailyAsOf, DailyEvents, SyncSpec
+
+# Warehouse type names by family, DuckDB and Snowflake spellings (information_schema's
+# data_type, upper case, without the parenthesised precision).
+_STRING: Final = frozenset({"VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER", "CHARACTER VARYING"})
+_INTEGER: Final = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT"}
+    | {"UINTEGER", "UBIGINT", "UHUGEINT", "BYTEINT"}
+)
+# Snowflake reports every fixed-point column as NUMBER (the scale is another column), and
+# NUMBER(38,0) is how it stores integers, so NUMBER is accepted as an integer too.
+_DECIMAL: Final = frozenset({"DECIMAL", "NUMERIC", "NUMBER"})
+_FLOAT: Final = frozenset({"FLOAT", "DOUBLE", "REAL", "DOUBLE PRECISION", "FLOAT4", "FLOAT8"})
+_BOOLEAN: Final = frozenset({"BOOLEAN", "BOOL"})
+_ZONED: Final = frozenset({"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMP_TZ"})
+_NAIVE: Final = frozenset({"TIMESTAMP", "TIMESTAMP_NTZ", "DATETIME", "TIMESTAMP_LTZ"})
+_DATE: Final = frozenset({"DATE"})
+_JSON: Final = frozenset({"JSON", "VARIANT", "OBJECT"}) | _STRING
+
+_KIND_TYPES: Final[Mapping[ValueKind, frozenset[str]]] = {
+    ValueKind.STRING: _STRING,
+    ValueKind.INTEGER: _INTEGER | {"NUMBER"},
+    ValueKind.NUMBER: _INTEGER | _DECIMAL | _FLOAT,
+    ValueKind.BOOLEAN: _BOOLEAN,
+    ValueKind.TIMESTAMP: _ZONED | _NAIVE,
+}
+_IDENTITY: Final = _STRING | _INTEGER | {"NUMBER"}
+_TIMESTAMP: Final = _ZONED | _NAIVE
+_PRECISION: Final = re.compile(r"\s*\(.*\)\s*$")
+
+
+def type_family(type_name: str) -> str:
+    """``DECIMAL(18,2)`` -> ``DECIMAL``: the type name without precision, upper case."""
+    return _PRECISION.sub("", type_name).strip().upper()
+
+
+def check_spec_against_relation(spec: SyncSpec, columns: Mapping[str, str]) -> list[SpecError]:
+    """Every way the spec does not fit the relation whose columns (name -> type) are given.
+
+    Column names compare case-insensitively: Snowflake stores unquoted names upper case.
+    """
+    file = str(spec.path or spec.name)
+    types = {name.lower(): type_family(data_type) for name, data_type in columns.items()}
+    if not types:
+        return [
+            SpecError(
+                file,
+                "source.relation",
+                f"relation {spec.source.relation!r} does not exist or has no columns",
+                "build the upstream model first, or correct the relation's name",
+            )
+        ]
+    found = [
+        SpecError(file, field, problem, fix)
+        for field, column, allowed, wants in _references(spec)
+        for problem, fix in _verdict(column, types, allowed, wants)
+    ]
+    return found + [SpecError(file, *finding) for finding in _zone_conflict(spec, types)]
+
+
+Reference = tuple[str, str, frozenset[str], str]
+
+
+def _references(spec: SyncSpec) -> Iterator[Reference]:
+    """(field, column, allowed type families, what the column must be) of each column named."""
+    partitioning = spec.source.partitioning
+    if isinstance(partitioning, DailyAsOf):
+        yield "source.partitioning.column", partitioning.column, _DATE, "a DATE"
+    if isinstance(partitioning, DailyEvents):
+        yield "source.partitioning.column", partitioning.column, _TIMESTAMP, "a timestamp"
+    yield "identity.column", spec.identity.column, _IDENTITY, "a string or integer key"
+    for index, mapping in enumerate(spec.attributes):
+        allowed = _KIND_TYPES[mapping.kind]
+        yield f"attributes[{index}].column", mapping.column, allowed, f"of kind {mapping.kind}"
+    events = spec.events
+    if events is None:
+        return
+    yield "events.key", events.key, _IDENTITY, "a string or integer key"
+    if events.name.column:
+        yield "events.name.column", events.name.column, _STRING, "a string"
+    yield "events.occurred_at.column", events.occurred_at.column, _TIMESTAMP, "a timestamp"
+    if events.loaded_at:
+        yield "events.loaded_at", events.loaded_at, _TIMESTAMP, "a timestamp"
+    for index, prop in enumerate(events.properties):
+        allowed = _STRING | _INTEGER | _DECIMAL | _FLOAT | _BOOLEAN | _TIMESTAMP | _DATE | _JSON
+        yield f"events.properties[{index}].column", prop.column, allowed, "a scalar or JSON"
+    if events.properties_object:
+        yield "events.properties_object", events.properties_object, _JSON, "a JSON object"
+
+
+def _verdict(
+    column: str, types: Mapping[str, str], allowed: frozenset[str], wants: str
+) -> Iterator[tuple[str, str]]:
+    found = types.get(column.lower())
+    if found is None:
+        yield (
+            f"column {column!r} is not in the relation",
+            f"name an existing column{did_you_mean(column.lower(), types)}",
+        )
+    elif found not in allowed:
+        yield (
+            f"column {column!r} is {found}, which cannot be sent as {wants}",
+            f"cast it in the model to one of {', '.join(sorted(allowed))}, or declare the kind"
+            " its values have",
+        )
+
+
+def _zone_conflict(spec: SyncSpec, types: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:
+    """A source time zone other than UTC on a column that already carries its zone.
+
+    Such a column holds absolute instants, so a declared zone could only be ignored: that
+    hides a misreading of the data, which the reviewer should hear about.
+    """
+    events = spec.events
+    if events is None or events.occurred_at.time_zone == "UTC":
+        return
+    found = types.get(events.occurred_at.column.lower())
+    if found in _ZONED:
+        yield (
+            "events.occurred_at.time_zone",
+            f"column {events.occurred_at.column!r} is {found}: it already holds absolute instants",
+            "set `time_zone: UTC`, or point `column` at the naive local timestamp",
+        )
