@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from retention_assets.specs.model import PATTERN_FIXES
+
 
 @dataclass(frozen=True)
 class SpecError:
@@ -71,6 +73,9 @@ def _translate(file: str, detail: ErrorDetails, root: type[BaseModel]) -> SpecEr
     loc, models = _walk(root, detail["loc"])
     kind, value, ctx = detail["type"], detail.get("input"), detail.get("ctx") or {}
     here = models[-1] if models else None
+    # A value in an environment variable field may be a secret pasted by mistake: never echo it.
+    secret = bool(loc) and str(loc[-1]).endswith("_env")
+    shown = "the value (not shown)" if secret else repr(value)
     if kind == "extra_forbidden" and loc and len(models) >= 2:
         parent = models[-2]
         allowed = list(parent.model_fields) if parent else []
@@ -106,14 +111,11 @@ def _translate(file: str, detail: ErrorDetails, root: type[BaseModel]) -> SpecEr
             file, field_path([*loc, "kind"]), "no `kind` given", "add `kind:` with the variant"
         )
     if kind == "string_pattern_mismatch":
-        return SpecError(
-            file,
-            field_path(loc),
-            f"{value!r} has the wrong form",
-            f"write it to match {ctx.get('pattern')!r}",
-        )
+        pattern = str(ctx.get("pattern"))
+        fix = PATTERN_FIXES.get(pattern, f"write it to match {pattern!r}")
+        return SpecError(file, field_path(loc), f"{shown} has the wrong form", fix)
     return SpecError(
-        file, field_path(loc), f"{detail['msg']} (got {value!r})", "correct the value's type"
+        file, field_path(loc), f"{detail['msg']} (got {shown})", "correct the value's type"
     )
 
 

@@ -32,9 +32,22 @@ from retention_assets.sync.policies import (
 # The Track API's default concurrency, as the Customer.io resource declares it.
 DEFAULT_CONCURRENCY: Final[int] = CustomerIOResource.model_fields["concurrency"].default
 
+NAME_PATTERN: Final = r"^\S(.*\S)?$"
+SYNC_NAME_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
+RELATION_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){1,2}$"
+ENV_PATTERN: Final = r"^[A-Z_][A-Z0-9_]*$"
+
+# What to write instead, for a value that does not match a pattern.
+PATTERN_FIXES: Final = {
+    NAME_PATTERN: "remove the blanks around the name",
+    SYNC_NAME_PATTERN: "use lower snake case, e.g. customer_state",
+    RELATION_PATTERN: "write `schema.name` or `database.schema.name`",
+    ENV_PATTERN: "write the NAME of an environment variable (e.g. CUSTOMERIO_API_KEY), not a value",
+}
+
 # A column or attribute name: not empty, no surrounding blanks (a trailing space in YAML
 # would otherwise name a different column).
-Name = Annotated[str, Field(min_length=1, pattern=r"^\S(.*\S)?$")]
+Name = Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
 
 
 class _Spec(BaseModel):
@@ -82,7 +95,7 @@ class Source(_Spec):
         )
     )
     relation: Name = Field(
-        pattern=r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){1,2}$",
+        pattern=RELATION_PATTERN,
         description="The warehouse table or view it reads, as `schema.name` or `db.schema.name`.",
     )
     partitioning: Partitioning = Field(description="How the relation is partitioned.")
@@ -93,7 +106,7 @@ class Source(_Spec):
 EnvName = Annotated[
     str,
     Field(
-        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        pattern=ENV_PATTERN,
         description="Name of an environment variable (upper case), never its value.",
     ),
 ]
@@ -328,7 +341,7 @@ class SyncSpec(_Spec):
 
     version: Literal[1] = Field(description="Version of the spec format; `1`.")
     name: Name = Field(
-        pattern=r"^[a-z][a-z0-9_]*$",
+        pattern=SYNC_NAME_PATTERN,
         description="Name of the sync (lower snake case); prefixes its assets and ledgers.",
     )
     description: str = Field(default="", description="What the sync is for, for a person.")

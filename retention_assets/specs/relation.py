@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Final
 
+from resources.warehouse import WarehouseSession
 from retention_assets.attributes import ValueKind
 from retention_assets.specs.errors import SpecError, did_you_mean
 from retention_assets.specs.model import DailyAsOf, DailyEvents, SyncSpec
@@ -20,12 +22,12 @@ from retention_assets.specs.model import DailyAsOf, DailyEvents, SyncSpec
 # Warehouse type names by family, DuckDB and Snowflake spellings (information_schema's
 # data_type, upper case, without the parenthesised precision).
 _STRING: Final = frozenset({"VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER", "CHARACTER VARYING"})
+# A fixed-point type of scale 0 holds integers: Snowflake stores every integer as NUMBER(38,0).
+_INTEGRAL: Final = "NUMBER(p,0)"
 _INTEGER: Final = frozenset(
     {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT"}
-    | {"UINTEGER", "UBIGINT", "UHUGEINT", "BYTEINT"}
+    | {"UINTEGER", "UBIGINT", "UHUGEINT", "BYTEINT", _INTEGRAL}
 )
-# Snowflake reports every fixed-point column as NUMBER (the scale is another column), and
-# NUMBER(38,0) is how it stores integers, so NUMBER is accepted as an integer too.
 _DECIMAL: Final = frozenset({"DECIMAL", "NUMERIC", "NUMBER"})
 _FLOAT: Final = frozenset({"FLOAT", "DOUBLE", "REAL", "DOUBLE PRECISION", "FLOAT4", "FLOAT8"})
 _BOOLEAN: Final = frozenset({"BOOLEAN", "BOOL"})
@@ -36,19 +38,58 @@ _JSON: Final = frozenset({"JSON", "VARIANT", "OBJECT"}) | _STRING
 
 _KIND_TYPES: Final[Mapping[ValueKind, frozenset[str]]] = {
     ValueKind.STRING: _STRING,
-    ValueKind.INTEGER: _INTEGER | {"NUMBER"},
+    ValueKind.INTEGER: _INTEGER,
     ValueKind.NUMBER: _INTEGER | _DECIMAL | _FLOAT,
     ValueKind.BOOLEAN: _BOOLEAN,
     ValueKind.TIMESTAMP: _ZONED | _NAIVE,
 }
-_IDENTITY: Final = _STRING | _INTEGER | {"NUMBER"}
+_IDENTITY: Final = _STRING | _INTEGER
 _TIMESTAMP: Final = _ZONED | _NAIVE
-_PRECISION: Final = re.compile(r"\s*\(.*\)\s*$")
+_SCALAR: Final = _STRING | _INTEGER | _DECIMAL | _FLOAT | _BOOLEAN | _TIMESTAMP | _DATE | _JSON
+_PRECISION: Final = re.compile(r"\s*\((?P<args>.*)\)\s*$")
+
+_COLUMNS_SQL: Final = Path(__file__).with_name("relation_columns.sql").read_text(encoding="utf-8")
 
 
 def type_family(type_name: str) -> str:
-    """``DECIMAL(18,2)`` -> ``DECIMAL``: the type name without precision, upper case."""
-    return _PRECISION.sub("", type_name).strip().upper()
+    """The family a warehouse type name belongs to: ``DECIMAL(18,2)`` -> ``DECIMAL``.
+
+    A fixed-point type of scale 0 (``NUMBER(38,0)``, ``DECIMAL(18,0)``) is an integer; so is
+    a bare ``NUMBER``, which is how Snowflake's ``data_type`` names every fixed-point column
+    when the scale is not given (:func:`relation_columns` gives it).
+    """
+    name = type_name.strip().upper()
+    match = _PRECISION.search(name)
+    base = name[: match.start()].strip() if match else name
+    if base in _DECIMAL:
+        args = match.group("args").split(",") if match else []
+        scale = args[1].strip() if len(args) == 2 else None
+        if scale == "0" or (not args and base == "NUMBER"):
+            return _INTEGRAL
+    return base
+
+
+def relation_columns(session: WarehouseSession, relation: str) -> dict[str, str]:
+    """Column name (lower case) -> type name of ``[database.]schema.name``; empty if absent.
+
+    Like ``asset_checks.factory.table_columns``, with the scale of fixed-point columns, which
+    tells an integer from a decimal on Snowflake.
+    """
+    parts = relation.split(".")
+    catalog, schema, name = ([None, *parts] if len(parts) == 2 else parts)[-3:]
+    rows = session.fetch_all(
+        _COLUMNS_SQL, {"table_catalog": catalog, "table_schema": schema, "table_name": name}
+    )
+    return {
+        column: _with_scale(data_type, precision, scale)
+        for column, data_type, precision, scale in rows
+    }
+
+
+def _with_scale(data_type: str, precision: int | None, scale: int | None) -> str:
+    if data_type.upper() in _DECIMAL and scale is not None and precision is not None:
+        return f"{data_type}({precision},{scale})"
+    return data_type
 
 
 def check_spec_against_relation(spec: SyncSpec, columns: Mapping[str, str]) -> list[SpecError]:
@@ -57,7 +98,7 @@ def check_spec_against_relation(spec: SyncSpec, columns: Mapping[str, str]) -> l
     Column names compare case-insensitively: Snowflake stores unquoted names upper case.
     """
     file = str(spec.path or spec.name)
-    types = {name.lower(): type_family(data_type) for name, data_type in columns.items()}
+    types = {name.lower(): data_type.strip().upper() for name, data_type in columns.items()}
     if not types:
         return [
             SpecError(
@@ -99,8 +140,7 @@ def _references(spec: SyncSpec) -> Iterator[Reference]:
     if events.loaded_at:
         yield "events.loaded_at", events.loaded_at, _TIMESTAMP, "a timestamp"
     for index, prop in enumerate(events.properties):
-        allowed = _STRING | _INTEGER | _DECIMAL | _FLOAT | _BOOLEAN | _TIMESTAMP | _DATE | _JSON
-        yield f"events.properties[{index}].column", prop.column, allowed, "a scalar or JSON"
+        yield f"events.properties[{index}].column", prop.column, _SCALAR, "a scalar or JSON"
     if events.properties_object:
         yield "events.properties_object", events.properties_object, _JSON, "a JSON object"
 
@@ -114,7 +154,7 @@ def _verdict(
             f"column {column!r} is not in the relation",
             f"name an existing column{did_you_mean(column.lower(), types)}",
         )
-    elif found not in allowed:
+    elif type_family(found) not in allowed:
         yield (
             f"column {column!r} is {found}, which cannot be sent as {wants}",
             f"cast it in the model to one of {', '.join(sorted(allowed))}, or declare the kind"
@@ -132,7 +172,7 @@ def _zone_conflict(spec: SyncSpec, types: Mapping[str, str]) -> Iterator[tuple[s
     if events is None or events.occurred_at.time_zone == "UTC":
         return
     found = types.get(events.occurred_at.column.lower())
-    if found in _ZONED:
+    if found is not None and type_family(found) in _ZONED:
         yield (
             "events.occurred_at.time_zone",
             f"column {events.occurred_at.column!r} is {found}: it already holds absolute instants",
