@@ -9,9 +9,10 @@ the error's location, which is what lets a misspelt key get its closest valid ke
 from __future__ import annotations
 
 import difflib
+import re
 import types
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -30,9 +31,12 @@ class SpecError:
     field: str
     problem: str
     fix: str
+    # Line of the field in the file (1-based), or of its closest enclosing field.
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.problem}. Fix: {self.fix}"
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.problem}. Fix: {self.fix}"
 
 
 class SpecInvalid(ValueError):
@@ -50,6 +54,22 @@ def field_path(loc: Iterable[str | int]) -> str:
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
     return path or "(top level)"
+
+
+def with_lines(errors: Iterable[SpecError], lines: Mapping[str, int]) -> list[SpecError]:
+    """``errors`` with the line of each field (or of its closest enclosing field) filled in."""
+    return [replace(error, line=_line_of(error.field, lines)) for error in errors]
+
+
+def _line_of(field: str, lines: Mapping[str, int]) -> int | None:
+    while field:
+        if field in lines:
+            return lines[field]
+        field = _LAST_PART.sub("", field)
+    return None
+
+
+_LAST_PART = re.compile(r"(\.[^.\[]+|\[\d+\]|^[^.\[]+)$")
 
 
 def did_you_mean(value: object, options: Iterable[str]) -> str:

@@ -7,13 +7,21 @@ only on a spec whose shape is right, since they read the parsed fields.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from retention_assets.specs.errors import SpecError, SpecInvalid, from_validation_error
+from retention_assets.specs.errors import (
+    SpecError,
+    SpecInvalid,
+    field_path,
+    from_validation_error,
+    with_lines,
+)
 from retention_assets.specs.model import SyncSpec
 from retention_assets.specs.rules import spec_errors
 
@@ -21,11 +29,16 @@ from retention_assets.specs.rules import spec_errors
 def load_spec(path: Path | str) -> SyncSpec:
     """The validated spec in ``path``; raises :class:`SpecInvalid` with every error found."""
     path = Path(path)
-    return parse_spec(_read_yaml(path), path)
+    text = _read(path)
+    return parse_spec(_parse_yaml(text, path), path, field_lines(text))
 
 
-def parse_spec(data: Any, path: Path) -> SyncSpec:
-    """Validate already-read YAML data as the spec of ``path`` (also used by components)."""
+def parse_spec(data: Any, path: Path, lines: Mapping[str, int] | None = None) -> SyncSpec:
+    """Validate already-read YAML data as the spec of ``path`` (also used by components).
+
+    ``lines`` (field path -> line, from :func:`field_lines`) puts line numbers in the errors.
+    """
+    lines = lines or {}
     if not isinstance(data, dict):
         raise SpecInvalid(
             [
@@ -40,27 +53,56 @@ def parse_spec(data: Any, path: Path) -> SyncSpec:
     try:
         spec = SyncSpec.model_validate(data)
     except ValidationError as error:
-        raise SpecInvalid(from_validation_error(path, error, SyncSpec)) from None
-    spec._path = path
+        errors = from_validation_error(path, error, SyncSpec)
+        raise SpecInvalid(with_lines(errors, lines)) from None
+    spec._path, spec._lines = path, dict(lines)
     errors = spec_errors(spec)
     if errors:
-        raise SpecInvalid(errors)
+        raise SpecInvalid(with_lines(errors, lines))
     return spec
 
 
-def _read_yaml(path: Path) -> Any:
+def field_lines(text: str) -> dict[str, int]:
+    """Field path as errors spell it (``attributes[3].kind``) -> its 1-based line in ``text``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, loc: tuple[str | int, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                lines[field_path((*loc, key.value))] = key.start_mark.line + 1
+                walk(value, (*loc, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[field_path((*loc, index))] = item.start_mark.line + 1
+                walk(item, (*loc, index))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
     except OSError as error:
         fix = "check the path" if isinstance(error, FileNotFoundError) else "check permissions"
         problem = error.strerror or str(error)
         raise SpecInvalid([SpecError(str(path), "(file)", problem, fix)]) from None
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        at = f" at column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise SpecInvalid(
-            [SpecError(str(path), where, f"not valid YAML: {problem}", "correct the YAML syntax")]
-        ) from None
+        line = mark.line + 1 if mark else None
+        error = SpecError(
+            str(path), "(YAML)", f"not valid YAML{at}: {problem}", "correct the syntax"
+        )
+        raise SpecInvalid([replace(error, line=line)]) from None

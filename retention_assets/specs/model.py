@@ -360,11 +360,17 @@ class SyncSpec(_Spec):
     )
 
     _path: Path | None = PrivateAttr(default=None)
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @property
     def path(self) -> Path | None:
         """The file the spec was loaded from, for error messages."""
         return self._path
+
+    @property
+    def lines(self) -> dict[str, int]:
+        """Field path -> line in the file, to put line numbers in later errors."""
+        return self._lines
 
     @property
     def stream(self) -> Literal["profiles", "events"]:

@@ -77,7 +77,9 @@ def _replace(document: str, block: str, content: str) -> str:
     return f"{head}{begin}\n\n{content}\n\n{end}{tail}"
 
 
-def _models(path: str, model: type[BaseModel], seen: set[type]) -> Iterator[tuple[str, type]]:
+def _models(
+    path: str, model: type[BaseModel], seen: set[type]
+) -> Iterator[tuple[str, type[BaseModel]]]:
     if model in seen:
         return
     seen.add(model)
@@ -86,8 +88,8 @@ def _models(path: str, model: type[BaseModel], seen: set[type]) -> Iterator[tupl
         here = f"{path}.{name}" if path else name
         for nested in _nested_models(info.annotation):
             tag = nested.model_fields.get("kind")
-            literal = tag is not None and get_origin(tag.annotation) is Literal
-            label = f"{here} (kind: {get_args(tag.annotation)[0]})" if literal else here
+            tagged = tag is not None and get_origin(tag.annotation) is Literal
+            label = f"{here} (kind: {get_args(tag.annotation)[0]})" if tag and tagged else here
             yield from _models(label, nested, seen)
 
 

@@ -16,7 +16,7 @@ from typing import Final
 
 from resources.warehouse import WarehouseSession
 from retention_assets.attributes import ValueKind
-from retention_assets.specs.errors import SpecError, did_you_mean
+from retention_assets.specs.errors import SpecError, did_you_mean, with_lines
 from retention_assets.specs.model import DailyAsOf, DailyEvents, SyncSpec
 
 # Warehouse type names by family, DuckDB and Snowflake spellings (information_schema's
@@ -100,20 +100,20 @@ def check_spec_against_relation(spec: SyncSpec, columns: Mapping[str, str]) -> l
     file = str(spec.path or spec.name)
     types = {name.lower(): data_type.strip().upper() for name, data_type in columns.items()}
     if not types:
-        return [
-            SpecError(
-                file,
-                "source.relation",
-                f"relation {spec.source.relation!r} does not exist or has no columns",
-                "build the upstream model first, or correct the relation's name",
-            )
-        ]
+        missing = SpecError(
+            file,
+            "source.relation",
+            f"relation {spec.source.relation!r} does not exist or has no columns",
+            "build the upstream model first, or correct the relation's name",
+        )
+        return with_lines([missing], spec.lines)
     found = [
         SpecError(file, field, problem, fix)
         for field, column, allowed, wants in _references(spec)
         for problem, fix in _verdict(column, types, allowed, wants)
     ]
-    return found + [SpecError(file, *finding) for finding in _zone_conflict(spec, types)]
+    found += [SpecError(file, *finding) for finding in _zone_conflict(spec, types)]
+    return with_lines(found, spec.lines)
 
 
 Reference = tuple[str, str, frozenset[str], str]

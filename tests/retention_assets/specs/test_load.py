@@ -110,30 +110,72 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     assert {"attributes[1].kind", "attributes[2].colour", "cadence"} <= invalid_fields
 
 
-def test_message_of_the_exception_has_one_line_per_error_with_file_field_and_fix(
-    tmp_path: Path,
-) -> None:
-    data = example(PROFILES)
-    data["attributes"][1]["kind"] = "integr"
-    data["attributes"][2]["kind"] = "strin"
-    path = write(tmp_path, data)
+CUSTOM_SPEC = """\
+version: 1
+name: dbt_users
+source:
+  asset: analytics/users
+  relation: analytics.users
+  partitioning: {kind: snapshot}
+workspace:
+  site_id_env: EU_SITE_ID
+  track_key_env: EU_TRACK_KEY
+  region_env: EU_REGION
+identity:
+  column: user_uuid
+attributes:
+  - column: ltv_usd
+    name: lifetime_value
+    kind: numbr
+  - column: plan
+    kind: strin
+cadence:
+  cron: "0 3 * * *"
+"""
+
+
+def test_message_has_one_line_per_error_with_file_line_field_and_fix(tmp_path: Path) -> None:
+    path = tmp_path / "dbt_users.yaml"
+    path.write_text(CUSTOM_SPEC, encoding="utf-8")
     with pytest.raises(SpecInvalid) as raised:
         load_spec(path)
     lines = str(raised.value).splitlines()
     assert lines[0] == "invalid sync spec (2 errors):"
-    assert lines[1].startswith(f"{path}: attributes[1].kind: 'integr' is not allowed. Fix: ")
-    assert lines[2].startswith(f"{path}: attributes[2].kind: 'strin' is not allowed. Fix: ")
+    assert lines[1] == (
+        f"{path}:16: attributes[0].kind: 'numbr' is not allowed. Fix: use one of 'string',"
+        " 'integer', 'number', 'boolean', 'timestamp' (did you mean 'number'?)"
+    )
+    assert lines[2].startswith(f"{path}:18: attributes[1].kind: 'strin' is not allowed. Fix: ")
+
+
+def test_missing_field_points_at_the_line_of_its_parent(tmp_path: Path) -> None:
+    path = tmp_path / "dbt_users.yaml"
+    path.write_text(CUSTOM_SPEC.replace("    kind: strin\n", ""), encoding="utf-8")
+    with pytest.raises(SpecInvalid) as raised:
+        load_spec(path)
+    missing = next(e for e in raised.value.errors if e.field == "attributes[1].kind")
+    assert (missing.problem, missing.line) == ("required field is missing", 17)
+
+
+def test_custom_shaped_spec_loads_with_its_own_names(tmp_path: Path) -> None:
+    path = tmp_path / "dbt_users.yaml"
+    path.write_text(CUSTOM_SPEC.replace("numbr", "number").replace("strin", "string"), "utf-8")
+    spec = load_spec(path)
+    assert [m.attribute for m in spec.attributes] == ["lifetime_value", "plan"]
+    assert spec.workspace.app_key_env is None
+    assert spec.guards.max_rps > 0
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "sync.yaml"
-    path.write_text("version: 1\nname: [unclosed\n", encoding="utf-8")
+    path.write_text("version: 1\nname: a: b\n", encoding="utf-8")
     with pytest.raises(SpecInvalid) as raised:
         load_spec(path)
     (error,) = raised.value.errors
     assert error.file == str(path)
-    assert error.field.startswith("line ")
-    assert error.fix == "correct the YAML syntax"
+    assert (error.field, error.line) == ("(YAML)", 2)
+    assert error.problem.startswith("not valid YAML at column 8: ")
+    assert error.fix == "correct the syntax"
 
 
 def test_file_holding_a_list_is_not_a_spec(tmp_path: Path) -> None:

@@ -94,6 +94,7 @@ def test_unknown_column_gets_the_closest_existing_column(tmp_path: Path) -> None
     assert error.problem == "column 'lifetime_order' is not in the relation"
     assert "did you mean 'lifetime_orders'?" in error.fix
     assert error.file == str(spec.path)
+    assert error.line == spec.lines["attributes[1].column"]
 
 
 def test_unknown_identity_column_is_refused(tmp_path: Path) -> None:
