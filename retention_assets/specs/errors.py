@@ -127,16 +127,21 @@ def _translate(file: str, detail: ErrorDetails, root: type[BaseModel]) -> SpecEr
             f"use one of {one_of(tags)}{did_you_mean(ctx.get('tag'), tags)}",
         )
     if kind == "union_tag_not_found":
+        tags = [tag for member in _members(here) for tag in _tags(member)]
         return SpecError(
-            file, field_path([*loc, "kind"]), "no `kind` given", "add `kind:` with the variant"
+            file,
+            field_path([*loc, "kind"]),
+            "no `kind` given",
+            f"add `kind:`, one of {one_of(tags)}",
         )
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern"))
         fix = PATTERN_FIXES.get(pattern, f"write it to match {pattern!r}")
         return SpecError(file, field_path(loc), f"{shown} has the wrong form", fix)
-    return SpecError(
-        file, field_path(loc), f"{detail['msg']} (got {shown})", "correct the value's type"
-    )
+    parent = models[-2] if len(models) >= 2 else None
+    described = _description(parent, loc[-1]) if parent and loc else ""
+    fix = "correct the value" + (f": {described[0].lower()}{described[1:]}" if described else "")
+    return SpecError(file, field_path(loc), f"{detail['msg']} (got {shown})", fix)
 
 
 def _walk(root: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[list[str | int], list[Any]]:
@@ -184,10 +189,19 @@ def _member_named(members: list[Any], part: str | int) -> type[BaseModel] | None
     for member in members:
         if not (isinstance(member, type) and issubclass(member, BaseModel)):
             continue
-        tag = member.model_fields.get("kind")
-        if member.__name__ == part or (tag and get_args(tag.annotation) == (part,)):
+        if member.__name__ == part or _tags(member) == (part,):
             return member
     return None
+
+
+def _tags(member: Any) -> tuple[str, ...]:
+    """The ``kind`` tag of a tagged-union member, if it has one."""
+    tag = (
+        member.model_fields.get("kind")
+        if isinstance(member, type) and issubclass(member, BaseModel)
+        else None
+    )
+    return get_args(tag.annotation) if tag and get_origin(tag.annotation) is Literal else ()
 
 
 def _single_model(candidates: list[Any]) -> type[BaseModel] | None:

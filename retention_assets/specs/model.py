@@ -53,7 +53,7 @@ Name = Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
 class _Spec(BaseModel):
     """Base of every spec model: unknown keys are errors, so a misspelt field never passes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- source -----------------------------------------------------------------------------

@@ -194,3 +194,27 @@ def test_missing_file_is_a_spec_error_naming_the_path(tmp_path: Path) -> None:
 def test_loaded_spec_remembers_its_file(tmp_path: Path) -> None:
     assert load_spec(PROFILES).path == PROFILES
     assert load_spec(str(EVENTS)).stream == "events"
+
+
+def test_partitioning_without_kind_lists_the_kinds(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        del data["source"]["partitioning"]["kind"]
+
+    error = only(broken(tmp_path, PROFILES, edit), "source.partitioning.kind")
+    assert error.fix == "add `kind:`, one of 'daily_as_of', 'daily_events', 'snapshot'"
+
+
+def test_value_of_the_wrong_type_says_what_the_field_holds(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["cadence"]["trailing_days"] = "three"
+
+    error = only(broken(tmp_path, EVENTS, edit), "cadence.trailing_days")
+    assert "'three'" in error.problem
+    assert error.fix.startswith("correct the value: daily partitions each scheduled run")
+
+
+def test_request_rate_above_customerios_soft_limit_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["guards"] = {"max_rps": 5000}
+
+    assert "1000" in only(broken(tmp_path, EVENTS, edit), "guards.max_rps").problem
