@@ -8,7 +8,6 @@ only on a spec whose shape is right, since they read the parsed fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +101,7 @@ def _parse_yaml(text: str, path: Path) -> Any:
         at = f" at column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         line = mark.line + 1 if mark else None
-        error = SpecError(
-            str(path), "(YAML)", f"not valid YAML{at}: {problem}", "correct the syntax"
-        )
-        raise SpecInvalid([replace(error, line=line)]) from None
+        problem = f"not valid YAML{at}: {problem}"
+        raise SpecInvalid(
+            [SpecError(str(path), "(YAML)", problem, "correct the syntax", line)]
+        ) from None
