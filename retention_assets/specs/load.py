@@ -1,0 +1,107 @@
+"""Read a sync spec from its YAML file, or say everything that is wrong with it.
+
+Errors are collected, not first-only: a person fixing a spec in review should see every
+problem of the file in one go. Shape errors (pydantic) come first; the cross-field rules run
+only on a spec whose shape is right, since they read the parsed fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from retention_assets.specs.errors import (
+    SpecError,
+    SpecInvalid,
+    field_path,
+    from_validation_error,
+    with_lines,
+)
+from retention_assets.specs.model import SyncSpec
+from retention_assets.specs.rules import spec_errors
+
+
+def load_spec(path: Path | str) -> SyncSpec:
+    """The validated spec in ``path``; raises :class:`SpecInvalid` with every error found."""
+    path = Path(path)
+    text = _read(path)
+    return parse_spec(_parse_yaml(text, path), path, field_lines(text))
+
+
+def parse_spec(data: Any, path: Path, lines: Mapping[str, int] | None = None) -> SyncSpec:
+    """Validate already-read YAML data as the spec of ``path`` (also used by components).
+
+    ``lines`` (field path -> line, from :func:`field_lines`) puts line numbers in the errors.
+    """
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise SpecInvalid(
+            [
+                SpecError(
+                    str(path),
+                    "(top level)",
+                    f"the file holds {type(data).__name__}, not a mapping",
+                    "write the spec as YAML keys: version, name, source, workspace, ...",
+                )
+            ]
+        )
+    try:
+        spec = SyncSpec.model_validate(data)
+    except ValidationError as error:
+        errors = from_validation_error(path, error, SyncSpec)
+        raise SpecInvalid(with_lines(errors, lines)) from None
+    spec._path, spec._lines = path, dict(lines)
+    errors = spec_errors(spec)
+    if errors:
+        raise SpecInvalid(with_lines(errors, lines))
+    return spec
+
+
+def field_lines(text: str) -> dict[str, int]:
+    """Field path as errors spell it (``attributes[3].kind``) -> its 1-based line in ``text``."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, loc: tuple[str | int, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                lines[field_path((*loc, key.value))] = key.start_mark.line + 1
+                walk(value, (*loc, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[field_path((*loc, index))] = item.start_mark.line + 1
+                walk(item, (*loc, index))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        fix = "check the path" if isinstance(error, FileNotFoundError) else "check permissions"
+        problem = error.strerror or str(error)
+        raise SpecInvalid([SpecError(str(path), "(file)", problem, fix)]) from None
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        line = mark.line + 1 if mark else None
+        problem = f"not valid YAML{at}: {problem}"
+        raise SpecInvalid(
+            [SpecError(str(path), "(YAML)", problem, "correct the syntax", line)]
+        ) from None

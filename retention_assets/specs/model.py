@@ -1,0 +1,378 @@
+"""The shape of one sync spec: what a reviewed YAML file may say, as pydantic models.
+
+A sync spec is the contract between a data team's warehouse model and one Customer.io
+workspace. These models hold only its shape (fields, types, allowed values, defaults); the
+rules that relate fields to each other live in :mod:`retention_assets.specs.rules`, and the
+rules that need the warehouse in :mod:`retention_assets.specs.relation`, so that each error
+can name its exact field and fix. Every field has a description: the published JSON Schema
+and ``docs/sync-spec.md`` are generated from them.
+
+Enums and defaults that the engine already declares (null policy, value kind, backfill
+policy, volume guard) are imported, not repeated, so one fact has one source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from resources.customerio.limits import DEFAULT_TRACK_MAX_RPS, TRACK_SOFT_MAX_RPS
+from resources.customerio.resource import CustomerIOResource
+from retention_assets.attributes import NullPolicy, ValueKind
+from retention_assets.sync.policies import (
+    DEFAULT_BACKFILL_POLICY,
+    DEFAULT_VOLUME_GUARD,
+    EVENTS_TRAILING_DAYS,
+    BackfillPolicy,
+    VolumeGuard,
+)
+
+# The Track API's default concurrency, as the Customer.io resource declares it.
+DEFAULT_CONCURRENCY: Final[int] = CustomerIOResource.model_fields["concurrency"].default
+
+NAME_PATTERN: Final = r"^\S(.*\S)?$"
+SYNC_NAME_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
+RELATION_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){1,2}$"
+ENV_PATTERN: Final = r"^[A-Z_][A-Z0-9_]*$"
+
+# What to write instead, for a value that does not match a pattern.
+PATTERN_FIXES: Final = {
+    NAME_PATTERN: "remove the blanks around the name",
+    SYNC_NAME_PATTERN: "use lower snake case, e.g. customer_state",
+    RELATION_PATTERN: "write `schema.name` or `database.schema.name`",
+    ENV_PATTERN: "write the NAME of an environment variable (e.g. CUSTOMERIO_API_KEY), not a value",
+}
+
+# A column or attribute name: not empty, no surrounding blanks (a trailing space in YAML
+# would otherwise name a different column).
+Name = Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
+
+
+class _Spec(BaseModel):
+    """Base of every spec model: unknown keys are errors, so a misspelt field never passes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- source -----------------------------------------------------------------------------
+
+
+class DailyAsOf(_Spec):
+    """One row per id per day, each day describing the state as of its end (UTC)."""
+
+    kind: Literal["daily_as_of"] = Field(description="Daily as-of state partitions.")
+    column: Name = Field(description="The DATE column that holds the partition day.")
+
+
+class DailyEvents(_Spec):
+    """Event rows partitioned by the UTC day of a timestamp column."""
+
+    kind: Literal["daily_events"] = Field(description="Daily event partitions.")
+    column: Name = Field(
+        description="The UTC timestamp column whose day is the partition (usually occurred_at)."
+    )
+
+
+class Snapshot(_Spec):
+    """An unpartitioned relation: every run reads all of it."""
+
+    kind: Literal["snapshot"] = Field(description="No partitions: the whole relation.")
+
+
+Partitioning = Annotated[DailyAsOf | DailyEvents | Snapshot, Field(discriminator="kind")]
+
+
+class Source(_Spec):
+    """Where the rows come from: the upstream Dagster asset and the relation it writes."""
+
+    asset: Name = Field(
+        description=(
+            "Key of the upstream Dagster asset (a model of this project, a dagster-dbt model, or"
+            " an external table declared as a source asset); slash-separated for a multi-part"
+            " key, e.g. `analytics/customer_profiles`."
+        )
+    )
+    relation: Name = Field(
+        pattern=RELATION_PATTERN,
+        description="The warehouse table or view it reads, as `schema.name` or `db.schema.name`.",
+    )
+    partitioning: Partitioning = Field(description="How the relation is partitioned.")
+
+
+# --- workspace --------------------------------------------------------------------------
+
+EnvName = Annotated[
+    str,
+    Field(
+        pattern=ENV_PATTERN,
+        description="Name of an environment variable (upper case), never its value.",
+    ),
+]
+
+
+class ForeignAttribute(_Spec):
+    """An attribute another system writes: this sync must never write it."""
+
+    name: Name = Field(description="The Customer.io attribute name.")
+    owner: Name = Field(description="The system that writes it, e.g. `realtime_tracking`.")
+    kind: ValueKind = Field(description="Its value kind, for the docs and the drift read-back.")
+    description: str = Field(default="", description="What it holds, for a person.")
+
+
+class Workspace(_Spec):
+    """Which Customer.io workspace receives the sync, named by environment variables."""
+
+    site_id_env: EnvName = Field(description="Variable holding the Track API site id.")
+    track_key_env: EnvName = Field(description="Variable holding the Track API key (a secret).")
+    app_key_env: EnvName | None = Field(
+        default=None,
+        description="Variable holding the App API key, for the read-back; optional.",
+    )
+    region_env: EnvName = Field(description="Variable holding the region, `us` or `eu`.")
+    foreign_attributes: tuple[ForeignAttribute, ...] = Field(
+        default=(),
+        description=(
+            "The workspace's ownership registry: attributes other systems write (e.g."
+            " `last_seen`). Mapping a column onto one is an error."
+        ),
+    )
+
+
+# --- identity and attributes ------------------------------------------------------------
+
+
+class Identity(_Spec):
+    """The person the rows belong to."""
+
+    column: Name = Field(
+        description=(
+            "The column sent as the Customer.io `id`: a stable key, never an email (an email"
+            " column is only ever an attribute)."
+        )
+    )
+
+
+class AttributeMapping(_Spec):
+    """One column written as one Customer.io profile attribute."""
+
+    column: Name = Field(description="The relation's column.")
+    name: Name | None = Field(
+        default=None, description="The Customer.io attribute name; defaults to the column name."
+    )
+    kind: ValueKind = Field(
+        description="How the value is sent; `timestamp` is sent as integer unix seconds."
+    )
+    null_policy: NullPolicy = Field(
+        default=NullPolicy.SKIP,
+        description="A null leaves the attribute as it is (`skip`) or removes it (`clear`).",
+    )
+    description: str = Field(default="", description="What it means, for a marketer.")
+
+    @property
+    def attribute(self) -> str:
+        """The Customer.io attribute name this mapping writes."""
+        return self.name or self.column
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+class EventName(_Spec):
+    """The event name: one constant for every row, or a column (exactly one of the two)."""
+
+    # Editors learn "exactly one" from the schema; the rules say it again with a fix.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["constant"]}, {"required": ["column"]}]}
+    )
+
+    constant: Name | None = Field(
+        default=None, description="The one event name of every row; must be in the vocabulary."
+    )
+    column: Name | None = Field(
+        default=None,
+        description="The column holding each row's event name; a check holds it to the vocabulary.",
+    )
+
+
+class VocabularyEntry(_Spec):
+    """One event name journeys may trigger on."""
+
+    name: Name = Field(description="The exact event name sent to Customer.io.")
+    description: str = Field(default="", description="When it happens, for a marketer.")
+
+
+class OccurredAt(_Spec):
+    """When the event happened."""
+
+    column: Name = Field(description="The timestamp column.")
+    time_zone: Name = Field(
+        default="UTC",
+        description=(
+            "IANA time zone of a naive timestamp column (e.g. `Europe/Berlin`); it is"
+            " converted to UTC. A column with a time zone is already absolute: keep `UTC`."
+        ),
+    )
+
+
+class PropertyColumn(_Spec):
+    """One column sent as one property of the event's data."""
+
+    column: Name = Field(description="The relation's column.")
+    name: Name | None = Field(
+        default=None, description="The property name; defaults to the column name."
+    )
+
+
+class Events(_Spec):
+    """An event stream: each row is one event of one person."""
+
+    key: Name = Field(
+        description="Unique, stable key column of the event; the event id is derived from it."
+    )
+    name: EventName = Field(description="The event name: `{constant: ...}` or `{column: ...}`.")
+    vocabulary: tuple[VocabularyEntry, ...] = Field(
+        min_length=1, description="The locked list of event names this stream may send."
+    )
+    occurred_at: OccurredAt = Field(description="When the event happened.")
+    loaded_at: Name | None = Field(
+        default=None,
+        description=(
+            "Timestamp column of when the row landed; the `continuous` cadence sends rows by it."
+        ),
+    )
+    properties: tuple[PropertyColumn, ...] = Field(
+        default=(), description="The explicit property columns sent as the event's data."
+    )
+    properties_object: Name | None = Field(
+        default=None,
+        description=(
+            "A column that already holds the lean JSON object of properties (built in the"
+            " model); merged with `properties`."
+        ),
+    )
+    backfill_policy: BackfillPolicy = Field(
+        default=DEFAULT_BACKFILL_POLICY,
+        description=(
+            "What backfills and the first sync do with events that could fire journeys:"
+            " `rename` (sent as `<name> (backfill)`), `mark` (`cio_backfill=true`), `suppress`."
+        ),
+    )
+
+
+# --- cadence and guards -----------------------------------------------------------------
+
+
+class Cadence(_Spec):
+    """When the stream runs."""
+
+    cron: str = Field(
+        min_length=1, description="Cron schedule of the batch run, in UTC (e.g. `15 * * * *`)."
+    )
+    trailing_days: int = Field(
+        default=EVENTS_TRAILING_DAYS,
+        ge=1,
+        le=31,
+        description="Daily partitions each scheduled run rebuilds and resends, for late data.",
+    )
+    continuous: bool = Field(
+        default=False,
+        description=(
+            "Events only: a sensor also sends newly landed rows within a minute, on the same"
+            " ledgers, so the batch run sends nothing twice. Needs `events.loaded_at`."
+        ),
+    )
+
+
+def _guard(field: str, what: str) -> Any:
+    """A volume-guard field whose default is the engine's (``policies.DEFAULT_VOLUME_GUARD``)."""
+    return Field(default=getattr(DEFAULT_VOLUME_GUARD, field), ge=0, description=what)
+
+
+class VolumeGuardSpec(_Spec):
+    """Plan limits relative to what Customer.io holds: a limit is max(floor, share * base)."""
+
+    new_profiles_share: float = _guard("new_profiles_share", "New profiles, share of synced.")
+    new_profiles_floor: int = _guard("new_profiles_floor", "New profiles always allowed.")
+    changed_attributes_share: float = _guard(
+        "changed_attributes_share", "Changed attributes, share of synced attributes."
+    )
+    changed_attributes_floor: int = _guard(
+        "changed_attributes_floor", "Changed attributes always allowed."
+    )
+    cleared_attributes_share: float = _guard(
+        "cleared_attributes_share", "Cleared attributes, share of synced attributes."
+    )
+    cleared_attributes_floor: int = _guard(
+        "cleared_attributes_floor", "Cleared attributes always allowed."
+    )
+    events_share: float = _guard("events_share", "Events, share of synced events.")
+    events_floor: int = _guard("events_floor", "Events always allowed.")
+
+    def to_policy(self) -> VolumeGuard:
+        """The engine's volume guard with these limits."""
+        return VolumeGuard(**self.model_dump())
+
+
+class Guards(_Spec):
+    """What protects the workspace: plan volume limits and the request budget."""
+
+    volume: VolumeGuardSpec = Field(
+        default_factory=VolumeGuardSpec,
+        description="Volume-guard thresholds; a plan above them is blocked until allowed.",
+    )
+    max_rps: float = Field(
+        default=DEFAULT_TRACK_MAX_RPS,
+        gt=0,
+        le=TRACK_SOFT_MAX_RPS,
+        description="Track API requests per second; leave headroom for real-time tracking.",
+    )
+    concurrency: int = Field(
+        default=DEFAULT_CONCURRENCY, ge=1, description="Track API requests in flight at once."
+    )
+
+
+# --- the spec ---------------------------------------------------------------------------
+
+
+class SyncSpec(_Spec):
+    """One sync: a warehouse relation to one Customer.io workspace, as profiles or events."""
+
+    version: Literal[1] = Field(description="Version of the spec format; `1`.")
+    name: Name = Field(
+        pattern=SYNC_NAME_PATTERN,
+        description="Name of the sync (lower snake case); prefixes its assets and ledgers.",
+    )
+    description: str = Field(default="", description="What the sync is for, for a person.")
+    source: Source = Field(description="The upstream asset and relation.")
+    workspace: Workspace = Field(description="The Customer.io workspace it writes to.")
+    identity: Identity = Field(description="The column sent as the person's `id`.")
+    attributes: tuple[AttributeMapping, ...] = Field(
+        default=(), description="Profile stream: the columns written as profile attributes."
+    )
+    events: Events | None = Field(
+        default=None, description="Event stream: the rows sent as events."
+    )
+    cadence: Cadence = Field(description="When the stream runs.")
+    guards: Guards = Field(
+        default_factory=Guards, description="Volume guard, request rate and concurrency."
+    )
+
+    _path: Path | None = PrivateAttr(default=None)
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def path(self) -> Path | None:
+        """The file the spec was loaded from, for error messages."""
+        return self._path
+
+    @property
+    def lines(self) -> dict[str, int]:
+        """Field path -> line in the file, to put line numbers in later errors."""
+        return self._lines
+
+    @property
+    def stream(self) -> Literal["profiles", "events"]:
+        """Which stream the spec declares (the rules ensure exactly one)."""
+        return "events" if self.events is not None else "profiles"

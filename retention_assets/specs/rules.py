@@ -1,0 +1,197 @@
+"""The rules of a spec that relate its fields to each other, checked without a warehouse.
+
+pydantic checks each field's shape; these rules need the whole spec (an attribute mapped
+twice, a mapping onto an attribute another system owns, an event name outside the declared
+vocabulary, a cadence that the stream cannot have). They run when a spec is loaded, before
+anything reads the warehouse or calls Customer.io, and each names its field and fix.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator
+from functools import cache
+
+from dagster._utils.schedules import is_valid_cron_string
+
+from resources.customerio.limits import (
+    ATTRIBUTE_NAME_MAX_BYTES,
+    ATTRIBUTES_MAX_COUNT,
+    EVENT_NAME_MAX_BYTES,
+    PERSON_IDENTIFIER_KEYS,
+)
+from retention_assets.specs.errors import SpecError, did_you_mean, one_of
+from retention_assets.specs.model import DailyAsOf, DailyEvents, Events, SyncSpec
+
+
+def spec_errors(spec: SyncSpec) -> list[SpecError]:
+    """Every rule the spec breaks, in file order."""
+    file = str(spec.path or spec.name)
+    return [
+        SpecError(file, field, problem, fix)
+        for field, problem, fix in (
+            *_stream(spec),
+            *_identity(spec),
+            *_attributes(spec),
+            *(_events(spec.events) if spec.events else ()),
+            *_cadence(spec),
+        )
+    ]
+
+
+Finding = tuple[str, str, str]
+
+
+def _stream(spec: SyncSpec) -> Iterator[Finding]:
+    partitioning = spec.source.partitioning
+    if spec.events is None and not spec.attributes:
+        yield (
+            "attributes",
+            "the spec declares neither attributes nor events",
+            "map at least one column under `attributes:` (a profile sync) or add `events:`",
+        )
+    if spec.events is not None and spec.attributes:
+        yield (
+            "events",
+            "one spec declares both attributes and events",
+            "split it into two specs, one per stream (profiles, events)",
+        )
+    if spec.events is None and isinstance(partitioning, DailyEvents):
+        yield (
+            "source.partitioning.kind",
+            "`daily_events` partitions an event stream, this is a profile sync",
+            "use `daily_as_of` (one row per id per day) or `snapshot`",
+        )
+    if spec.events is not None and isinstance(partitioning, DailyAsOf):
+        yield (
+            "source.partitioning.kind",
+            "`daily_as_of` partitions profile state, this is an event stream",
+            "use `daily_events` with the event's UTC timestamp column, or `snapshot`",
+        )
+
+
+def _identity(spec: SyncSpec) -> Iterator[Finding]:
+    column = spec.identity.column
+    email_columns = {m.column for m in spec.attributes if m.attribute == "email"}
+    if "email" in column.lower() or column in email_columns:
+        yield (
+            "identity.column",
+            f"{column!r} is an email: an email changes, so it is never the person's id",
+            "use the stable customer key as identity and map the email as an attribute",
+        )
+
+
+def _attributes(spec: SyncSpec) -> Iterator[Finding]:
+    foreign = {attribute.name: attribute.owner for attribute in spec.workspace.foreign_attributes}
+    seen: dict[str, int] = {}
+    if len(spec.attributes) > ATTRIBUTES_MAX_COUNT:
+        yield (
+            "attributes",
+            f"{len(spec.attributes)} attributes, Customer.io keeps at most {ATTRIBUTES_MAX_COUNT}",
+            "map fewer columns",
+        )
+    for index, mapping in enumerate(spec.attributes):
+        name, field = mapping.attribute, f"attributes[{index}]"
+        where = f"{field}.name" if mapping.name else f"{field}.column"
+        if name in seen:
+            yield (
+                where,
+                f"attribute {name!r} is already written by attributes[{seen[name]}]",
+                "map each Customer.io attribute once: remove one mapping or rename it",
+            )
+        seen.setdefault(name, index)
+        if name in foreign:
+            yield (
+                where,
+                f"attribute {name!r} is owned by {foreign[name]}; two writers overwrite each other",
+                "do not sync it: remove the mapping, or write a different attribute name",
+            )
+        if name in PERSON_IDENTIFIER_KEYS - {"email"}:
+            yield (
+                where,
+                f"{name!r} is a Customer.io identifier, not an attribute",
+                "set the person's id with `identity.column`; pick another attribute name",
+            )
+        if len(name.encode()) > ATTRIBUTE_NAME_MAX_BYTES:
+            yield (
+                where,
+                f"attribute name is longer than {ATTRIBUTE_NAME_MAX_BYTES} bytes",
+                "choose a shorter name",
+            )
+    for index, attribute in enumerate(spec.workspace.foreign_attributes):
+        if list(foreign).index(attribute.name) != index:
+            yield (
+                f"workspace.foreign_attributes[{index}].name",
+                f"{attribute.name!r} is listed twice",
+                "list each foreign attribute once, with its one owner",
+            )
+
+
+def _events(events: Events) -> Iterator[Finding]:
+    vocabulary = [entry.name for entry in events.vocabulary]
+    for index, name in enumerate(vocabulary):
+        if vocabulary.index(name) != index:
+            yield (f"events.vocabulary[{index}].name", f"{name!r} is listed twice", "list it once")
+        if len(name.encode()) > EVENT_NAME_MAX_BYTES:
+            yield (
+                f"events.vocabulary[{index}].name",
+                f"event name is longer than {EVENT_NAME_MAX_BYTES} bytes",
+                "choose a shorter name",
+            )
+    given = [key for key in ("constant", "column") if getattr(events.name, key) is not None]
+    if len(given) != 1:
+        yield (
+            "events.name",
+            "give the event name either as `constant` or as `column`"
+            + (", not both" if given else ""),
+            "write `name: {constant: <event name>}` or `name: {column: <column>}`",
+        )
+    constant = events.name.constant
+    if constant is not None and constant not in vocabulary:
+        yield (
+            "events.name.constant",
+            f"{constant!r} is not in the event vocabulary",
+            f"use one of {one_of(vocabulary)}{did_you_mean(constant, vocabulary)},"
+            " or add it to `events.vocabulary`",
+        )
+    zone = events.occurred_at.time_zone
+    if zone not in _time_zones():
+        yield (
+            "events.occurred_at.time_zone",
+            f"{zone!r} is not an IANA time zone",
+            f"write a name such as 'UTC' or 'Europe/Berlin'{did_you_mean(zone, _time_zones())}",
+        )
+    names = [prop.name or prop.column for prop in events.properties]
+    for index, name in enumerate(names):
+        if names.index(name) != index:
+            yield (
+                f"events.properties[{index}]",
+                f"property {name!r} is sent twice",
+                "send each property once: remove one, or give it another `name`",
+            )
+
+
+def _cadence(spec: SyncSpec) -> Iterator[Finding]:
+    if not is_valid_cron_string(spec.cadence.cron):
+        yield (
+            "cadence.cron",
+            f"{spec.cadence.cron!r} is not a cron schedule",
+            "write five fields: minute hour day-of-month month day-of-week, e.g. '15 * * * *'",
+        )
+    if spec.cadence.continuous and spec.events is None:
+        yield (
+            "cadence.continuous",
+            "a continuous cadence sends newly landed events; a profile sync has none",
+            "remove `continuous`, or schedule profiles with `cron`",
+        )
+    if spec.cadence.continuous and spec.events is not None and spec.events.loaded_at is None:
+        yield (
+            "events.loaded_at",
+            "a continuous cadence finds new rows by when they landed",
+            "add `loaded_at:` with the column of the row's landing time",
+        )
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
