@@ -37,6 +37,7 @@ import pandera.pandas as pa
 import pyarrow
 
 from asset_checks import sql
+from resources.params import bind
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import partition_days
 
@@ -63,7 +64,6 @@ NO_PARTITION: Final = "none: the run had no partition, and none was read from th
 
 # Name of the count column the sample query adds; no model column is called this.
 _FAILING_COUNT: Final = "failing_rows__total"
-_PARAMETER: Final = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Arrow's defaults turn nullable integers into floats and nullable booleans into objects.
@@ -81,15 +81,6 @@ def identifier(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"{name!r} is not a plain SQL identifier")
     return name
-
-
-def bind(query: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters ``query`` uses, taken from ``values`` (DuckDB rejects unused ones)."""
-    names = set(_PARAMETER.findall(query))
-    missing = names - values.keys()
-    if missing:
-        raise KeyError(f"query parameters without a value: {sorted(missing)}")
-    return {name: values[name] for name in names}
 
 
 def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:

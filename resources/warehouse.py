@@ -23,6 +23,8 @@ import pyarrow as pa
 from pydantic import Field
 from sqlglot.tokens import Tokenizer, TokenType
 
+from resources.params import bind
+
 DEFAULT_BATCH_ROWS = 50_000
 # DuckDB's own default buffer pool is 80% of RAM, which a sync (it streams rows out) would fill
 # with cached pages; this bound keeps a 1M-customer sync under 1 GB resident. Its joins, sorts
@@ -50,14 +52,6 @@ def _statements(sql: str) -> tuple[str, ...]:
             start = token.end + 1
     statements.append(sql[start:].strip())
     return tuple(statement for statement in statements if statement)
-
-
-def statement_params(statement: str, params: Params) -> dict[str, Any] | None:
-    """The subset of ``params`` one statement refers to (drivers reject unused names)."""
-    if not params:
-        return None
-    used = {name: value for name, value in params.items() if f"${name}" in statement}
-    return used or None
 
 
 class WarehouseSession(Protocol):
@@ -117,13 +111,13 @@ class DuckDBSession:
 
     def execute(self, sql: str, params: Params = None) -> None:
         for statement in split_statements(sql):
-            self._connection.execute(statement, statement_params(statement, params))
+            self._connection.execute(statement, bind(statement, params) or None)
 
     def fetch_all(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
-        return self._connection.execute(sql, dict(params) if params else None).fetchall()
+        return self._connection.execute(sql, bind(sql, params) or None).fetchall()
 
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        return self._connection.sql(sql, params=dict(params) if params else None).to_arrow_table()
+        return self._connection.sql(sql, params=bind(sql, params) or None).to_arrow_table()
 
     def stream(
         self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -132,7 +126,7 @@ class DuckDBSession:
         cursor = self._connection.cursor()
         try:
             cursor.execute("SET TimeZone = 'UTC'")
-            relation = cursor.sql(sql, params=dict(params) if params else None)
+            relation = cursor.sql(sql, params=bind(sql, params) or None)
             yield from relation.to_arrow_reader(batch_rows)
         finally:
             cursor.close()
