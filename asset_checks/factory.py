@@ -40,6 +40,7 @@ from asset_checks import sql
 from resources.params import bind
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import partition_days
+from retention_assets.privacy import shown_value
 
 DEFAULT_SAMPLE_ROWS: Final = 10
 CHECK_KIND: Final = "pandera"
@@ -303,7 +304,7 @@ class WarehouseCheck:
         }
         for result in outcome.failed:
             metadata[f"{SAMPLE_PREFIX}{result.name}"] = dg.MetadataValue.md(
-                f"{markdown_table(result.sample)}\n\n"
+                f"{markdown_table(shown_sample(result.sample))}\n\n"
                 f"{len(result.sample)} of {_rows(result.failing)} shown. {result.description}"
             )
         return dg.AssetCheckResult(
@@ -393,6 +394,14 @@ def _cell(value: Any, max_chars: int | None) -> str:
     if max_chars is None or len(text) <= max_chars:
         return text
     return f"{text[: max_chars - 1]}…"
+
+
+def shown_sample(rows: pd.DataFrame) -> pd.DataFrame:
+    """A sample as the check's metadata shows it: emails masked (``retention_assets.privacy``),
+    in a column named for them or inside any text, unless full samples are on."""
+    return pd.DataFrame(
+        {column: [shown_value(column, value) for value in rows[column]] for column in rows.columns}
+    )
 
 
 def markdown_table(rows: pd.DataFrame, max_chars: int | None = MAX_CELL_CHARS) -> str:

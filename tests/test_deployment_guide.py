@@ -55,6 +55,7 @@ def test_the_guide_names_every_setting_and_snowflake_variable() -> None:
         settings.SNOWFLAKE_RAW_LOCATION,
         settings.SYNC_SHARDS,
         settings.DUCKDB_SYNC_MEMORY_LIMIT,
+        settings.FULL_SAMPLES,
         settings.SHOP_TIMEZONE,
         settings.PARTITIONS_START,
         snowflake.ACCOUNT,
