@@ -171,7 +171,10 @@ def run_failure_alerts(
 def freshness_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest:
     due = due_partition(utc_now())
     # One evaluation per due day: the run key makes every later tick that day a no-op.
-    return dg.RunRequest(run_key=f"freshness:{due.isoformat()}")
+    return dg.RunRequest(
+        run_key=f"freshness:{due.isoformat()}",
+        asset_check_keys=[key for checks in FRESHNESS_CHECKS for key in checks.check_keys],
+    )
 
 
 ALERT_SENSORS: list[dg.SensorDefinition] = [

@@ -21,10 +21,11 @@ import dagster as dg
 import pytest
 
 from asset_checks import FRESHNESS_CHECKS, MODEL_CHECKS, names
+from asset_checks.model_checks import due_partition
 from resources.warehouse import DuckDBWarehouse
 from retention_assets.alerts import CHECK_ACTIONS, UI_BASE_URL_ENV, WEBHOOK_URL_ENV
 from retention_assets.models import MODEL_ASSETS
-from retention_assets.sensors import check_failure_alerts
+from retention_assets.sensors import check_failure_alerts, freshness_sensor
 from retention_assets.settings import DEFAULT_SHOP_TIMEZONE
 from retention_assets.sources.generator import generate_sources
 from retention_assets.tables import CUSTOMER_STATE_TABLE
@@ -167,3 +168,16 @@ def test_the_demo_raises_no_alert_and_a_flapping_customer_raises_one(
     assert alert["partition"] == last.isoformat()
     assert alert["what_to_do"] == CHECK_ACTIONS[names.STATE_ATTRIBUTE_FLAPPING]
     assert f"what to do: {alert['what_to_do']}" in alert["text"]
+
+
+def test_the_freshness_sensor_evaluates_once_per_due_day() -> None:
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        request = freshness_sensor.evaluate_tick(context).run_requests[0]
+
+    due = due_partition(dt.datetime.now(dt.UTC))
+    assert request.run_key == f"freshness:{due.isoformat()}"
+    assert set(request.asset_check_keys or []) == {
+        dg.AssetCheckKey(names.CUSTOMER_STATE_ASSET, names.FRESHNESS),
+        dg.AssetCheckKey(names.EVENTS_ASSET, names.FRESHNESS),
+    }
