@@ -50,6 +50,11 @@ from retention_assets.tables import CUSTOMER_STATE_TABLE
 
 STATE: Final = PartitionedTable(CUSTOMER_STATE_TABLE, "as_of_date")
 STATE_KEYS: Final = ("customer_id", "as_of_date")
+# Returns to an earlier value within the window before a synced attribute counts as flapping.
+# One is business as usual (a subscription paused and resumed, an order refunded), two happen
+# (paused, resumed, paused again; an order, a refund, another order); a model bug or two
+# sources disagreeing alternate day after day: up to six changes, five returns, in 7 days.
+FLAPPING_MIN_RETURNS: Final = 3
 
 
 def customer_state_checks(
@@ -176,10 +181,12 @@ def customer_state_checks(
             name=names.STATE_ATTRIBUTE_FLAPPING,
             asset=names.CUSTOMER_STATE_ASSET,
             description=(
-                f"Customers whose value of a synced attribute went back and forth (A -> B -> A) "
-                f"within the last {flapping_partitions} as_of_date partitions. Each flip is a "
-                "Customer.io update that may enter or exit a journey; usually a model bug or "
-                "two sources disagreeing. Warns only."
+                "Customers whose value of a synced attribute went back to an earlier value "
+                f"at least {FLAPPING_MIN_RETURNS} times (A -> B -> A -> B -> A) within the last "
+                f"{flapping_partitions} as_of_date partitions. A return or two is business as "
+                "usual (a subscription paused and resumed, an order refunded, then another "
+                "order); more are Customer.io updates that enter and exit journeys day after "
+                "day: usually a model bug or two sources disagreeing. Warns only."
             ),
             partitions=STATE,
             severity=dg.AssetCheckSeverity.WARN,
@@ -230,7 +237,10 @@ def _flapping_window(partitions: int) -> Callable[[Scope | None], Mapping[str, A
     def params(scope: Scope | None) -> Mapping[str, Any]:
         if scope is None:
             return {}
-        return {"window_start": scope.last_day - dt.timedelta(days=partitions - 1)}
+        return {
+            "window_start": scope.last_day - dt.timedelta(days=partitions - 1),
+            "min_returns": FLAPPING_MIN_RETURNS,
+        }
 
     return params
 
@@ -338,8 +348,9 @@ def _attribute_shape_rules(mapping: Mapping[str, str]) -> list[FunctionRule]:
 def _flapping_rule(columns: Sequence[str]) -> SqlRule:
     return SqlRule(
         name=names.FLAPPING_ATTRIBUTE,
-        description="Customers and synced columns whose value returned to an earlier value; "
-        "`history` lists the successive values, `changes` counts the changes.",
+        description=f"Customers and synced columns whose value returned to an earlier value "
+        f"{FLAPPING_MIN_RETURNS} times or more; `history` lists the successive values, "
+        "`changes` counts the changes.",
         sql=sql.FLAPPING.format(
             key="customer_id",
             partition_column=STATE.partition_column,

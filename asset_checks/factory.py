@@ -37,8 +37,10 @@ import pandera.pandas as pa
 import pyarrow
 
 from asset_checks import sql
+from resources.params import bind
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import partition_days
+from retention_assets.privacy import shown_value
 
 DEFAULT_SAMPLE_ROWS: Final = 10
 CHECK_KIND: Final = "pandera"
@@ -63,7 +65,6 @@ NO_PARTITION: Final = "none: the run had no partition, and none was read from th
 
 # Name of the count column the sample query adds; no model column is called this.
 _FAILING_COUNT: Final = "failing_rows__total"
-_PARAMETER: Final = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Arrow's defaults turn nullable integers into floats and nullable booleans into objects.
@@ -81,15 +82,6 @@ def identifier(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"{name!r} is not a plain SQL identifier")
     return name
-
-
-def bind(query: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters ``query`` uses, taken from ``values`` (DuckDB rejects unused ones)."""
-    names = set(_PARAMETER.findall(query))
-    missing = names - values.keys()
-    if missing:
-        raise KeyError(f"query parameters without a value: {sorted(missing)}")
-    return {name: values[name] for name in names}
 
 
 def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
@@ -312,7 +304,7 @@ class WarehouseCheck:
         }
         for result in outcome.failed:
             metadata[f"{SAMPLE_PREFIX}{result.name}"] = dg.MetadataValue.md(
-                f"{markdown_table(result.sample)}\n\n"
+                f"{markdown_table(shown_sample(result.sample))}\n\n"
                 f"{len(result.sample)} of {_rows(result.failing)} shown. {result.description}"
             )
         return dg.AssetCheckResult(
@@ -402,6 +394,14 @@ def _cell(value: Any, max_chars: int | None) -> str:
     if max_chars is None or len(text) <= max_chars:
         return text
     return f"{text[: max_chars - 1]}…"
+
+
+def shown_sample(rows: pd.DataFrame) -> pd.DataFrame:
+    """A sample as the check's metadata shows it: emails masked (``retention_assets.privacy``),
+    in a column named for them or inside any text, unless full samples are on."""
+    return pd.DataFrame(
+        {column: [shown_value(column, value) for value in rows[column]] for column in rows.columns}
+    )
 
 
 def markdown_table(rows: pd.DataFrame, max_chars: int | None = MAX_CELL_CHARS) -> str:

@@ -6,11 +6,10 @@ want to vary is a parameter here: the sync mapping (so a test can pass a bad one
 and the tolerated clock skew, the days the flapping check looks back, the freshness deadline.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: Dagster compares the freshness check's context
+# annotation with its context class at definition time, and a string would not match.
 import datetime as dt
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 import dagster as dg
@@ -23,8 +22,11 @@ from retention_assets.attributes import SYNC_MAPPING
 
 DEFAULT_FUTURE_SKEW: Final = dt.timedelta(minutes=5)
 DEFAULT_FLAPPING_PARTITIONS: Final = 7
-# Yesterday's partition is expected by 06:00 UTC: the daily run starts after midnight UTC.
-FRESHNESS_DEADLINE_CRON: Final = "0 6 * * *"
+# A day's partition is expected by 06:00 UTC the next day: the daily run starts after midnight.
+FRESHNESS_DEADLINE: Final = dt.time(6, 0)
+FRESHNESS_CHECK_NAME: Final = "retention_model_freshness"
+DUE_PARTITION: Final = "due partition"
+DUE_BY: Final = "due by"
 
 
 def utc_now() -> dt.datetime:
@@ -52,26 +54,72 @@ def model_checks(
     ]
 
 
-def freshness_checks(
-    deadline_cron: str = FRESHNESS_DEADLINE_CRON,
-) -> list[dg.AssetChecksDefinition]:
-    """WARN when a model's latest daily partition has not landed by ``deadline_cron`` (UTC).
+def due_partition(now: dt.datetime, deadline: dt.time = FRESHNESS_DEADLINE) -> dt.date:
+    """The last complete UTC day whose partition must exist at ``now``.
 
-    Dagster 1.13 marks freshness checks as superseded by ``FreshnessPolicy``, but the policy
-    is asset-level (a backfill of an old day makes a daily asset look fresh), is a preview
-    behind a ``dagster.yaml`` switch, and reports no check evaluation for the alert sensor to
-    see. The time-partition check asks the right question: does yesterday's partition exist?
+    A day's partition is due at ``deadline`` the next day. Today's partition is never due: it
+    is still filling (the hourly event sync materialises it as the day goes on).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.SupersessionWarning)
-        return list(
-            dg.build_time_partition_freshness_checks(
-                assets=[names.CUSTOMER_STATE_ASSET, names.EVENTS_ASSET],
-                deadline_cron=deadline_cron,
-                timezone="UTC",
-                severity=dg.AssetCheckSeverity.WARN,
+    now = now.astimezone(dt.UTC)
+    latest_deadline_day = now.date() if now.time() >= deadline else now.date() - dt.timedelta(1)
+    return latest_deadline_day - dt.timedelta(days=1)
+
+
+def freshness_checks(
+    deadline: dt.time = FRESHNESS_DEADLINE, clock: Callable[[], dt.datetime] = utc_now
+) -> list[dg.AssetChecksDefinition]:
+    """WARN when a model's last complete day has not landed by ``deadline`` (UTC) the day after.
+
+    Dagster's ``build_time_partition_freshness_checks`` expects the partitions definition's
+    last partition, which with ``end_offset=1`` is today's, still filling: it warned every day
+    on a healthy pipeline. ``FreshnessPolicy`` is asset-level (a backfill of an old day makes a
+    daily asset look fresh) and reports no check evaluation for the alert sensor to see. This
+    check asks the right question: does the last complete day's partition exist?
+    """
+    assets = (names.CUSTOMER_STATE_ASSET, names.EVENTS_ASSET)
+
+    @dg.multi_asset_check(
+        name=FRESHNESS_CHECK_NAME,
+        specs=[
+            dg.AssetCheckSpec(
+                names.FRESHNESS,
+                asset=asset,
+                description=(
+                    "The last complete UTC day's partition has been materialised by "
+                    f"{deadline:%H:%M} UTC the next day. Today's partition, still filling, is "
+                    "not expected. Warns only; evaluated by the retention_freshness_checks "
+                    "sensor after each deadline."
+                ),
             )
-        )
+            for asset in assets
+        ],
+        can_subset=True,
+    )
+    def model_freshness(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        due = due_partition(clock(), deadline)
+        due_by = dt.datetime.combine(due + dt.timedelta(days=1), deadline, tzinfo=dt.UTC)
+        for key in context.selected_asset_check_keys:
+            records = context.instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=key.asset_key, asset_partitions=[due.isoformat()]),
+                limit=1,
+            ).records
+            passed = bool(records)
+            description = (
+                f"Partition {due} was materialised."
+                if passed
+                else f"Partition {due} was due by {due_by:%Y-%m-%d %H:%M} UTC and has not been "
+                "materialised."
+            )
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=description,
+                metadata={DUE_PARTITION: due.isoformat(), DUE_BY: due_by.isoformat()},
+            )
+
+    return [model_freshness]
 
 
 def build_model_checks(
@@ -80,7 +128,7 @@ def build_model_checks(
     future_skew: dt.timedelta = DEFAULT_FUTURE_SKEW,
     flapping_partitions: int = DEFAULT_FLAPPING_PARTITIONS,
     clock: Callable[[], dt.datetime] = utc_now,
-    freshness_deadline_cron: str = FRESHNESS_DEADLINE_CRON,
+    freshness_deadline: dt.time = FRESHNESS_DEADLINE,
 ) -> list[dg.AssetChecksDefinition]:
     """The Dagster definitions of every model check, freshness included."""
     checks = model_checks(
@@ -91,5 +139,5 @@ def build_model_checks(
     )
     return [
         *(build_asset_check(check) for check in checks),
-        *freshness_checks(freshness_deadline_cron),
+        *freshness_checks(freshness_deadline, clock),
     ]

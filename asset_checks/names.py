@@ -30,7 +30,7 @@ EVENTS_TIMESTAMPS_UTC: Final = "events_timestamps_utc"
 EVENTS_VOCABULARY: Final = "events_vocabulary"
 EVENTS_CUSTOMERIO_LIMITS: Final = "events_customerio_limits"
 
-# Dagster's freshness-check builders name every check they create this way.
+# The models' freshness checks (asset_checks.model_checks.freshness_checks).
 FRESHNESS: Final = "freshness_check"
 
 # Rules: one row per customer / unique events.

@@ -165,7 +165,7 @@ SELECT {key}, column_name, count(*) FILTER (WHERE starts) - 1 AS changes,
 FROM runs
 GROUP BY {key}, column_name
 HAVING count(*) FILTER (WHERE starts)
-       > count(DISTINCT value) + max(CASE WHEN value IS NULL THEN 1 ELSE 0 END)
+       - count(DISTINCT value) - max(CASE WHEN value IS NULL THEN 1 ELSE 0 END) >= $min_returns
 """
 
 # Text form of a column for the unpivot, which needs one type for all values.

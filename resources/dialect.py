@@ -46,6 +46,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.snowflake import Snowflake
 
+from resources.params import bind
+
 READ_DIALECT: Final = "duckdb"
 SNOWFLAKE: Final = "snowflake"
 RAW_SCHEMA: Final = "raw"
@@ -127,20 +129,13 @@ class _PyformatGenerator(Snowflake.Generator):
 
 
 @lru_cache(maxsize=512)
-def _parsed(statement: str) -> tuple[exp.Expr, frozenset[str]]:
-    tree = sqlglot.parse_one(statement, read=READ_DIALECT)
-    names = frozenset(node.name for node in tree.find_all(exp.Placeholder))
-    return tree, names
-
-
-def placeholder_names(statement: str) -> frozenset[str]:
-    """The ``$name`` parameters one statement uses."""
-    return _parsed(statement)[1]
+def _parsed(statement: str) -> exp.Expr:
+    return sqlglot.parse_one(statement, read=READ_DIALECT)
 
 
 def creates_schema(statement: str) -> bool:
     """Whether the statement is a ``CREATE SCHEMA``."""
-    tree = _parsed(statement)[0]
+    tree = _parsed(statement)
     return isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "SCHEMA"
 
 
@@ -154,11 +149,7 @@ def translate(
     The parameters are ``None`` when the statement has none: the connector then leaves the
     text alone (no ``%`` escaping is needed nor done).
     """
-    names = placeholder_names(statement)
-    missing = names - set(params or {})
-    if missing:
-        raise KeyError(f"query parameters without a value: {sorted(missing)}")
-    bound = {name: params[name] for name in names} if params and names else None
+    bound = bind(statement, params) or None
     types = tuple(sorted((name, param_type(name, value)) for name, value in (bound or {}).items()))
     return _translated(statement, types, raw_location), bound
 
@@ -167,7 +158,7 @@ def translate(
 def _translated(
     statement: str, types: tuple[tuple[str, str | None], ...], raw_location: str
 ) -> str:
-    tree = _parsed(statement)[0].copy()
+    tree = _parsed(statement).copy()
     # Order matters: the unpivot rewrite reads the names as written, before identifiers are
     # upper-cased, and casts are added to placeholders last.
     for rewrite in (

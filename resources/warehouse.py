@@ -10,6 +10,7 @@ with ``$name`` parameters; a session for another dialect translates it.
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ import pyarrow as pa
 from pydantic import Field
 from sqlglot.tokens import Tokenizer, TokenType
 
+from resources.params import bind
+
 DEFAULT_BATCH_ROWS = 50_000
 # DuckDB's own default buffer pool is 80% of RAM, which a sync (it streams rows out) would fill
 # with cached pages; this bound keeps a 1M-customer sync under 1 GB resident. Its joins, sorts
@@ -31,8 +34,15 @@ DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT = "384MB"
 # Seconds between attempts to open a DuckDB file another process holds (jittered).
 LOCK_POLL_SECONDS = (0.05, 0.25)
+# A wait for the file is logged when it starts and at this interval while it lasts, so a run
+# that seems stuck says why.
+LOCK_WAIT_LOG_SECONDS = 5.0
+# DuckDB names the holder in its error: 'Conflicting lock is held in <program> (PID <n>)'.
+_LOCK_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 Params = Mapping[str, Any] | None
+
+_LOGGER = dg.get_dagster_logger(__name__)
 
 
 def split_statements(sql: str) -> list[str]:
@@ -50,14 +60,6 @@ def _statements(sql: str) -> tuple[str, ...]:
             start = token.end + 1
     statements.append(sql[start:].strip())
     return tuple(statement for statement in statements if statement)
-
-
-def statement_params(statement: str, params: Params) -> dict[str, Any] | None:
-    """The subset of ``params`` one statement refers to (drivers reject unused names)."""
-    if not params:
-        return None
-    used = {name: value for name, value in params.items() if f"${name}" in statement}
-    return used or None
 
 
 class WarehouseSession(Protocol):
@@ -117,13 +119,13 @@ class DuckDBSession:
 
     def execute(self, sql: str, params: Params = None) -> None:
         for statement in split_statements(sql):
-            self._connection.execute(statement, statement_params(statement, params))
+            self._connection.execute(statement, bind(statement, params) or None)
 
     def fetch_all(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
-        return self._connection.execute(sql, dict(params) if params else None).fetchall()
+        return self._connection.execute(sql, bind(sql, params) or None).fetchall()
 
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        return self._connection.sql(sql, params=dict(params) if params else None).to_arrow_table()
+        return self._connection.sql(sql, params=bind(sql, params) or None).to_arrow_table()
 
     def stream(
         self, sql: str, params: Params = None, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -132,7 +134,7 @@ class DuckDBSession:
         cursor = self._connection.cursor()
         try:
             cursor.execute("SET TimeZone = 'UTC'")
-            relation = cursor.sql(sql, params=dict(params) if params else None)
+            relation = cursor.sql(sql, params=bind(sql, params) or None)
             yield from relation.to_arrow_reader(batch_rows)
         finally:
             cursor.close()
@@ -203,14 +205,39 @@ class DuckDBWarehouse(WarehouseResource):
         (the shards of a sync on the multiprocess executor) take turns. They poll briefly
         rather than back off exponentially, so a turn is taken soon after it is free.
         """
-        deadline = time.monotonic() + self.lock_timeout_seconds
+        started = time.monotonic()
+        deadline = started + self.lock_timeout_seconds
+        next_log = started
         while True:
             try:
-                return duckdb.connect(self.database, config=config)
+                connection = duckdb.connect(self.database, config=config)
             except duckdb.IOException as error:
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                now = time.monotonic()
+                if "lock" not in str(error).lower() or now > deadline:
                     raise
-            time.sleep(random.uniform(*LOCK_POLL_SECONDS))
+                if now >= next_log:
+                    _LOGGER.info(
+                        f"Waiting for the DuckDB file {self.database}, held by"
+                        f" {lock_holder(str(error))}: waited {now - started:.0f} s of at most"
+                        f" {self.lock_timeout_seconds:.0f} s."
+                    )
+                    next_log = now + LOCK_WAIT_LOG_SECONDS
+                time.sleep(random.uniform(*LOCK_POLL_SECONDS))
+                continue
+            if next_log > started:
+                _LOGGER.info(
+                    f"Opened the DuckDB file {self.database} after waiting"
+                    f" {time.monotonic() - started:.1f} s for it."
+                )
+            return connection
+
+
+def lock_holder(message: str) -> str:
+    """Who holds a DuckDB file, as DuckDB's lock error names it."""
+    match = _LOCK_HOLDER.search(message)
+    if match is None:
+        return "another process"
+    return f"process {match['pid']} ({match['program']})"
 
 
 @contextmanager

@@ -3,7 +3,8 @@
 The sensors in ``retention_assets.sensors`` decide *when* to alert (one alert per failure,
 cursored over the instance); this module decides what an alert contains and delivers it, so it
 can be tested without a Dagster instance. Every alert names the asset, the partition, the
-check, the severity and the failing-row count, and links to the run in the Dagster UI.
+check, the severity and the failing-row count, links to the run in the Dagster UI, and says
+what to do: a line per check (``CHECK_ACTIONS``), or per kind for checks without one.
 
 Channels: the Dagster log always; Slack through dagster-slack's ``SlackResource`` when
 ``SLACK_BOT_TOKEN`` and ``RETENTION_SLACK_CHANNEL`` are set; a generic JSON webhook (one POST
@@ -30,8 +31,10 @@ import httpx
 from dagster_slack import SlackResource
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from asset_checks import names
 from asset_checks.factory import FAILING_ROWS, PARTITIONS
 from resources.customerio.urls import is_loopback_host
+from retention_assets.sync.checks import DRIFT_CHECK, REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
 
 WEBHOOK_URL_ENV: Final = "RETENTION_ALERT_WEBHOOK_URL"
 SLACK_TOKEN_ENV: Final = "SLACK_BOT_TOKEN"
@@ -47,6 +50,70 @@ _PARTITION_TAG: Final = "dagster/partition"
 _RANGE_START_TAG: Final = "dagster/asset_partition_range_start"
 _RANGE_END_TAG: Final = "dagster/asset_partition_range_end"
 NO_VALUE: Final = "none"
+
+# What the person who gets the alert does first. An alert nobody can act on is noise.
+_REMATERIALISE: Final = (
+    "fix the model or its raw source, then rematerialise the partition (the sync follows in the"
+    " same run)."
+)
+CHECK_ACTIONS: Final[dict[str, str]] = {
+    names.STATE_ONE_ROW_PER_CUSTOMER: "Nothing was sent for these days. Read the check's sample"
+    " of missing or duplicated customer ids, " + _REMATERIALISE,
+    names.STATE_TIMESTAMPS_UTC: "Nothing was sent for these days. The sample names the columns"
+    " that are not UTC or lie in the future; " + _REMATERIALISE,
+    names.STATE_ALLOWED_VALUES: "Nothing was sent for these days. The sample shows each value"
+    " outside the schema (asset_checks/schemas.py): map it in the model, or add it to the schema"
+    " if it is a new legitimate value; then rematerialise the partition.",
+    names.STATE_ATTRIBUTE_OWNERSHIP: "Nothing was sent. Another writer owns an attribute in the"
+    " sync mapping, or a mapped column is gone: correct retention_assets/attributes.py and"
+    " rematerialise.",
+    names.STATE_CUSTOMERIO_LIMITS: "The rest was sent; the rows over Customer.io's limits were"
+    " not and are in cio_sync.rejected_rows. Shorten the values in the model or the source.",
+    names.STATE_ATTRIBUTE_FLAPPING: "Nothing was blocked. The sample's history shows the values"
+    " going back and forth: find the source or model rule that alternates (two sources"
+    " disagreeing, a non-deterministic tie-break) and fix it; journeys keyed on the attribute"
+    " may have been entered and left.",
+    names.EVENTS_UNIQUE_KEY: "No events were sent for these days. The sample shows the missing"
+    " or duplicated event keys; " + _REMATERIALISE,
+    names.EVENTS_TIMESTAMPS_UTC: "No events were sent for these days. The sample names the"
+    " events with a missing, future or mis-dated occurred_at; " + _REMATERIALISE,
+    names.EVENTS_VOCABULARY: "No events were sent for these days. Add the new event name to the"
+    " vocabulary if it is meant, or map it in the model; then rematerialise the partition.",
+    names.EVENTS_CUSTOMERIO_LIMITS: "The rest was sent; the events over Customer.io's limits are"
+    " in cio_sync.rejected_rows. Trim their names or properties in the model.",
+    names.FRESHNESS: "The partition was not built by its deadline. Look for a failed or queued"
+    " run of the daily schedule (and an earlier alert about it); if none ran, launch"
+    " retention_sync_job for the partition.",
+    VOLUME_GUARD_CHECK: "The send was stopped before anything went out. Review the plan's counts"
+    " in the run: if the change is expected (a backfill, a new attribute), re-run with the"
+    " allow-volume override (docs/operating.md); if not, fix the model first.",
+    REJECTED_ROWS_CHECK: "Customer.io refused some rows; the reasons are in"
+    " cio_sync.rejected_rows. Fix the values in the model: the next run retries them.",
+    DRIFT_CHECK: "Customer.io holds values the ledger did not send: find the other writer or the"
+    " manual edit named in the sample, stop it, and re-send the profiles (docs/operating.md).",
+}
+BLOCKING_CHECK_ACTION: Final = (
+    "If the check is blocking (its description says so), nothing downstream of it ran for these"
+    " days. Read the check's failing-row samples in the run, " + _REMATERIALISE
+)
+WARNING_CHECK_ACTION: Final = (
+    "Nothing was blocked. Read the check's failing-row samples in the run and decide whether"
+    " the model or the source needs a fix."
+)
+RUN_FAILED_ACTION: Final = (
+    "Open the run's logs for the failed step. Rows Customer.io did not acknowledge stay queued"
+    " and are sent by the next run; after fixing the cause, re-run the job for the partition."
+)
+
+
+def check_action(check: str, severity: str) -> str:
+    """What to do about a failed check: its own line, or the one for its severity."""
+    if check in CHECK_ACTIONS:
+        return CHECK_ACTIONS[check]
+    if severity == dg.AssetCheckSeverity.ERROR.value:
+        return BLOCKING_CHECK_ACTION
+    return WARNING_CHECK_ACTION
+
 
 # The Dagster log of a sensor or a run, or a plain logger in tests.
 AlertLog = logging.Logger | dg.DagsterLogManager
@@ -66,6 +133,7 @@ class Alert:
     run_id: str
     run_url: str
     summary: str
+    what_to_do: str
 
     @property
     def title(self) -> str:
@@ -82,6 +150,7 @@ class Alert:
             f"severity: {self.severity}",
             f"failing rows: {rows}",
             self.summary,
+            f"what to do: {self.what_to_do}",
         ]
 
     def text(self) -> str:
@@ -145,6 +214,7 @@ def check_failure_alert(
         run_id=run.run_id,
         run_url=run_url(run.run_id, base_url),
         summary=evaluation.description or "The check did not pass; see its metadata in the UI.",
+        what_to_do=check_action(evaluation.check_name, evaluation.severity.value),
     )
 
 
@@ -170,6 +240,7 @@ def run_failure_alert(
         run_id=run.run_id,
         run_url=run_url(run.run_id, base_url),
         summary=message or "The run failed; see its logs in the UI.",
+        what_to_do=RUN_FAILED_ACTION,
     )
 
 

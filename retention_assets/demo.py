@@ -26,14 +26,33 @@ from retention_assets.sources.generator import generate_sources
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 SANDBOX_STATE = PROJECT_ROOT / "data" / "sandbox_state.json"
 SYNC_JOB = "retention_sync_job"
+# A run still STARTED after this long is failed by the daemon's run monitoring: with the local
+# run launcher (no worker health check) that is how a run whose process was killed ends.
+MAX_RUN_SECONDS = 6 * 3600
 # One embedded DuckDB file takes one writer at a time, so runs launched from the UI queue
-# instead of failing on the file lock.
-INSTANCE_CONFIG = """\
+# instead of failing on the file lock. Run monitoring (docs/deployment.md) fails runs that
+# never start, cancellations that hang, and runs past MAX_RUN_SECONDS.
+INSTANCE_CONFIG = f"""\
 telemetry:
   enabled: false
 run_queue:
   max_concurrent_runs: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_runtime_seconds: {MAX_RUN_SECONDS}
+  poll_interval_seconds: 30
 """
+# What earlier versions wrote: replaced by the current config, which only adds to it.
+INSTANCE_CONFIGS_BEFORE = (
+    """\
+telemetry:
+  enabled: false
+run_queue:
+  max_concurrent_runs: 1
+""",
+)
 
 
 def instance_home() -> Path:
@@ -42,10 +61,11 @@ def instance_home() -> Path:
 
 
 def prepare_instance(home: Path) -> None:
-    """Create an instance directory with this project's instance settings, unless it has some."""
+    """Create an instance directory with this project's instance settings, unless it has some
+    of its own (a config this project wrote before is brought up to date)."""
     home.mkdir(parents=True, exist_ok=True)
     instance_config = home / "dagster.yaml"
-    if not instance_config.exists():
+    if not instance_config.exists() or instance_config.read_text() in INSTANCE_CONFIGS_BEFORE:
         instance_config.write_text(INSTANCE_CONFIG)
 
 

@@ -9,12 +9,45 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+from dagster._core.definitions.partitions.context import PartitionLoadingContext
 
-from retention_assets.settings import load_settings
+from retention_assets.settings import PARTITIONS_START, load_settings
+
+
+class RetentionDailyPartitions(dg.DailyPartitionsDefinition):
+    """Daily UTC partitions whose unknown-key error names the key and the valid range.
+
+    Dagster's own error for a bad ``--partition-range a...b`` names ``a`` whichever half is
+    bad; it is raised while handling this one, so the traceback shows both and this one says
+    which key is out of range and which keys there are.
+    """
+
+    def validate_partition_key(self, partition_key: str, context: PartitionLoadingContext) -> None:
+        try:
+            super().validate_partition_key(partition_key, context)
+        except dg.DagsterUnknownPartitionError:
+            raise dg.DagsterUnknownPartitionError(self.unknown_key_message(partition_key)) from None
+
+    def unknown_key_message(self, partition_key: str) -> str:
+        """Why ``partition_key`` is not a partition, and the range of those there are."""
+        first, last = self.get_first_partition_key(), self.get_last_partition_key()
+        try:
+            day = dt.date.fromisoformat(partition_key).isoformat()
+        except ValueError:
+            why = "not a day written as YYYY-MM-DD"
+        else:
+            before = first is not None and day < first
+            why = "before the first partition" if before else "after the last partition"
+        return (
+            f"The partition `{partition_key}` is {why}: the daily partitions run from {first}"
+            f" to {last} (the first is {PARTITIONS_START}, the last is today's in UTC, still"
+            " filling)."
+        )
+
 
 # end_offset=1 makes today's (still filling) partition available, so the hourly event sync
 # can send today's events; the daily customer-state schedule targets yesterday, a closed day.
-DAILY_PARTITIONS = dg.DailyPartitionsDefinition(
+DAILY_PARTITIONS = RetentionDailyPartitions(
     start_date=load_settings().partitions_start, timezone="UTC", end_offset=1
 )
 

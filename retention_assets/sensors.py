@@ -12,8 +12,9 @@
 * ``retention_run_failure_alerts`` (a ``@run_failure_sensor``) reports every failed run of
   any job in this code location — the sync jobs, and the implicit asset job that runs
   materialisations launched from the UI — naming the checks that failed in it.
-* ``retention_freshness_checks`` evaluates the models' freshness checks, which Dagster only
-  runs from a sensor; their failures then reach the first sensor.
+* ``retention_freshness_checks`` evaluates the models' freshness checks once a day after their
+  deadline (``asset_checks.model_checks.freshness_checks``); their failures then reach the
+  first sensor.
 
 Both alert sensors need the ``slack`` resource: ``ALERT_RESOURCES`` binds it to dagster-slack
 when Slack is configured and to ``None`` otherwise.
@@ -24,13 +25,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import warnings
 from typing import Any, Final
 
 import dagster as dg
 from dagster_slack import SlackResource
 
 from asset_checks import FRESHNESS_CHECKS
+from asset_checks.model_checks import FRESHNESS_DEADLINE, due_partition, utc_now
 from retention_assets.alerts import (
     AlertChannels,
     check_failure_alert,
@@ -52,6 +53,7 @@ FINISHED_RUN_EVENTS: Final = (
 RUNS_PER_TICK: Final = 100
 FIRST_TICK_LOOKBACK: Final = dt.timedelta(hours=1)
 ALERT_INTERVAL_SECONDS: Final = 60
+FRESHNESS_INTERVAL_SECONDS: Final = 300
 
 
 def failed_check_evaluations(
@@ -156,22 +158,29 @@ def run_failure_alerts(
     deliver([alert], AlertChannels.from_env(slack), context.log)
 
 
-def _freshness_sensor() -> dg.SensorDefinition:
-    # Superseded in 1.13 by FreshnessPolicy; asset_checks.model_checks.freshness_checks says why
-    # the checks are still the right tool here, and they only run from this sensor.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.SupersessionWarning)
-        return dg.build_sensor_for_freshness_checks(
-            freshness_checks=FRESHNESS_CHECKS,
-            name=FRESHNESS_SENSOR,
-            default_status=dg.DefaultSensorStatus.RUNNING,
-        )
+@dg.sensor(
+    name=FRESHNESS_SENSOR,
+    target=dg.AssetSelection.checks(*FRESHNESS_CHECKS),
+    minimum_interval_seconds=FRESHNESS_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Evaluates the models' freshness checks once per day, at the first tick after the "
+        f"deadline ({FRESHNESS_DEADLINE:%H:%M} UTC): is the last complete day's partition there?"
+    ),
+)
+def freshness_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest:
+    due = due_partition(utc_now())
+    # One evaluation per due day: the run key makes every later tick that day a no-op.
+    return dg.RunRequest(
+        run_key=f"freshness:{due.isoformat()}",
+        asset_check_keys=[key for checks in FRESHNESS_CHECKS for key in checks.check_keys],
+    )
 
 
 ALERT_SENSORS: list[dg.SensorDefinition] = [
     check_failure_alerts,
     run_failure_alerts,
-    _freshness_sensor(),
+    freshness_sensor,
 ]
 
 # Resources the alert sensors need; merge into the Definitions' resources.

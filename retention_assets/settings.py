@@ -26,6 +26,7 @@ PARTITIONS_START = "RETENTION_PARTITIONS_START"
 SHOP_TIMEZONE = "RETENTION_SHOP_TIMEZONE"
 SNOWFLAKE_RAW_LOCATION = "RETENTION_SNOWFLAKE_RAW_SCHEMA"
 SYNC_SHARDS = "RETENTION_SYNC_SHARDS"
+FULL_SAMPLES = "RETENTION_FULL_SAMPLES"
 
 DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "warehouse.duckdb"
 # DuckDB names a file's catalog after its stem; a stem equal to a schema name makes every
@@ -38,6 +39,8 @@ DEFAULT_SHOP_TIMEZONE = "America/New_York"
 SUPPORTED_WAREHOUSES = ("duckdb", "snowflake")
 # More shards than this would split the workspace's request rate into slivers per step.
 MAX_SYNC_SHARDS = 64
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
 
 
 class SettingsError(ValueError):
@@ -53,6 +56,8 @@ class Settings:
     shop_timezone: str
     snowflake_raw_location: str
     sync_shards: int
+    # Emails in asset and check metadata are masked unless this is on (retention_assets.privacy).
+    full_samples: bool
 
 
 def _valid_date(name: str, value: str) -> str:
@@ -106,6 +111,13 @@ def _valid_shards(name: str, value: str) -> int:
     return shards
 
 
+def _valid_flag(name: str, value: str) -> bool:
+    flag = value.strip().lower()
+    if flag not in (*_TRUE, *_FALSE):
+        raise SettingsError(f"{name} must be true or false, got {value!r}")
+    return flag in _TRUE
+
+
 def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     """Read and validate the project's settings, failing with the variable's name on bad input."""
     env = os.environ if environ is None else environ
@@ -130,6 +142,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
             env.get(SNOWFLAKE_RAW_LOCATION) or DEFAULT_RAW_LOCATION,
         ),
         sync_shards=_valid_shards(SYNC_SHARDS, env.get(SYNC_SHARDS) or "1"),
+        full_samples=_valid_flag(FULL_SAMPLES, env.get(FULL_SAMPLES) or "false"),
     )
 
 

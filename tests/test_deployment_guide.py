@@ -55,6 +55,7 @@ def test_the_guide_names_every_setting_and_snowflake_variable() -> None:
         settings.SNOWFLAKE_RAW_LOCATION,
         settings.SYNC_SHARDS,
         settings.DUCKDB_SYNC_MEMORY_LIMIT,
+        settings.FULL_SAMPLES,
         settings.SHOP_TIMEZONE,
         settings.PARTITIONS_START,
         snowflake.ACCOUNT,
@@ -69,3 +70,21 @@ def test_the_guide_names_every_setting_and_snowflake_variable() -> None:
         snowflake.ROLE,
     ]
     assert [name for name in names if f"`{name}`" not in text] == []
+
+
+def test_the_guides_instance_fails_runs_whose_worker_died(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_DB", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD"):
+        monkeypatch.setenv(name, "set")
+    (block,) = _yaml_blocks("# dagster.yaml")
+    (tmp_path / "dagster.yaml").write_text(block)
+
+    config, _ = dagster_instance_config(str(tmp_path))
+
+    monitoring = config["run_monitoring"]
+    assert monitoring["enabled"] is True
+    assert monitoring["max_runtime_seconds"] > 0
+    assert monitoring["max_resume_run_attempts"] == 0
+    for setting in monitoring:
+        assert f"`{setting}`" in GUIDE.read_text(), f"{setting} is not explained in the guide"

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import dagster as dg
 import httpx
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from resources.customerio.app import AppClient
 from resources.customerio.errors import CustomerIOConfigError
@@ -33,6 +33,10 @@ REDACTED: Final = "**********"
 
 class CustomerIOResource(dg.ConfigurableResource):
     """Customer.io Track (write) and App (read-back) API access for the sync assets."""
+
+    # A refused value may be a key (a URL with credentials in it): pydantic's errors would
+    # echo most of it (merged with Dagster's own model configuration).
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     site_id: str = Field(description="Track API site id. Set it with dg.EnvVar.")
     api_key: str = Field(description="Track API key. Always set it with dg.EnvVar: it is a secret.")
@@ -195,6 +199,16 @@ def _env_text(name: str) -> str | None:
     return os.environ.get(name, "").strip() or None
 
 
+def _env_url(name: str) -> str | None:
+    url = _env_text(name)
+    if url is None:
+        return None
+    try:
+        return checked_base_url(url)
+    except CustomerIOConfigError as error:
+        raise CustomerIOConfigError(f"{name}: {error}") from None
+
+
 def customerio_resource_from_env() -> CustomerIOResource:
     """The resource as the deployment configures it through environment variables.
 
@@ -203,8 +217,8 @@ def customerio_resource_from_env() -> CustomerIOResource:
     """
     settings: dict[str, Any] = {
         "region": _env_text("CUSTOMERIO_REGION"),
-        "track_url": _env_text("CUSTOMERIO_TRACK_URL"),
-        "app_url": _env_text("CUSTOMERIO_APP_URL"),
+        "track_url": _env_url("CUSTOMERIO_TRACK_URL"),
+        "app_url": _env_url("CUSTOMERIO_APP_URL"),
         "max_rps": _env_number("CUSTOMERIO_MAX_RPS", float),
         "concurrency": _env_number("CUSTOMERIO_CONCURRENCY", int),
     }

@@ -1,7 +1,9 @@
 """Region hosts and base-URL safety checks.
 
 Credentials travel in headers, so a base URL is the one setting that can leak them: this
-module refuses plain HTTP to anything but loopback, and URLs carrying user info.
+module refuses plain HTTP to anything but loopback, and URLs carrying user info, a query or a
+fragment (the places a key is pasted into a URL). A refused URL is never echoed whole: the
+errors show it with those parts masked, so no part of a key reaches a log or a traceback.
 """
 
 import ipaddress
@@ -35,6 +37,24 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def shown_url(url: str) -> str:
+    """``url`` as an error may show it: user info, query and fragment masked as ``***``.
+
+    Only for a URL whose scheme and host were found; anything else may be a key pasted
+    without a scheme and is not shown at all.
+    """
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ":***"
+    return (
+        f"{parts.scheme}://{'***@' if '@' in parts.netloc else ''}{host}{port}{parts.path}"
+        f"{'?***' if parts.query else ''}{'#***' if parts.fragment else ''}"
+    )
+
+
 def checked_base_url(url: str) -> str:
     """Validate a base URL and return it without a trailing slash.
 
@@ -43,14 +63,20 @@ def checked_base_url(url: str) -> str:
     parts = urlsplit(url.strip())
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
+        # Not shown: without a scheme and host, the text may be a key in any of its parts.
         raise CustomerIOConfigError(
-            f"Customer.io base URL must be an absolute http(s) URL, got scheme "
-            f"{parts.scheme!r} and host {host!r}"
+            "Customer.io base URL must be an absolute http(s) URL such as "
+            "https://track.customer.io (the value is not shown: it may hold a credential)"
         )
-    if parts.username is not None or parts.password is not None:
+    if "@" in parts.netloc:
         raise CustomerIOConfigError(
-            "Customer.io base URL must not contain user info; credentials come from "
-            "the site_id/api_key settings"
+            f"Customer.io base URL must not contain user info, got {shown_url(url)}; "
+            "credentials come from the site_id/api_key settings"
+        )
+    if parts.query or parts.fragment or url.strip().endswith(("?", "#")):
+        raise CustomerIOConfigError(
+            f"Customer.io base URL must not have a query or fragment, got {shown_url(url)}; "
+            "credentials come from the site_id/api_key settings"
         )
     if parts.scheme == "http" and not is_loopback_host(host):
         raise CustomerIOConfigError(

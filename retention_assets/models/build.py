@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from resources.warehouse import WarehouseSession
 from retention_assets.lineage import ColumnRef, lineage_note
+from retention_assets.privacy import shown_value
 from retention_assets.tables import MODEL_SCHEMA
 
 PREVIEW_ROWS = 5
@@ -76,11 +77,12 @@ def _cell(value: object) -> str:
 
 
 def markdown_preview(rows: pa.Table) -> dg.MetadataValue:
-    """A small markdown table of sample rows for the asset's metadata."""
+    """A small markdown table of sample rows for the asset's metadata, emails masked."""
     header = "| " + " | ".join(rows.column_names) + " |"
     rule = "|" + "---|" * rows.num_columns
     lines = [header, rule]
     lines += [
-        "| " + " | ".join(_cell(value) for value in row.values()) + " |" for row in rows.to_pylist()
+        "| " + " | ".join(_cell(shown_value(name, value)) for name, value in row.items()) + " |"
+        for row in rows.to_pylist()
     ]
     return dg.MetadataValue.md("\n".join(lines))

@@ -16,6 +16,7 @@ from pydantic import Field
 from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, partition_days
+from retention_assets.privacy import shown_text
 from retention_assets.settings import warehouse_kind
 from retention_assets.sync import catalog, delivery_audit, gates, imports, ledger, plans
 from retention_assets.sync.policies import (
@@ -188,7 +189,10 @@ def customer_state_plan(
             **_import_metadata(current),
             "unchanged_customers": unchanged,
             "as_of_date": as_of.isoformat(),
-            "sample_payloads": dg.MetadataValue.md(f"```\n{payloads or '(nothing to send)'}\n```"),
+            # Emails masked unless RETENTION_FULL_SAMPLES is on (retention_assets.privacy).
+            "sample_payloads": dg.MetadataValue.md(
+                f"```\n{shown_text(payloads) or '(nothing to send)'}\n```"
+            ),
         }
     )
 

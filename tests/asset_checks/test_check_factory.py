@@ -154,3 +154,51 @@ def test_markdown_cells_are_flattened_escaped_and_cut():
     assert "| a\\|b c | 1 |" in table
     assert "| null | 2 |" in table
     assert f"| {'x' * 79}… | 3 |" in table
+
+
+# A rule whose sample carries emails: in a column named for them, and inside other text (where
+# only text shaped like an email can be recognised).
+MIXED_CASE_EMAIL = SqlRule(
+    name="mixed_case_email",
+    description="Emails not in lower case.",
+    sql="SELECT customer_id, email,"
+    " CASE WHEN email LIKE '%@%' THEN 'was ' || email || ' before' END AS note"
+    " FROM retention.customer_state"
+    " WHERE as_of_date BETWEEN $first_day AND $last_day AND email <> lower(email)",
+    order_by="customer_id",
+)
+EMAIL_CHECK = WarehouseCheck(
+    name="emails_are_lower_case",
+    asset=names.CUSTOMER_STATE_ASSET,
+    description="Emails are lower case.",
+    rules=[MIXED_CASE_EMAIL],
+    partitions=PartitionedTable("retention.customer_state", "as_of_date"),
+)
+
+
+def _email_sample(tables, state) -> str:
+    tables.add_state(
+        state("cust_upper", email="Jane.Doe@Example.com"),
+        # Dirty: no @ at all, still personal data in the email column.
+        state("cust_dirty", email="Jane Doe AT example"),
+    )
+    result = evaluate(tables.warehouse, EMAIL_CHECK)
+    return result.metadata[f"{SAMPLE_PREFIX}mixed_case_email"].value
+
+
+def test_sampled_emails_are_masked_in_the_check_metadata(tables, state, monkeypatch):
+    monkeypatch.delenv("RETENTION_FULL_SAMPLES", raising=False)
+
+    sample = _email_sample(tables, state)
+
+    assert "| cust_upper | J***@Example.com | was J***@Example.com before |" in sample
+    assert "| cust_dirty | J*** | null |" in sample
+    assert "jane" not in sample.lower() and "Doe" not in sample
+
+
+def test_full_samples_show_sampled_emails_whole_for_debugging(tables, state, monkeypatch):
+    monkeypatch.setenv("RETENTION_FULL_SAMPLES", "true")
+
+    sample = _email_sample(tables, state)
+
+    assert "| cust_upper | Jane.Doe@Example.com | was Jane.Doe@Example.com before |" in sample

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pytest
 
 from asset_checks import MODEL_CHECKS, build_model_checks, names
 from asset_checks.factory import FAILING_ROWS, LATEST_PARTITION, PARTITIONS, PARTITIONS_SOURCE
+from asset_checks.model_checks import DUE_PARTITION, due_partition
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL
 
 UTC = dt.UTC
@@ -175,11 +177,11 @@ def test_check_run_alone_validates_the_latest_partition(tables, state):
     assert evaluation(result, names.STATE_ONE_ROW_PER_CUSTOMER).passed
 
 
-def test_freshness_warns_until_the_latest_partition_is_materialised(tables):
+def test_freshness_expects_the_last_complete_day_not_todays_filling_one(tables):
+    # NOW is 2025-03-12 12:00 UTC: 2025-03-11 was due at 06:00; 2025-03-12 is still filling.
     instance = dg.DagsterInstance.ephemeral()
     freshness = dg.AssetCheckKey(names.CUSTOMER_STATE_ASSET, names.FRESHNESS)
     only_the_model = dg.AssetSelection.assets(customer_state_stand_in)
-    # Built once, long ago, and never since.
     run(tables, partition=DAY.isoformat(), selection=only_the_model, instance=instance)
 
     stale = evaluation(
@@ -187,21 +189,32 @@ def test_freshness_warns_until_the_latest_partition_is_materialised(tables):
         names.FRESHNESS,
     )
     assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
-    assert "Asset is overdue" in stale.description
-
-    # The last two closed days and today: which closed day is due depends on the time of day.
-    today = dt.datetime.now(UTC).date()
-    run(
-        tables,
-        tags={
-            "dagster/asset_partition_range_start": (today - dt.timedelta(days=2)).isoformat(),
-            "dagster/asset_partition_range_end": today.isoformat(),
-        },
-        selection=only_the_model,
-        instance=instance,
+    assert stale.description == (
+        "Partition 2025-03-11 was due by 2025-03-12 06:00 UTC and has not been materialised."
     )
+
+    # The daily run materialises the closed day only; today's partition is not there.
+    run(tables, partition="2025-03-11", selection=only_the_model, instance=instance)
     fresh = evaluation(
         run(tables, selection=dg.AssetSelection.checks(freshness), instance=instance),
         names.FRESHNESS,
     )
     assert fresh.passed
+    assert fresh.metadata[DUE_PARTITION].value == "2025-03-11"
+
+
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (dt.datetime(2025, 3, 12, 5, 59, tzinfo=UTC), dt.date(2025, 3, 10)),
+        (dt.datetime(2025, 3, 12, 6, 0, tzinfo=UTC), dt.date(2025, 3, 11)),
+        (dt.datetime(2025, 3, 12, 23, 59, tzinfo=UTC), dt.date(2025, 3, 11)),
+        # A clock in another zone is read in UTC.
+        (
+            dt.datetime(2025, 3, 12, 3, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+            dt.date(2025, 3, 11),
+        ),
+    ],
+)
+def test_the_due_partition_is_the_day_before_the_latest_deadline(now, due):
+    assert due_partition(now) == due

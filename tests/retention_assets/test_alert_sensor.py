@@ -20,11 +20,15 @@ from dagster_slack import SlackResource
 
 from asset_checks.factory import FAILING_ROWS, PARTITIONS
 from retention_assets.alerts import (
+    BLOCKING_CHECK_ACTION,
+    CHECK_ACTIONS,
     CHECK_FAILED,
     RUN_FAILED,
+    RUN_FAILED_ACTION,
     SLACK_CHANNEL_ENV,
     SLACK_TOKEN_ENV,
     UI_BASE_URL_ENV,
+    WARNING_CHECK_ACTION,
     WEBHOOK_URL_ENV,
     AlertChannels,
     check_failure_alert,
@@ -250,3 +254,27 @@ def test_plain_http_to_a_remote_webhook_is_refused(caplog):
 
     assert "plain http" in caplog.text and "http://hooks.example.com" in caplog.text
     assert SECRET not in caplog.text
+
+
+def test_every_check_of_the_pipeline_has_its_own_what_to_do_line() -> None:
+    from retention_assets.definitions import defs
+
+    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+
+    assert checks - set(CHECK_ACTIONS) == set()
+
+
+def test_every_alert_says_what_to_do(receiver, instance):
+    initial = tick(run_failure_alerts, instance, None)
+    materialize(instance, one_row_per_customer, customerio_limits)
+
+    tick(check_failure_alerts, instance, None)
+    tick(run_failure_alerts, instance, initial.cursor)
+
+    by_kind = {(m["kind"], m["check"]): m for m in receiver.messages}
+    assert by_kind[(CHECK_FAILED, "one_row_per_customer")]["what_to_do"] == BLOCKING_CHECK_ACTION
+    assert by_kind[(CHECK_FAILED, "customerio_limits")]["what_to_do"] == WARNING_CHECK_ACTION
+    run_alert = by_kind[(RUN_FAILED, "customerio_limits, one_row_per_customer")]
+    assert run_alert["what_to_do"] == RUN_FAILED_ACTION
+    for message in receiver.messages:
+        assert f"what to do: {message['what_to_do']}" in message["text"]

@@ -84,6 +84,7 @@ def test_schedules_are_registered() -> None:
             "512",
             "RETENTION_DUCKDB_SYNC_MEMORY_LIMIT must be a size",
         ),
+        ("RETENTION_FULL_SAMPLES", "maybe", "RETENTION_FULL_SAMPLES must be true or false"),
     ],
 )
 def test_bad_settings_fail_with_the_variable_name(variable: str, value: str, message: str) -> None:

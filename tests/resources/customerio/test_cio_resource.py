@@ -1,5 +1,7 @@
 """CustomerIOResource: configuration from the environment, redaction, client construction."""
 
+import traceback
+
 import dagster as dg
 import pytest
 
@@ -8,6 +10,7 @@ from resources.customerio import (
     CustomerIOResource,
     customerio_resource_from_env,
 )
+from resources.customerio.urls import checked_base_url
 
 SECRETS = ("track-key-s3cret-value", "app-key-s3cret-value")
 
@@ -105,3 +108,55 @@ def test_track_client_carries_the_settings() -> None:
         assert client.base_url == "https://track-eu.customer.io"
         assert client.batch_max_bytes == 100_000
         assert client.retry.max_retries == 2
+
+
+# A key no other text in an error could contain by chance, in every place a URL can carry it.
+KEY = "Zq8xK3vW9pL2mN7r"
+URLS_WITH_A_KEY = [
+    f"https://site-123:{KEY}@track.example.com",
+    f"https://{KEY}@track.example.com",
+    f"https://{KEY}:x@track.example.com",
+    f"https://track.example.com/v2?api_key={KEY}",
+    f"https://track.example.com/v2?{KEY}",
+    f"https://track.example.com/#{KEY}",
+    f"http://track.example.com/?api_key={KEY}",
+    f"http://site:{KEY}@track.example.com",
+    f"ftp://site:{KEY}@track.example.com",
+    f"https://site:{KEY}@",
+]
+
+
+def _leaks(text: str) -> list[str]:
+    """The pieces of the key (four characters or more) found in ``text``."""
+    return [KEY[i : i + 4] for i in range(len(KEY) - 3) if KEY[i : i + 4] in text]
+
+
+def _error_texts(error: BaseException) -> str:
+    return "\n".join([str(error), repr(error), *traceback.format_exception(error)])
+
+
+@pytest.mark.parametrize("url", URLS_WITH_A_KEY)
+def test_a_url_carrying_a_key_is_refused_without_any_part_of_it_in_the_error(url: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        CustomerIOResource(site_id="s", api_key="k", track_url=url)
+
+    assert _leaks(_error_texts(refused.value)) == []
+
+
+@pytest.mark.parametrize("url", URLS_WITH_A_KEY)
+def test_a_url_setting_carrying_a_key_is_refused_by_name_without_any_part_of_it(
+    env: pytest.MonkeyPatch, url: str
+) -> None:
+    env.setenv("CUSTOMERIO_APP_URL", url)
+
+    with pytest.raises(CustomerIOConfigError, match="CUSTOMERIO_APP_URL") as refused:
+        customerio_resource_from_env()
+
+    assert _leaks(_error_texts(refused.value)) == []
+
+
+def test_a_refused_url_is_named_by_its_host_with_the_credentials_masked() -> None:
+    with pytest.raises(CustomerIOConfigError) as refused:
+        checked_base_url(f"https://site-123:{KEY}@track.example.com/v2?api_key={KEY}")
+
+    assert "https://***@track.example.com/v2?***" in str(refused.value)

@@ -1,0 +1,84 @@
+"""A partition outside the daily partitions is refused with its key and the valid range.
+
+``dagster asset materialize --partition-range a...b`` always names ``a`` in its own message,
+even when ``b`` is the bad half; its traceback carries the project's error underneath, which
+names the key that is out of range and the first and last partitions there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.partitions.context import PartitionLoadingContext
+from dagster._core.definitions.temporal_context import TemporalContext
+
+from retention_assets.partitions import DAILY_PARTITIONS
+from retention_assets.settings import PROJECT_ROOT, load_settings
+
+
+def _valid_range() -> str:
+    first = load_settings().partitions_start
+    last = DAILY_PARTITIONS.get_last_partition_key()
+    return f"from {first} to {last}"
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("2099-01-01", "after the last partition"),
+        ("2019-11-01", "before the first partition"),
+        ("2026-13-01", "not a day written as YYYY-MM-DD"),
+    ],
+)
+def test_an_unknown_partition_is_named_with_the_valid_range(key: str, why: str) -> None:
+    with pytest.raises(dg.DagsterUnknownPartitionError) as refused:
+        DAILY_PARTITIONS.validate_partition_key(key, context=_context())
+
+    assert f"`{key}`" in str(refused.value)
+    assert why in str(refused.value)
+    assert _valid_range() in str(refused.value)
+
+
+def test_a_known_partition_passes() -> None:
+    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+
+    DAILY_PARTITIONS.validate_partition_key(yesterday, context=_context())
+
+
+def _context() -> PartitionLoadingContext:
+    """What Dagster passes when it validates a key the user typed: now, no dynamic store."""
+    return PartitionLoadingContext(
+        temporal_context=TemporalContext(effective_dt=dt.datetime.now(dt.UTC), last_event_id=None),
+        dynamic_partitions_store=None,
+    )
+
+
+@pytest.mark.parametrize("bad_range", ["2026-11-01...2099-01-01", "2019-11-01...2026-11-05"])
+def test_the_cli_names_the_bad_half_of_a_partition_range(bad_range: str, tmp_path: Path) -> None:
+    bad_half = bad_range.split("...")[1 if bad_range.endswith("2099-01-01") else 0]
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path),
+        "RETENTION_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+    }
+    command = [sys.executable, "-m", "dagster", "asset", "materialize"]
+    command += ["-m", "retention_assets.definitions", "--select", "retention_events"]
+    done = subprocess.run(
+        [*command, "--partition-range", bad_range],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.returncode != 0
+    assert f"`{bad_half}` is " in done.stderr
+    assert _valid_range() in done.stderr
+    assert not (tmp_path / "warehouse.duckdb").exists(), "nothing may run for a bad range"
