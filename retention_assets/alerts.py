@@ -34,7 +34,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from asset_checks import names
 from asset_checks.factory import FAILING_ROWS, PARTITIONS
 from resources.customerio.urls import is_loopback_host
-from retention_assets.sync.checks import DRIFT_CHECK, REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
+from retention_assets.sync.checks import (
+    DELIVERY_CHECK,
+    DRIFT_CHECK,
+    REJECTED_ROWS_CHECK,
+    VOLUME_GUARD_CHECK,
+)
 
 WEBHOOK_URL_ENV: Final = "RETENTION_ALERT_WEBHOOK_URL"
 SLACK_TOKEN_ENV: Final = "SLACK_BOT_TOKEN"
@@ -84,9 +89,16 @@ CHECK_ACTIONS: Final[dict[str, str]] = {
     names.FRESHNESS: "The partition was not built by its deadline. Look for a failed or queued"
     " run of the daily schedule (and an earlier alert about it); if none ran, launch"
     " retention_sync_job for the partition.",
-    VOLUME_GUARD_CHECK: "The send was stopped before anything went out. Review the plan's counts"
-    " in the run: if the change is expected (a backfill, a new attribute), re-run with the"
-    " allow-volume override (docs/operating.md); if not, fix the model first.",
+    names.STATE_SHARED_EMAIL: "Nothing was blocked, but Customer.io will drop the updates of all"
+    " but one customer of each shared email (the delivery audit then lists them as rejected"
+    " rows). Merge the duplicate customers or correct their emails at the source.",
+    VOLUME_GUARD_CHECK: "The send was stopped before anything went out and the plan was emptied."
+    " Review the plan's counts in the run: if the change is expected (a backfill, a new"
+    " attribute), re-run the plan and send with the allow-volume override (run tag or run"
+    " config, docs/operating.md); if not, fix the model first.",
+    DELIVERY_CHECK: "Customer.io could not be reached within the retry budget; the undelivered"
+    " rows are queued and the next run sends them. If it repeats, check Customer.io's status"
+    " and lower CUSTOMERIO_MAX_RPS or CUSTOMERIO_CONCURRENCY.",
     REJECTED_ROWS_CHECK: "Customer.io refused some rows; the reasons are in"
     " cio_sync.rejected_rows. Fix the values in the model: the next run retries them.",
     DRIFT_CHECK: "Customer.io holds values the ledger did not send: find the other writer or the"
