@@ -21,7 +21,7 @@ from typing import Any, Final
 import dagster as dg
 import pyarrow as pa
 
-from resources.warehouse import WarehouseSession
+from resources.warehouse import WarehouseSession, split_statements
 from retention_assets.models.build import load_sql
 from retention_assets.tables import RAW_SCHEMA
 
@@ -47,7 +47,19 @@ _NAIVE_INSTANT: Final = "timezone($shop_zone, {column})"
 _ZONED_INSTANT: Final = "CAST({column} AS TIMESTAMPTZ)"
 
 _STAGING: Final = load_sql("staging.sql")
-_VERDICTS: Final = load_sql("raw_verdicts.sql")
+# raw_verdicts.sql: one counting statement per raw table, in this order.
+_VERDICT_TABLES: Final = (
+    "customers",
+    "orders",
+    "refunds",
+    "subscriptions",
+    "support_tickets",
+    "web_sessions",
+    "loyalty_accounts",
+)
+_VERDICTS: Final = dict(
+    zip(_VERDICT_TABLES, split_statements(load_sql("raw_verdicts.sql")), strict=True)
+)
 
 
 @dataclass(frozen=True)
@@ -252,7 +264,24 @@ class Verdicts:
                 ]
             ),
         )
-        metadata["raw_zoned_timestamp_columns"] = dg.MetadataValue.text(
+        metadata["raw_zoned_timestamp_columns"] = dg.MetadataValue.text(self.zoned_label())
+        return metadata
+
+    def summary(self) -> str:
+        """One log line: every rule that hit rows, with its count."""
+        hits = [
+            f"{rule.name} ({rule.verdict}) {self.total(rule.name)}"
+            for rule in self.rules()
+            if self.total(rule.name)
+        ]
+        return (
+            "raw value rules: "
+            + (", ".join(hits) if hits else "no row normalised or rejected")
+            + f"; zone-aware shop timestamp columns: {self.zoned_label()}"
+        )
+
+    def zoned_label(self) -> str:
+        return (
             ", ".join(
                 f"{RAW_SCHEMA}.{table}.{column}"
                 for table, column, field in SHOP_TIMESTAMPS
@@ -260,16 +289,6 @@ class Verdicts:
             )
             or "none"
         )
-        return metadata
-
-    def summary(self) -> str:
-        """One log line: every rule that hit rows, with its count."""
-        hits = [f"{rule.name} {self.total(rule.name)}" for rule in self.rules()]
-        hits = [hit for hit, rule in zip(hits, self.rules(), strict=True) if self.total(rule.name)]
-        zoned = self.metadata()["raw_zoned_timestamp_columns"].value
-        return (
-            "raw value rules: " + (", ".join(hits) if hits else "no row normalised or rejected")
-        ) + f"; zone-aware shop timestamp columns: {zoned}"
 
 
 def count_verdicts(
@@ -285,13 +304,15 @@ def count_verdicts(
     model uses (a trimmed id on a rejected row is not a normalisation anyone sees).
     """
     params = {**rule_params(shop_zone), "loaded_before": loaded_before}
-    rows = session.fetch_all(with_staging(_VERDICTS, zoned), params)
+    rows = [
+        row
+        for table in tables
+        for row in session.fetch_all(with_staging(_VERDICTS[table], zoned), params)
+    ]
     counts: dict[tuple[str, str], int] = {}
     flag_rules = [rule for rule in RAW_RULES if rule.count_column]
     columns = ("ids_trimmed", "emails_normalised", "statuses_normalised", "emails_invalid")
     for table, reason, total, *flags in rows:
-        if table not in tables:
-            continue
         if reason is not None:
             counts[(table, reason)] = counts.get((table, reason), 0) + int(total)
             continue
