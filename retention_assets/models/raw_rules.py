@@ -182,12 +182,13 @@ EVENT_TABLES: Final = ("orders", "refunds", "subscriptions", "support_tickets")
 def zoned_columns(session: WarehouseSession) -> frozenset[str]:
     """The template fields whose raw column holds zone-aware timestamps (TIMESTAMPTZ).
 
-    The type is read from the column of an empty result, which both warehouses type exactly
-    like the column (information_schema would need the raw tables' database on Snowflake).
+    The type is read from a one-row result, which both warehouses type like the column
+    (information_schema would need the raw tables' own database on Snowflake). An empty
+    table gives no row to read, and then either variant reads nothing.
     """
     zoned = set()
     for table, column, field in SHOP_TIMESTAMPS:
-        result = session.fetch_arrow(f'SELECT "{column}" FROM {RAW_SCHEMA}."{table}" LIMIT 0')
+        result = session.fetch_arrow(f'SELECT "{column}" FROM {RAW_SCHEMA}."{table}" LIMIT 1')
         kind = result.schema.field(0).type
         if pa.types.is_timestamp(kind) and kind.tz is not None:
             zoned.add(field)

@@ -319,3 +319,36 @@ def test_naive_placed_at_keeps_the_shop_zone(model_warehouse: Any) -> None:
     # New York is UTC-4 in June.
     assert state["1"]["last_order_at"] == dt.datetime(2025, 6, 30, 15, 30, tzinfo=dt.UTC)
     assert metadata["raw_zoned_timestamp_columns"].value == "none"
+
+
+def test_zone_aware_refunded_at_and_updated_at_are_read_as_instants(model_warehouse: Any) -> None:
+    retype(model_warehouse, "refunds", refunded_at="TIMESTAMPTZ")
+    retype(model_warehouse, "customers", updated_at="TIMESTAMPTZ")
+    # Read as New York wall time, the refund would move 4 hours earlier (EDT).
+    late_update = dt.datetime(2025, 6, 30, 23, 30, tzinfo=dt.UTC)
+    refunded = dt.datetime(2025, 6, 30, 16, 0, tzinfo=dt.UTC)
+    model_warehouse.insert(
+        "customers",
+        [{**customer(1, "new@example.com"), "updated_at": late_update, "_loaded_at": ts(DAY)}],
+    )
+    model_warehouse.insert("orders", [order(1, 1, placed_at="2025-06-29 10:00")])
+    model_warehouse.insert(
+        "refunds",
+        [
+            {
+                "refund_id": 9,
+                "order_id": 1,
+                "refunded_at": refunded,
+                "amount": Decimal("10.00"),
+                "_loaded_at": ts("2025-06-30 20:00"),
+            }
+        ],
+    )
+
+    state, metadata = build_state(model_warehouse)
+
+    assert state["1"]["email"] == "new@example.com"
+    assert state["1"]["last_refund_at"] == refunded
+    assert metadata["raw_zoned_timestamp_columns"].value == (
+        "raw.customers.updated_at, raw.refunds.refunded_at"
+    )
