@@ -210,12 +210,23 @@ def test_invalid_email_fails_the_customers_check_with_the_email_masked(raw: RawT
         ],
     )
     check, outcome = raw.evaluate("customers")
-    assert failing(outcome) == {"email_invalid": 1, "customer_id_missing": 1}
+    assert failing(outcome) == {"email_invalid": 1}
     metadata = check.result(outcome).metadata
     sample = metadata[f"{SAMPLE_PREFIX}email_invalid"].value
     assert "j***@@example.com" in sample
     assert "jane.doe" not in str(metadata)
     assert "x@example.com" not in str(metadata)
+
+
+def test_null_customer_id_is_an_expected_orphan_but_an_empty_one_fails(raw: RawTables) -> None:
+    raw.retype("customers", customer_id="VARCHAR")
+    orphan = {"customer_id": None, "email": "guest@example.com", "_loaded_at": ts("2025-06-01")}
+    raw.insert("customers", [orphan])
+    _, outcome = raw.evaluate("customers")
+    assert outcome.passed
+    raw.insert("customers", [{**orphan, "customer_id": "   "}])
+    _, outcome = raw.evaluate("customers")
+    assert failing(outcome) == {"customer_id_missing": 1}
 
 
 def test_masking_and_escaping_helpers() -> None:
