@@ -164,7 +164,6 @@ RAW_RULES: Final[tuple[RawRule, ...]] = (
         "emails_invalid",
     ),
 )
-RULES_BY_NAME: Final = {rule.name: rule for rule in RAW_RULES}
 
 # The tables each model reads, for its counts.
 STATE_TABLES: Final = (
