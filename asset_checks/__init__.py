@@ -10,6 +10,9 @@ Partitions: the checks are unpartitioned and validate the days the run materiali
 partition or a single-run backfill range); run alone from the UI they validate the latest
 partition in the table. ``asset_checks.factory`` explains why.
 
+``RAW_CHECKS`` are WARN checks on the ``raw.*`` source tables: the rows whose values the models
+reject (``asset_checks.raw_checks``, rules in ``docs/raw-contract.md``).
+
 To add checks elsewhere (the sync's volume guard, drift), build a ``WarehouseCheck`` from
 ``SqlRule``/``FunctionRule`` rules and pass it to ``build_asset_check``.
 """
@@ -26,6 +29,7 @@ from asset_checks.factory import (
     build_asset_check,
 )
 from asset_checks.model_checks import build_model_checks, freshness_checks, model_checks
+from asset_checks.raw_checks import RAW_CHECKS, raw_checks
 
 FRESHNESS_CHECKS: list[dg.AssetChecksDefinition] = freshness_checks()
 MODEL_CHECKS: list[dg.AssetChecksDefinition] = [
@@ -36,6 +40,7 @@ MODEL_CHECKS: list[dg.AssetChecksDefinition] = [
 __all__ = [
     "FRESHNESS_CHECKS",
     "MODEL_CHECKS",
+    "RAW_CHECKS",
     "FunctionRule",
     "PartitionedTable",
     "SqlRule",
@@ -43,4 +48,5 @@ __all__ = [
     "build_asset_check",
     "build_model_checks",
     "model_checks",
+    "raw_checks",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from asset_checks import MODEL_CHECKS
+from asset_checks import MODEL_CHECKS, RAW_CHECKS
 from resources.bindings import resources_from_env
 from retention_assets.jobs import JOBS
 from retention_assets.models import MODEL_ASSETS
@@ -18,7 +18,7 @@ SETTINGS = load_settings()
 
 defs = dg.Definitions(
     assets=[*RAW_SOURCE_ASSETS, *MODEL_ASSETS, *SYNC_ASSETS],
-    asset_checks=[*MODEL_CHECKS, *SYNC_CHECKS],
+    asset_checks=[*MODEL_CHECKS, *RAW_CHECKS, *SYNC_CHECKS],
     jobs=JOBS,
     schedules=SCHEDULES,
     sensors=ALERT_SENSORS,

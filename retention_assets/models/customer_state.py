@@ -26,6 +26,13 @@ from retention_assets.models.build import (
     load_sql,
     markdown_preview,
 )
+from retention_assets.models.raw_rules import (
+    STATE_TABLES,
+    count_verdicts,
+    rule_params,
+    with_staging,
+    zoned_columns,
+)
 from retention_assets.partitions import (
     DAILY_PARTITIONS,
     SINGLE_RUN_BACKFILL,
@@ -108,8 +115,8 @@ SOURCE_TABLES: Final = (
     "categories",
 )
 
-_SELECT_SQL: Final = load_sql("customer_state.sql")
-_INSERT_SQL: Final = insert_sql(CUSTOMER_STATE_TABLE, CUSTOMER_STATE_COLUMNS, _SELECT_SQL)
+# The SELECT follows the staging CTEs, whose text depends on the raw columns' types.
+_SELECT_BODY: Final = load_sql("customer_state.sql")
 _DELETE_SQL: Final = f"DELETE FROM {CUSTOMER_STATE_TABLE} WHERE as_of_date = $as_of_date"
 _COUNT_SQL: Final = f"SELECT count(*) FROM {CUSTOMER_STATE_TABLE} WHERE as_of_date = $as_of_date"
 _PREVIEW_SQL: Final = (
@@ -137,14 +144,21 @@ For data engineers: table `{CUSTOMER_STATE_TABLE}`, partitioned by `as_of_date`.
 counts when its business time and its `_loaded_at` are before the end of the day, so a late
 refund changes the days after it landed, never the days before. Store-local shop timestamps
 are converted to UTC with the configured shop zone. A rebuild replaces the day in one
-transaction; a range backfill runs one statement per day in a single run. Raw rows with a
-null customer_id are ignored and counted in the run's metadata.
+transaction; a range backfill runs one statement per day in a single run.
+
+Dirty raw values follow the rules of `docs/raw-contract.md`: ids and statuses are trimmed and
+lower-cased, emails lose whitespace and capitals, a shop timestamp column typed TIMESTAMPTZ is
+read as the instant it holds; rows with a missing or control-character id, an unknown status,
+an implausible timestamp or a missing, NaN or negative amount are excluded, and an invalid
+email is dropped as an attribute. The run's metadata counts each rule (`raw_rejected: ...`,
+`raw_normalised: ...`, `raw_verdicts`); the raw tables' `raw_values` checks show samples.
 """
 
 
 def _day_params(day: dt.date, shop_zone: str) -> dict[str, object]:
     _, as_of_end = day_bounds(day)
     return {
+        **rule_params(shop_zone),
         "as_of_date": day,
         "as_of_end": as_of_end,
         "as_of_end_utc": as_of_end.replace(tzinfo=None),
@@ -183,18 +197,24 @@ def retention_customer_state(
     rows_written = 0
     with warehouse.session() as session:
         ensure_table(session, CUSTOMER_STATE_TABLE, CUSTOMER_STATE_COLUMNS)
+        zoned = zoned_columns(session)
+        insert = insert_sql(
+            CUSTOMER_STATE_TABLE, CUSTOMER_STATE_COLUMNS, with_staging(_SELECT_BODY, zoned)
+        )
         for day in days:
             with transaction(session):
                 session.execute(_DELETE_SQL, {"as_of_date": day})
-                session.execute(_INSERT_SQL, _day_params(day, shop_zone))
+                session.execute(insert, _day_params(day, shop_zone))
             day_rows = session.fetch_all(_COUNT_SQL, {"as_of_date": day})[0][0]
             context.log.info(f"{CUSTOMER_STATE_TABLE} as of {day}: {day_rows} customers")
             rows_written += day_rows
         last_day = days[-1]
         preview = session.fetch_arrow(_PREVIEW_SQL, {"as_of_date": last_day})
-        null_id_rows = session.fetch_all(
-            _NULL_ID_SQL, {"as_of_end_utc": day_bounds(last_day)[1].replace(tzinfo=None)}
-        )
+        last_end_utc = day_bounds(last_day)[1].replace(tzinfo=None)
+        null_id_rows = session.fetch_all(_NULL_ID_SQL, {"as_of_end_utc": last_end_utc})
+        # Counted as of the last day built: the raw rows that had landed by its end.
+        verdicts = count_verdicts(session, zoned, shop_zone, STATE_TABLES, last_end_utc)
+    context.log.info(f"{CUSTOMER_STATE_TABLE} as of {last_day}: {verdicts.summary()}")
     return dg.MaterializeResult(
         metadata={
             # Rows this run wrote: the day's customers for one partition, their sum for a range.
@@ -204,5 +224,6 @@ def retention_customer_state(
             "customers_on_last_day": day_rows,
             "ignored_null_customer_id_rows": null_id_rows[0][0],
             "preview": markdown_preview(preview),
+            **verdicts.metadata(),
         }
     )

@@ -16,23 +16,26 @@
 --   $vip_gold_min, $vip_silver_min, $vip_version   the VIP rule
 --   $margin_high_min, $margin_medium_min           lower bounds of the margin buckets
 --
+-- and the parameters of staging.sql: this file is the rest of a statement that begins with the
+-- staging CTEs (raw_rules.with_staging), which read the raw tables' dirty values once, by the
+-- rules of docs/raw-contract.md. Rows a rule rejects (rejected_reason) are excluded here.
+--
 -- A raw table may hold one row twice (a re-load: same key, later _loaded_at). Counts and sums
 -- read one version per key, the latest one landed by the as-of instant; max() over timestamps
--- is unaffected by a copy and reads the table as it is. Ids keep their raw type for the joins
--- and become VARCHAR in the output.
-WITH
+-- is unaffected by a copy and reads the table as it is. Ids are the staged text ids.
 customers AS (
-    -- CDC history: the latest row with an email wins, so a later row without one keeps the
-    -- known address; customers who never gave one keep a row with a null email.
-    SELECT customer_id, NULLIF(lower(trim(email)), '') AS email
-    FROM raw.customers
-    WHERE customer_id IS NOT NULL
+    -- CDC history: the latest row with a valid email wins, so a later row without one (or
+    -- with an invalid one) keeps the known address; customers who never gave one keep a row
+    -- with a null email.
+    SELECT customer_id, email
+    FROM staged_customers
+    WHERE rejected_reason IS NULL
         AND _loaded_at < $as_of_end_utc
-        AND timezone($shop_zone, updated_at) < $as_of_end
+        AND updated_at < $as_of_end
     QUALIFY row_number() OVER (
         PARTITION BY customer_id
         ORDER BY
-            CASE WHEN NULLIF(trim(email), '') IS NULL THEN 1 ELSE 0 END,
+            CASE WHEN email IS NULL THEN 1 ELSE 0 END,
             updated_at DESC,
             _loaded_at DESC
     ) = 1
@@ -40,16 +43,19 @@ customers AS (
 
 orders AS (
     -- The latest landed version of each order decides its status (a cancellation re-loads it).
-    SELECT order_id, customer_id, status, total_amount, timezone($shop_zone, placed_at) AS placed_at
-    FROM raw.orders
+    -- A rejected latest version excludes the order: an older version must not stand in for it
+    -- (it could be a placed order that was since cancelled).
+    SELECT order_id, customer_id, status, total_amount, placed_at
+    FROM staged_orders
     WHERE _loaded_at < $as_of_end_utc
     QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _loaded_at DESC) = 1
+        AND rejected_reason IS NULL
 ),
 
 placed_orders AS (
     SELECT order_id, customer_id, total_amount, placed_at
     FROM orders
-    WHERE status = 'placed' AND placed_at < $as_of_end AND customer_id IS NOT NULL
+    WHERE status = 'placed' AND placed_at < $as_of_end
 ),
 
 order_totals AS (
@@ -64,10 +70,11 @@ order_totals AS (
 ),
 
 refunds AS (
-    SELECT order_id, amount, timezone($shop_zone, refunded_at) AS refunded_at
-    FROM raw.refunds
+    SELECT order_id, amount, refunded_at
+    FROM staged_refunds
     WHERE _loaded_at < $as_of_end_utc
     QUALIFY row_number() OVER (PARTITION BY refund_id ORDER BY _loaded_at DESC) = 1
+        AND rejected_reason IS NULL
 ),
 
 refund_totals AS (
@@ -81,7 +88,7 @@ refund_totals AS (
         max(r.refunded_at) AS last_refund_at
     FROM refunds AS r
     INNER JOIN orders AS o ON o.order_id = r.order_id
-    WHERE r.refunded_at < $as_of_end AND o.customer_id IS NOT NULL
+    WHERE r.refunded_at < $as_of_end
     GROUP BY o.customer_id
 ),
 
@@ -132,10 +139,11 @@ categories AS (
 ),
 
 subscription_states AS (
-    -- History: each subscription's latest state by the as-of instant.
+    -- History: each subscription's latest state by the as-of instant. A rejected row is a
+    -- change that is not read: the subscription keeps its previous state.
     SELECT customer_id, status
-    FROM raw.subscriptions
-    WHERE updated_at < $as_of_end_utc AND _loaded_at < $as_of_end_utc
+    FROM staged_subscriptions
+    WHERE rejected_reason IS NULL AND updated_at < $as_of_end_utc AND _loaded_at < $as_of_end_utc
     QUALIFY row_number() OVER (
         PARTITION BY subscription_id ORDER BY updated_at DESC, _loaded_at DESC
     ) = 1
@@ -148,14 +156,14 @@ subscriptions AS (
         min(CASE status WHEN 'active' THEN 1 WHEN 'paused' THEN 2 WHEN 'cancelled' THEN 3 END)
             AS status_rank
     FROM subscription_states
-    WHERE customer_id IS NOT NULL
     GROUP BY customer_id
 ),
 
 web_sessions AS (
     SELECT customer_id, max(started_at) AS last_session_at
-    FROM raw.web_sessions
+    FROM staged_web_sessions
     WHERE customer_id IS NOT NULL
+        AND rejected_reason IS NULL
         AND started_at < $as_of_end_utc
         AND _loaded_at < $as_of_end_utc
     GROUP BY customer_id
@@ -163,8 +171,8 @@ web_sessions AS (
 
 support_tickets AS (
     SELECT customer_id, max(opened_at) AS last_ticket_at
-    FROM raw.support_tickets
-    WHERE customer_id IS NOT NULL
+    FROM staged_support_tickets
+    WHERE rejected_reason IS NULL
         AND opened_at < $as_of_end_utc
         AND _loaded_at < $as_of_end_utc
     GROUP BY customer_id
@@ -172,8 +180,8 @@ support_tickets AS (
 
 loyalty AS (
     SELECT customer_id, points_balance, tier
-    FROM raw.loyalty_accounts
-    WHERE customer_id IS NOT NULL
+    FROM staged_loyalty_accounts
+    WHERE rejected_reason IS NULL
         AND updated_at < $as_of_end_utc
         AND _loaded_at < $as_of_end_utc
     QUALIFY row_number() OVER (
@@ -247,7 +255,7 @@ tiered AS (
 -- Booleans are never null: a null would be skipped by the sync and leave a stale true
 -- (an old replenishment reminder, a lapsed discount) on the profile.
 SELECT
-    CAST(customer_id AS VARCHAR) AS customer_id,
+    customer_id,
     CAST($as_of_date AS DATE) AS as_of_date,
     email,
     CAST(lifetime_orders AS BIGINT) AS lifetime_orders,

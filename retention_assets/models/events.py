@@ -22,6 +22,13 @@ from retention_assets.models.build import (
     load_sql,
     markdown_preview,
 )
+from retention_assets.models.raw_rules import (
+    EVENT_TABLES,
+    count_verdicts,
+    rule_params,
+    with_staging,
+    zoned_columns,
+)
 from retention_assets.partitions import (
     DAILY_PARTITIONS,
     SINGLE_RUN_BACKFILL,
@@ -68,8 +75,8 @@ EVENT_NAME_PARAMS: Final = {
     "support_ticket_opened": SUPPORT_TICKET_OPENED,
 }
 
-_SELECT_SQL: Final = load_sql("events.sql")
-_INSERT_SQL: Final = insert_sql(EVENTS_TABLE, EVENT_COLUMNS, _SELECT_SQL)
+# The SELECT follows the staging CTEs, whose text depends on the raw columns' types.
+_SELECT_BODY: Final = load_sql("events.sql")
 _WINDOW_FILTER: Final = "event_date >= $first_day AND event_date <= $last_day"
 _DELETE_SQL: Final = f"DELETE FROM {EVENTS_TABLE} WHERE {_WINDOW_FILTER}"
 _COUNTS_SQL: Final = (
@@ -99,7 +106,13 @@ For data engineers: table `{EVENTS_TABLE}`, partitioned by `event_date` (UTC day
 `occurred_at`). `event_key` is unique and stable across rebuilds. A run deletes the events of
 its days and inserts them again from everything landed so far, in one transaction, so a late
 row appears when its day is rebuilt. Store-local shop timestamps are converted to UTC with the
-configured shop zone.
+configured shop zone (a column typed TIMESTAMPTZ is read as the instant it holds).
+
+Dirty raw values follow the rules of `docs/raw-contract.md`: ids and statuses are trimmed and
+lower-cased; rows with a missing or control-character customer id, an unknown status, a
+timestamp before 2000 or after the row landed (1970, 9999), or a missing, NaN or negative
+amount never become events. The run's metadata counts each rule over every landed row of the
+sources (`raw_rejected: ...`, `raw_normalised: ...`, `raw_verdicts`).
 """
 
 
@@ -126,21 +139,27 @@ def retention_events(
     window = {"first_day": days[0], "last_day": days[-1]}
     # Events select by time range, so a range backfill is one scan of the sources, not one per day.
     window_start, window_end = day_bounds(days[0])[0], day_bounds(days[-1])[1]
+    shop_zone = load_settings().shop_timezone
     params = {
+        **rule_params(shop_zone),
         "window_start": window_start,
         "window_end": window_end,
         "window_start_utc": window_start.replace(tzinfo=None),
         "window_end_utc": window_end.replace(tzinfo=None),
-        "shop_zone": load_settings().shop_timezone,
         **EVENT_NAME_PARAMS,
     }
     with warehouse.session() as session:
         ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
+        zoned = zoned_columns(session)
+        insert = insert_sql(EVENTS_TABLE, EVENT_COLUMNS, with_staging(_SELECT_BODY, zoned))
         with transaction(session):
             session.execute(_DELETE_SQL, window)
-            session.execute(_INSERT_SQL, params)
+            session.execute(insert, params)
         counts = dict(session.fetch_all(_COUNTS_SQL, window))
         preview = session.fetch_arrow(_PREVIEW_SQL, window)
+        # A rejected timestamp (1970, 9999) belongs to no window: count every landed row.
+        verdicts = count_verdicts(session, zoned, shop_zone, EVENT_TABLES, None)
+    context.log.info(f"{EVENTS_TABLE} {days[0]}..{days[-1]}: {verdicts.summary()}")
     rows_written = sum(counts.values())
     context.log.info(f"{EVENTS_TABLE} {days[0]}..{days[-1]}: {rows_written} events")
     return dg.MaterializeResult(
@@ -149,5 +168,6 @@ def retention_events(
             "partitions_built": len(days),
             "events_by_name": {name: counts.get(name, 0) for name in EVENT_NAME_PARAMS.values()},
             "preview": markdown_preview(preview),
+            **verdicts.metadata(),
         }
     )

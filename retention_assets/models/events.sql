@@ -17,16 +17,22 @@
 -- narrowed by their naive value, a day wider than the window on each side (more than any zone
 -- offset), so the exact conversion runs on few rows. Event keys derive from source keys only:
 -- they stay the same across rebuilds and the sync turns them into stable Customer.io ids.
-WITH
+--
+-- This file is the rest of a statement that begins with the staging CTEs of staging.sql
+-- (raw_rules.with_staging; their parameters apply too), which read the raw tables' dirty
+-- values once, by the rules of docs/raw-contract.md. A rejected latest version of an order or
+-- refund excludes it (an older version must not stand in for it); a rejected history row of a
+-- subscription is a change that is not read. The narrowing by naive value reads the raw
+-- column, so it also narrows a zone-aware column correctly (a day wider either way).
 window_refunds AS (
     SELECT
         refund_id,
         order_id,
         amount,
         reason,
-        timezone($shop_zone, refunded_at) AS refunded_at,
+        refunded_at,
         timezone('UTC', _loaded_at) AS loaded_at
-    FROM raw.refunds
+    FROM staged_refunds
     WHERE refund_id IN (
         SELECT refund_id
         FROM raw.refunds
@@ -34,19 +40,20 @@ window_refunds AS (
             AND refunded_at < $window_end_utc + INTERVAL 1 DAY
     )
     QUALIFY row_number() OVER (PARTITION BY refund_id ORDER BY _loaded_at DESC) = 1
+        AND rejected_reason IS NULL
 ),
 
 orders AS (
     -- Orders placed around the window, and the orders of its refunds (for their customer).
     SELECT
         order_id,
-        CAST(customer_id AS VARCHAR) AS customer_id,
+        customer_id,
         status,
         currency,
         total_amount,
-        timezone($shop_zone, placed_at) AS placed_at,
+        placed_at,
         timezone('UTC', _loaded_at) AS loaded_at
-    FROM raw.orders
+    FROM staged_orders
     WHERE order_id IN (
         SELECT order_id
         FROM raw.orders
@@ -56,6 +63,7 @@ orders AS (
         SELECT order_id FROM window_refunds
     )
     QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _loaded_at DESC) = 1
+        AND rejected_reason IS NULL
 ),
 
 placed_orders AS (
@@ -83,8 +91,8 @@ subscription_history AS (
     -- The whole history of subscriptions that changed in the window: the row before the
     -- window's first change decides whether that change is a start, a pause or a resume.
     SELECT subscription_id, customer_id, status, updated_at, _loaded_at
-    FROM raw.subscriptions
-    WHERE subscription_id IN (
+    FROM staged_subscriptions
+    WHERE rejected_reason IS NULL AND subscription_id IN (
         SELECT subscription_id
         FROM raw.subscriptions
         WHERE updated_at >= $window_start_utc AND updated_at < $window_end_utc
@@ -105,13 +113,14 @@ subscription_transitions AS (
 
 tickets AS (
     SELECT ticket_id, customer_id, opened_at, _loaded_at
-    FROM raw.support_tickets
+    FROM staged_support_tickets
     WHERE ticket_id IN (
         SELECT ticket_id
         FROM raw.support_tickets
         WHERE opened_at >= $window_start_utc AND opened_at < $window_end_utc
     )
     QUALIFY row_number() OVER (PARTITION BY ticket_id ORDER BY _loaded_at DESC) = 1
+        AND rejected_reason IS NULL
 ),
 
 events AS (
@@ -163,7 +172,7 @@ events AS (
             WHEN 'paused' THEN $subscription_paused
             WHEN 'cancelled' THEN $subscription_cancelled
         END,
-        CAST(customer_id AS VARCHAR),
+        customer_id,
         timezone('UTC', updated_at),
         CAST(
             CASE
@@ -186,7 +195,7 @@ events AS (
     SELECT
         'ticket:' || CAST(ticket_id AS VARCHAR),
         $support_ticket_opened,
-        CAST(customer_id AS VARCHAR),
+        customer_id,
         timezone('UTC', opened_at),
         CAST(json_object('ticket_id', ticket_id) AS VARCHAR),
         timezone('UTC', _loaded_at)

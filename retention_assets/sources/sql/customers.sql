@@ -189,7 +189,9 @@ SELECT
         WHEN is_null_email THEN NULL
         WHEN u_stray < 0.025 THEN upper(clean_email)
         WHEN u_stray < 0.050 THEN ' ' || clean_email
-        WHEN u_stray < 0.075 THEN clean_email || '  '
+        WHEN u_stray < 0.0625 THEN clean_email || '  '
+        -- A tab and a line break, as a spreadsheet export leaves them.
+        WHEN u_stray < 0.075 THEN clean_email || chr(9) || chr(10)
         WHEN u_stray < 0.100 THEN upper(clean_email[1]) || clean_email[2:]
         ELSE clean_email
     END AS email,

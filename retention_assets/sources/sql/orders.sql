@@ -166,7 +166,13 @@ SELECT
     order_id,
     customer_id,
     placed_at,
-    status,
+    -- A few orders arrive with the status spelled by another system ('PLACED', 'Cancelled');
+    -- the models read it lower-cased (docs/raw-contract.md).
+    CASE
+        WHEN _gen_rnd(order_id, 'status_spelling') < 0.010 THEN upper(status)
+        WHEN _gen_rnd(order_id, 'status_spelling') < 0.015 THEN upper(status[1]) || status[2:]
+        ELSE status
+    END AS status,
     currency,
     total_amount,
     discount_amount,

@@ -74,6 +74,8 @@ SELECT
             AND epoch_us(o.placed_at) < d.transition_us + d.old_offset_us
     ) AS dst_fold_orders,
     (SELECT count(*) FROM _gen_order WHERE status = 'cancelled') AS cancelled_orders,
+    (SELECT count(*) FROM _gen_order WHERE _gen_rnd(order_id, 'status_spelling') < 0.015)
+        AS orders_with_status_spelling,
     (SELECT count(*) FROM _gen_order WHERE discount_amount > 0) AS discounted_orders,
     (SELECT count(*) FROM _gen_order WHERE is_multi_category) AS multi_category_orders,
     (SELECT count(*) FROM _gen_order WHERE currency <> 'USD') AS non_usd_orders,

@@ -23,6 +23,7 @@ from retention_assets.models.customer_state import (
     VIP_RULE,
     retention_customer_state,
 )
+from retention_assets.models.raw_rules import with_staging
 from retention_assets.tables import CUSTOMER_STATE_TABLE
 
 AS_OF = dt.date(2025, 6, 30)
@@ -432,7 +433,8 @@ def test_vip_thresholds_change_only_with_a_new_version() -> None:
 
 
 def test_sql_parses_as_duckdb_for_later_transpilation() -> None:
-    assert sqlglot.parse_one(load_sql("customer_state.sql"), read="duckdb") is not None
+    sql = with_staging(load_sql("customer_state.sql"), frozenset())
+    assert sqlglot.parse_one(sql, read="duckdb") is not None
 
 
 def test_one_row_per_customer_seen_in_raw_customers(built: tuple[Any, Any]) -> None:

@@ -18,6 +18,7 @@ import sqlglot
 
 from retention_assets.models.build import load_sql
 from retention_assets.models.events import EVENT_NAME_PARAMS, retention_events
+from retention_assets.models.raw_rules import with_staging
 from retention_assets.tables import EVENTS_TABLE
 from retention_assets.vocabulary import (
     EVENT_NAMES,
@@ -237,7 +238,7 @@ def test_event_name_parameters_cover_the_vocabulary() -> None:
 
 
 def test_sql_spells_no_event_name_and_parses_as_duckdb() -> None:
-    sql = load_sql("events.sql")
+    sql = with_staging(load_sql("events.sql"), frozenset())
     assert not [name for name in EVENT_NAMES if name in sql]
     assert sqlglot.parse_one(sql, read="duckdb") is not None
 
