@@ -77,12 +77,6 @@ _ATTRIBUTE_FLAGS: Final = {"email_invalid": "email_invalid"}
 _EXPECTED_ORPHANS: Final = ("customers", "customer_id_missing")
 
 
-def mask_email(value: str) -> str:
-    """``j***@example.com``: enough to recognise a domain or a typo, not the person."""
-    local, at, domain = value.partition("@")
-    return f"{local[:1]}***{at}{domain}"
-
-
 def visible(value: str) -> str:
     """``value`` with control characters written as escapes (``\\x07``, ``\\n``, ``\\t``)."""
     return "".join(
@@ -93,13 +87,13 @@ def visible(value: str) -> str:
 
 def _readable(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.copy()
-    if EMAIL_COLUMN in rows.columns:
-        rows[EMAIL_COLUMN] = rows[EMAIL_COLUMN].map(
-            lambda email: mask_email(email) if isinstance(email, str) else email
-        )
     for column in rows.columns:
+        # Emails stay unquoted: the factory masks them whole (retention_assets.privacy).
+        quote = "" if column == EMAIL_COLUMN else "'"
         rows[column] = rows[column].map(
-            lambda cell: f"'{visible(cell)}'" if isinstance(cell, str) else cell
+            lambda cell, quote=quote: (
+                f"{quote}{visible(cell)}{quote}" if isinstance(cell, str) else cell
+            )
         )
     return rows
 

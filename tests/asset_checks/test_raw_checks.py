@@ -18,7 +18,7 @@ import pytest
 
 from asset_checks import RAW_CHECKS
 from asset_checks.factory import FAILED_RULES, FAILING_ROWS, SAMPLE_PREFIX, WarehouseCheck
-from asset_checks.raw_checks import RAW_VALUES_CHECK, mask_email, raw_checks, visible
+from asset_checks.raw_checks import RAW_VALUES_CHECK, raw_checks, visible
 from resources.warehouse import WarehouseResource
 from retention_assets.sources.assets import RAW_SOURCE_ASSETS
 from retention_assets.sources.raw_schema import (
@@ -213,7 +213,7 @@ def test_invalid_email_fails_the_customers_check_with_the_email_masked(raw: RawT
     assert failing(outcome) == {"email_invalid": 1}
     metadata = check.result(outcome).metadata
     sample = metadata[f"{SAMPLE_PREFIX}email_invalid"].value
-    assert "j***@@example.com" in sample
+    assert "j***@example.com" in sample
     assert "jane.doe" not in str(metadata)
     assert "x@example.com" not in str(metadata)
 
@@ -229,9 +229,7 @@ def test_null_customer_id_is_an_expected_orphan_but_an_empty_one_fails(raw: RawT
     assert failing(outcome) == {"customer_id_missing": 1}
 
 
-def test_masking_and_escaping_helpers() -> None:
-    assert mask_email("jane@example.com") == "j***@example.com"
-    assert mask_email("no-at-sign") == "n***"
+def test_escaping_helper() -> None:
     assert visible("4\x072\n") == "4\\x072\\n"
 
 
