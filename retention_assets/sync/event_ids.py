@@ -1,19 +1,28 @@
-"""Deterministic ULIDs for events.
+"""Event ids: assigned once per event, persisted, and deterministic ULIDs.
 
-Customer.io ignores an event whose ``id`` it has already received, so an id derived from the
-event's stable key makes retries, re-runs and overlapping backfills free of duplicates. The
-48-bit time part is the event's own time, so ids sort like the events; the 80 random bits
-are the leading bits of a SHA-256 of the event key.
+Customer.io ignores an event whose ``id`` it has already received, so an event must keep its
+id for good once a request may have carried it: a send that crashed after Customer.io took
+an event but before the acknowledgement was recorded re-sends it, and only the same id makes
+that copy harmless, even when the event's ``occurred_at`` was corrected in between. So each
+event gets its id when it is first planned, in the warehouse (``assign_event_ids.sql``,
+stored in ``cio_sync.event_ids`` before any send reads the plan) and every later plan reuses
+it.
 
-Millions of events go through here per sync, so the Crockford base32 text is built from
-tables of two- and three-character chunks rather than character by character
-(``base64.b32encode`` is slower still: 3.3 us an id against 1.5 us); the tests check ids
-against the ``python-ulid`` library.
+The id is a ULID: its 48-bit time part is the event's time when first planned, so ids sort
+like the events; its 80 random bits are the leading bits of a SHA-256 of the event key.
+:func:`event_ulid` computes the same id in Python: it is the readable statement of that
+scheme, which the tests check the SQL against (on DuckDB and Snowflake) and check against
+the ``python-ulid`` library. The Crockford base32 text is built from tables of two- and
+three-character chunks, the fastest way found in Python.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+
+from resources.warehouse import WarehouseSession
+from retention_assets.sync.sql_files import sql_file
 
 _MAX_MILLISECONDS = (1 << 48) - 1
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -28,7 +37,7 @@ _MASK = (1 << 15) - 1
 
 
 def event_ulid(event_key: str, occurred_at_ms: int) -> str:
-    """The ULID Customer.io receives for one event; equal inputs always give the same id."""
+    """The ULID an event first planned at ``occurred_at_ms`` gets; equal inputs, equal ids."""
     if not 0 <= occurred_at_ms <= _MAX_MILLISECONDS:
         raise ValueError(f"event time out of ULID range: {occurred_at_ms} ms")
     entropy = int.from_bytes(hashlib.sha256(event_key.encode()).digest()[:10], "big")
@@ -44,4 +53,23 @@ def event_ulid(event_key: str, occurred_at_ms: int) -> str:
         + _TRIPLES[(value >> 30) & _MASK]
         + _TRIPLES[(value >> 15) & _MASK]
         + _TRIPLES[value & _MASK]
+    )
+
+
+def assign_event_ids(
+    session: WarehouseSession,
+    start: dt.date,
+    end: dt.date,
+    *,
+    run_id: str | None,
+    now: dt.datetime,
+) -> None:
+    """Give an id to each unacknowledged event of ``[start, end)`` that has none yet.
+
+    Runs in the warehouse, a single statement however many events a first sync plans; keys
+    that already have an id keep it. ``run_id`` is the run that planned them, if known.
+    """
+    session.execute(
+        sql_file("assign_event_ids"),
+        {"start": start, "end": end, "assigned_at": now, "run_id": run_id},
     )
