@@ -9,26 +9,21 @@
 -- (before 1970) is clamped: the id stays unique by its key, only its sort order is lost.
 INSERT INTO cio_sync.event_ids (event_key, event_id, occurred_at, assigned_at, run_id)
 WITH new_events AS (
+    -- Grouped by key: should the model ever hold a key twice (its blocking unique-key check
+    -- fails then), the key still gets one id, from the earlier time.
     SELECT
         e.event_key,
-        e.occurred_at,
-        least(greatest(CAST(EXTRACT(EPOCH FROM e.occurred_at) * 1000 AS BIGINT), 0),
+        min(e.occurred_at) AS occurred_at,
+        least(greatest(CAST(EXTRACT(EPOCH FROM min(e.occurred_at)) * 1000 AS BIGINT), 0),
               281474976710655) AS ms,
-        lower(sha256(e.event_key)) AS digest
+        lower(sha256(e.event_key)) AS digest,
+        '0123456789abcdef' AS digits
     FROM retention.events AS e
     WHERE e.event_date >= $start
       AND e.event_date < $end
       AND NOT EXISTS (SELECT 1 FROM cio_sync.event_ledger AS l WHERE l.event_key = e.event_key)
       AND NOT EXISTS (SELECT 1 FROM cio_sync.event_ids AS i WHERE i.event_key = e.event_key)
-),
-hex AS (
-    SELECT
-        event_key,
-        occurred_at,
-        ms,
-        digest,
-        '0123456789abcdef' AS digits
-    FROM new_events
+    GROUP BY e.event_key
 ),
 bits AS (
     SELECT
@@ -56,36 +51,39 @@ bits AS (
             + (position(substr(digest, 18, 1) IN digits) - 1) * 256
             + (position(substr(digest, 19, 1) IN digits) - 1) * 16
             + (position(substr(digest, 20, 1) IN digits) - 1) AS r3
-    FROM hex
+    FROM new_events
 )
 SELECT
     event_key,
-    substr(crockford, CAST((ms >> 45) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((ms >> 40) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((ms >> 35) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((ms >> 30) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((ms >> 25) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((ms >> 20) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((ms >> 15) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((ms >> 10) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((ms >> 5) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST(ms & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r0 >> 15) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r0 >> 10) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r0 >> 5) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST(r0 & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r1 >> 15) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r1 >> 10) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r1 >> 5) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST(r1 & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r2 >> 15) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r2 >> 10) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r2 >> 5) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST(r2 & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r3 >> 15) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r3 >> 10) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST((r3 >> 5) & 31 AS INTEGER) + 1, 1)
-        || substr(crockford, CAST(r3 & 31 AS INTEGER) + 1, 1) AS event_id,
+    -- One concat: 25 || would build 25 intermediate strings per row.
+    concat(
+        substr(crockford, CAST((ms >> 45) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((ms >> 40) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((ms >> 35) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((ms >> 30) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((ms >> 25) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((ms >> 20) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((ms >> 15) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((ms >> 10) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((ms >> 5) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST(ms & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r0 >> 15) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r0 >> 10) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r0 >> 5) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST(r0 & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r1 >> 15) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r1 >> 10) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r1 >> 5) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST(r1 & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r2 >> 15) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r2 >> 10) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r2 >> 5) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST(r2 & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r3 >> 15) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r3 >> 10) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST((r3 >> 5) & 31 AS INTEGER) + 1, 1),
+        substr(crockford, CAST(r3 & 31 AS INTEGER) + 1, 1)
+    ) AS event_id,
     occurred_at,
     $assigned_at AS assigned_at,
     $run_id AS run_id

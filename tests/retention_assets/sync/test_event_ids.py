@@ -118,3 +118,28 @@ def test_an_assigned_id_is_kept_when_the_event_time_changes(
     assert original == {"order:1": event_ulid("order:1", int(first.timestamp() * 1000))}
     assert again == {**original, "order:2": event_ulid("order:2", int(first.timestamp() * 1000))}
     assert rows == [(2, first)]
+
+
+def test_a_key_held_twice_gets_one_id_and_a_time_before_1970_a_zero_time_part(
+    make_warehouse: Callable[[], WarehouseResource],
+) -> None:
+    early = dt.datetime(1969, 12, 31, 23, 0, tzinfo=dt.UTC)
+    first = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
+    rows = [
+        _event("order:1", first + dt.timedelta(minutes=1)),
+        _event("order:1", first),
+        _event("refund:1", early),
+    ]
+    with make_warehouse().session() as session:
+        ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
+        ledger.ensure_sync_tables(session)
+        session.insert_arrow(EVENTS_TABLE, pa.Table.from_pylist(rows))
+
+        assigned = _assigned(session)
+        count = session.fetch_all("SELECT count(*) FROM cio_sync.event_ids")
+
+    assert count == [(2,)]
+    assert assigned == {
+        "order:1": event_ulid("order:1", int(first.timestamp() * 1000)),
+        "refund:1": event_ulid("refund:1", 0),
+    }
