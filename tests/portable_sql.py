@@ -109,7 +109,7 @@ CASES: Final = (
         {"text": 'quote " é'},
     ),
     Case(
-        # What assign_event_ids.sql builds a ULID from: hex digest, digit positions, bit fields.
+        # What events_plan.sql builds a ULID from: hex digest, digit positions, bit fields.
         "sha256_hex_digits_and_bit_fields",
         "SELECT lower(sha256($key)), position(substr(lower(sha256($key)), 1, 1) IN"
         " '0123456789abcdef') - 1, (CAST($ms AS BIGINT) >> 45) & 31,"

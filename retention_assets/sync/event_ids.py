@@ -4,9 +4,9 @@ Customer.io ignores an event whose ``id`` it has already received, so an event m
 id for good once a request may have carried it: a send that crashed after Customer.io took
 an event but before the acknowledgement was recorded re-sends it, and only the same id makes
 that copy harmless, even when the event's ``occurred_at`` was corrected in between. So each
-event gets its id when it is first planned, in the warehouse (``assign_event_ids.sql``,
-stored in ``cio_sync.event_ids`` before any send reads the plan) and every later plan reuses
-it.
+event gets its id when it is first planned, in the warehouse (``events_plan.sql``, which
+stores it in ``cio_sync.event_ids`` with the plan, before any send reads it), and every later
+plan reuses it.
 
 The id is a ULID: its 48-bit time part is the event's time when first planned, so ids sort
 like the events; its 80 random bits are the leading bits of a SHA-256 of the event key.
@@ -18,11 +18,7 @@ three-character chunks, the fastest way found in Python.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-
-from resources.warehouse import WarehouseSession
-from retention_assets.sync.sql_files import sql_file
 
 _MAX_MILLISECONDS = (1 << 48) - 1
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -53,23 +49,4 @@ def event_ulid(event_key: str, occurred_at_ms: int) -> str:
         + _TRIPLES[(value >> 30) & _MASK]
         + _TRIPLES[(value >> 15) & _MASK]
         + _TRIPLES[value & _MASK]
-    )
-
-
-def assign_event_ids(
-    session: WarehouseSession,
-    start: dt.date,
-    end: dt.date,
-    *,
-    run_id: str | None,
-    now: dt.datetime,
-) -> None:
-    """Give an id to each unacknowledged event of ``[start, end)`` that has none yet.
-
-    Runs in the warehouse, a single statement however many events a first sync plans; keys
-    that already have an id keep it. ``run_id`` is the run that planned them, if known.
-    """
-    session.execute(
-        sql_file("assign_event_ids"),
-        {"start": start, "end": end, "assigned_at": now, "run_id": run_id},
     )

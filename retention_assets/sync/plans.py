@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from resources.warehouse import WarehouseSession
+from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync import ledger
-from retention_assets.sync.event_ids import assign_event_ids
 from retention_assets.sync.sql_files import customer_state_plan_sql, sql_file
 
 
@@ -71,8 +70,12 @@ def plan_events(
     ledger.ensure_sync_tables(session)
     ledger.fold_event_acks(session)
     params = {"start": start, "end": end}
-    assign_event_ids(session, start, end, run_id=run_id, now=dt.datetime.now(dt.UTC))
-    session.execute(sql_file("events_plan"), params)
+    # The plan and the ids it assigned are stored together or not at all.
+    with transaction(session):
+        session.execute(
+            sql_file("events_plan"),
+            {**params, "assigned_at": dt.datetime.now(dt.UTC), "run_id": run_id},
+        )
     changes = _summary(session, "events_plan_changes", params)
     if changes["changed_after_delivery"]:
         _log_changed_after_delivery(session, log, params, changes["changed_after_delivery"])

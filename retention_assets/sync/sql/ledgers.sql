@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS cio_sync.event_ledger (
     run_id VARCHAR NOT NULL
 );
 
--- The id of every event ever planned, one row per event_key (assign_event_ids.sql adds only
+-- The id of every event ever planned, one row per event_key (events_plan.sql adds only
 -- keys it lacks; nothing updates or deletes a row): assigned when the event is first planned,
 -- before any request carries it, and reused by every later plan, so an event Customer.io may
 -- already hold is never sent under a second id. occurred_at is the time the id was made from.
