@@ -14,6 +14,9 @@ from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync import ledger
 from retention_assets.sync.sql_files import customer_state_plan_sql, sql_file
 
+# Events named in the log line about delivered events whose time changed.
+_CHANGED_SAMPLE = 5
+
 
 def _summary(session: WarehouseSession, name: str, params: dict) -> dict[str, int]:
     table = session.fetch_arrow(sql_file(name), params)
@@ -80,9 +83,6 @@ def plan_events(
     if changes["changed_after_delivery"]:
         _log_changed_after_delivery(session, log, params, changes["changed_after_delivery"])
     return {**events_plan_summary(session, start, end), **changes}
-
-
-_CHANGED_SAMPLE = 5
 
 
 def _log_changed_after_delivery(
