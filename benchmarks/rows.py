@@ -4,8 +4,8 @@ The SDK baselines and the client-side limit must send (or serialise) exactly wha
 sends, read from the same warehouse with the same queries and parameters (one shard: the whole
 partition; events under the default backfill policy of a first sync). Entries come in two
 forms: as dicts, which the SDK takes and Python serialises, and as the JSON bytes our sync
-sends (the SQL's text, the ULID appended to events). It reads plans; it never writes a
-ledger.
+sends (the SQL's text, events with the ids their plan assigned). It reads plans; it never
+writes a ledger.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ import orjson
 import pyarrow as pa
 
 from resources.warehouse import WarehouseSession
-from retention_assets.sync.event_ids import event_ulid
 from retention_assets.sync.policies import DEFAULT_BACKFILL_POLICY
 from retention_assets.sync.send import (
-    EVENT_ENTRY_TAIL,
     EVENTS_TO_SEND,
     PROFILES_TO_SEND,
     event_entry,
@@ -72,19 +70,15 @@ def event_entries(
     sync sends them (the default rename policy inside the trigger window)."""
     query = _limited(EVENTS_TO_SEND, limit)
     for batch in session.stream(query, _event_params(start, end, now)):
-        rows = zip(*(batch.column(i).to_pylist() for i in range(6)), strict=True)
-        for key, name, customer_id, occurred_ms, disposition, properties in rows:
-            ulid = event_ulid(key, occurred_ms)
+        rows = zip(*(batch.column(i).to_pylist() for i in range(7)), strict=True)
+        for key, name, customer_id, occurred_ms, disposition, properties, ulid in rows:
             yield key, event_entry(customer_id, name, ulid, occurred_ms, properties, disposition)
 
 
 def serialised_event_entries(
     session: WarehouseSession, start: dt.date, end: dt.date, now: dt.datetime
 ) -> Iterator[tuple[str, bytes]]:
-    """The same events as the JSON bytes the warehouse renders, the ULID appended."""
+    """The same events as the JSON bytes the warehouse renders."""
     for batch in session.stream(EVENTS_TO_SEND, _event_params(start, end, now)):
-        keys = batch.column(0).to_pylist()
-        times = batch.column(3).to_pylist()
-        heads = batch.column(6).to_pylist()
-        for key, occurred_ms, head in zip(keys, times, heads, strict=True):
-            yield key, (head + event_ulid(key, occurred_ms) + EVENT_ENTRY_TAIL).encode()
+        entries = batch.column(7).cast(pa.binary()).to_pylist()
+        yield from zip(batch.column(0).to_pylist(), entries, strict=True)

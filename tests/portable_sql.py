@@ -109,6 +109,15 @@ CASES: Final = (
         {"text": 'quote " é'},
     ),
     Case(
+        # What events_plan.sql builds a ULID from: hex digest, digit positions, bit fields.
+        "sha256_hex_digits_and_bit_fields",
+        "SELECT lower(sha256($key)), position(substr(lower(sha256($key)), 1, 1) IN"
+        " '0123456789abcdef') - 1, (CAST($ms AS BIGINT) >> 45) & 31,"
+        " substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', CAST(CAST($ms AS BIGINT) & 31 AS INTEGER)"
+        " + 1, 1)",
+        {"key": "order:é1", "ms": 1_700_000_000_123},
+    ),
+    Case(
         "json_object_text",
         "SELECT CAST(json_object('order_id', 7, 'currency', 'USD', 'gift', NULL) AS VARCHAR)",
         json_columns=(0,),

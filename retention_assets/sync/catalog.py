@@ -88,7 +88,7 @@ _PROFILE_COLUMNS: Final = [
     ),
 ]
 _EVENT_FIELDS: Final = [
-    ("id", "ULID", "Deterministic id derived from event_key: a resend is deduplicated."),
+    ("id", "ULID", "Assigned once per event_key at its first plan: a resend is deduplicated."),
     ("name", "string", "Vocabulary name, or its backfill name inside the trigger window."),
     ("customer_id", "string", "The person the event is tracked on (identified by id)."),
     ("timestamp", "unix seconds", "When the event happened (UTC)."),
@@ -103,12 +103,13 @@ _CUSTOMER_STATE_PLAN_COLUMNS: Final = [
     ("value_hash", "VARCHAR", "Hash recorded in the attribute ledger once acknowledged."),
 ]
 _EVENTS_PLAN_COLUMNS: Final = [
-    ("event_key", "VARCHAR", "Stable event key; derives the Customer.io event id."),
+    ("event_key", "VARCHAR", "Stable event key; keeps one Customer.io event id for good."),
     ("event_name", "VARCHAR", "Vocabulary name."),
     ("customer_id", "VARCHAR", "Person the event belongs to."),
     ("occurred_at", "TIMESTAMPTZ", "When the event happened (UTC)."),
     ("event_date", "DATE", "UTC day of occurred_at: the partition."),
     ("properties", "VARCHAR", "JSON sent as the event's data."),
+    ("event_id", "VARCHAR", "The event's id (ULID) from cio_sync.event_ids, the same every send."),
 ]
 
 _ATTRIBUTES: Final[dict[str, Any]] = {

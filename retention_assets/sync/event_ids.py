@@ -1,14 +1,19 @@
-"""Deterministic ULIDs for events.
+"""Event ids: assigned once per event, persisted, and deterministic ULIDs.
 
-Customer.io ignores an event whose ``id`` it has already received, so an id derived from the
-event's stable key makes retries, re-runs and overlapping backfills free of duplicates. The
-48-bit time part is the event's own time, so ids sort like the events; the 80 random bits
-are the leading bits of a SHA-256 of the event key.
+Customer.io ignores an event whose ``id`` it has already received, so an event must keep its
+id for good once a request may have carried it: a send that crashed after Customer.io took
+an event but before the acknowledgement was recorded re-sends it, and only the same id makes
+that copy harmless, even when the event's ``occurred_at`` was corrected in between. So each
+event gets its id when it is first planned, in the warehouse (``events_plan.sql``, which
+stores it in ``cio_sync.event_ids`` with the plan, before any send reads it), and every later
+plan reuses it.
 
-Millions of events go through here per sync, so the Crockford base32 text is built from
-tables of two- and three-character chunks rather than character by character
-(``base64.b32encode`` is slower still: 3.3 us an id against 1.5 us); the tests check ids
-against the ``python-ulid`` library.
+The id is a ULID: its 48-bit time part is the event's time when first planned, so ids sort
+like the events; its 80 random bits are the leading bits of a SHA-256 of the event key.
+:func:`event_ulid` computes the same id in Python: it is the readable statement of that
+scheme, which the tests check the SQL against (on DuckDB and Snowflake) and check against
+the ``python-ulid`` library. The Crockford base32 text is built from tables of two- and
+three-character chunks, the fastest way found in Python.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ _MASK = (1 << 15) - 1
 
 
 def event_ulid(event_key: str, occurred_at_ms: int) -> str:
-    """The ULID Customer.io receives for one event; equal inputs always give the same id."""
+    """The ULID an event first planned at ``occurred_at_ms`` gets; equal inputs, equal ids."""
     if not 0 <= occurred_at_ms <= _MAX_MILLISECONDS:
         raise ValueError(f"event time out of ULID range: {occurred_at_ms} ms")
     entropy = int.from_bytes(hashlib.sha256(event_key.encode()).digest()[:10], "big")

@@ -8,10 +8,14 @@ before anything leaves the warehouse; the volume guard judges it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
-from resources.warehouse import WarehouseSession
+from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync import ledger
 from retention_assets.sync.sql_files import customer_state_plan_sql, sql_file
+
+# Events named in the log line about delivered events whose time changed.
+_CHANGED_SAMPLE = 5
 
 
 def _summary(session: WarehouseSession, name: str, params: dict) -> dict[str, int]:
@@ -51,12 +55,50 @@ def customer_state_plan_sample(
     ]
 
 
-def plan_events(session: WarehouseSession, start: dt.date, end: dt.date) -> dict[str, int]:
-    """Plan the unacknowledged events of ``[start, end)``; return the plan's summary."""
+def plan_events(
+    session: WarehouseSession,
+    start: dt.date,
+    end: dt.date,
+    *,
+    run_id: str | None = None,
+    log: logging.Logger | None = None,
+) -> dict[str, int]:
+    """Plan the unacknowledged events of ``[start, end)``; return the plan's summary.
+
+    Every planned event has its id before the plan is stored (assigned now if it is planned
+    for the first time, else the one it was given then), so every send, and every shard of
+    one, sends it under that id. The summary adds how many events changed their time after
+    their id was fixed (``events_plan_changes.sql``); delivered ones are logged, not resent.
+    """
     ledger.ensure_sync_tables(session)
     ledger.fold_event_acks(session)
-    session.execute(sql_file("events_plan"), {"start": start, "end": end})
-    return events_plan_summary(session, start, end)
+    params = {"start": start, "end": end}
+    # The plan and the ids it assigned are stored together or not at all.
+    with transaction(session):
+        session.execute(
+            sql_file("events_plan"),
+            {**params, "assigned_at": dt.datetime.now(dt.UTC), "run_id": run_id},
+        )
+    changes = _summary(session, "events_plan_changes", params)
+    if changes["changed_after_delivery"]:
+        _log_changed_after_delivery(session, log, params, changes["changed_after_delivery"])
+    return {**events_plan_summary(session, start, end), **changes}
+
+
+def _log_changed_after_delivery(
+    session: WarehouseSession, log: logging.Logger | None, params: dict, count: int
+) -> None:
+    sample = session.fetch_all(
+        sql_file("changed_after_delivery_sample"), {**params, "limit": _CHANGED_SAMPLE}
+    )
+    examples = ", ".join(
+        f"{key} (delivered {delivered:%Y-%m-%d %H:%M:%S}, now {current:%Y-%m-%d %H:%M:%S} UTC)"
+        for key, delivered, current in sample
+    )
+    (log or logging.getLogger(__name__)).info(
+        f"{count:,} events Customer.io already holds have another occurred_at in the model now;"
+        f" they are not resent and Customer.io keeps the delivered time. E.g. {examples}"
+    )
 
 
 def events_synced_by_other_runs(session: WarehouseSession, run_id: str) -> int:

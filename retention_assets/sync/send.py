@@ -1,7 +1,7 @@
 """Streams planned rows from the warehouse to Customer.io and accounts for every one.
 
 Rows leave the warehouse in bounded Arrow batches, already serialised as Track API v2
-entries by the SQL (events get their ULID here), and come back from the client as
+entries by the SQL (events with the ids their plan assigned), and come back from the client as
 acknowledged or rejected. Acknowledgements are appended to the acknowledgement log every few
 seconds and folded into the ledgers when the send ends, rejections go to the rejected-rows
 table, so progress survives a crash and memory stays flat however many rows a partition holds.
@@ -28,7 +28,6 @@ from resources.customerio.limits import (
 )
 from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync import ledger
-from retention_assets.sync.event_ids import event_ulid
 from retention_assets.sync.policies import (
     BACKFILL_PROPERTY,
     BACKFILL_SUFFIX,
@@ -47,10 +46,8 @@ REJECTION_SAMPLE = 20
 # Columns: customer_id, entry (JSON text), needs_check.
 PROFILES_TO_SEND = sharded_sql("profiles_to_send", "p.customer_id")
 # Columns: event_key, event_name, customer_id, occurred_at_ms, disposition, properties,
-# entry_head (JSON text up to the ULID), needs_check.
+# event_id, entry (JSON text), needs_check.
 EVENTS_TO_SEND = sharded_sql("events_to_send", "p.customer_id")
-# What follows the ULID in an event entry: EVENTS_TO_SEND's entry_head ends with '"id":"'.
-EVENT_ENTRY_TAIL = '"}'
 # What happens to an event inside the trigger window, by the run's backfill policy.
 _ELIGIBLE_DISPOSITION = {
     None: "sent",
@@ -291,10 +288,10 @@ def event_entry(
     }
 
 
-def _event_entry_of(batch: pa.RecordBatch, index: int, ulid: str) -> dict[str, Any]:
+def _event_entry_of(batch: pa.RecordBatch, index: int) -> dict[str, Any]:
     """The entry of row ``index`` of an ``EVENTS_TO_SEND`` batch, built in Python."""
-    _key, name, customer_id, occurred_ms, disposition, properties = (
-        batch.column(column)[index].as_py() for column in range(6)
+    _key, name, customer_id, occurred_ms, disposition, properties, ulid = (
+        batch.column(column)[index].as_py() for column in range(7)
     )
     return event_entry(customer_id, name, ulid, occurred_ms, properties, disposition)
 
@@ -312,7 +309,7 @@ def sync_events(
     shard: Shard = UNSHARDED,
     log: logging.Logger | None = None,
 ) -> SyncReport:
-    """Send the planned, unacknowledged events of ``[start, end)`` with deterministic ids.
+    """Send the planned, unacknowledged events of ``[start, end)`` under their planned ids.
 
     ``backfill_policy`` is set when the run is a backfill or the first sync: events inside
     Customer.io's trigger window are then renamed, marked or suppressed so that they cannot
@@ -339,13 +336,12 @@ def sync_events(
     def operations() -> Iterable[Operation]:
         for batch in session.stream(EVENTS_TO_SEND, query_params):
             keys = batch.column(0).to_pylist()
-            times = batch.column(3).to_pylist()
             kinds = batch.column(4).to_pylist()
-            heads = batch.column(6).to_pylist()
-            checks = batch.column(7).to_pylist()
-            rows = zip(keys, times, kinds, heads, checks, strict=True)
-            for index, (key, occurred_ms, disposition, head, check) in enumerate(rows):
-                ulid = event_ulid(key, occurred_ms)
+            ulids = batch.column(6).to_pylist()
+            entries = _as_bytes(batch.column(7))
+            checks = batch.column(8).to_pylist()
+            rows = zip(keys, kinds, ulids, entries, checks, strict=True)
+            for index, (key, disposition, ulid, entry, check) in enumerate(rows):
                 if disposition != "sent":
                     if disposition == "suppressed":
                         suppressed.append((key, ulid))
@@ -355,9 +351,9 @@ def sync_events(
                 in_flight[key] = ulid
                 report.sent += 1
                 if check:
-                    yield Operation(key, _event_entry_of(batch, index, ulid))
+                    yield Operation(key, _event_entry_of(batch, index))
                 else:
-                    yield Operation.prechecked(key, (head + ulid + EVENT_ENTRY_TAIL).encode())
+                    yield Operation.prechecked(key, entry)
 
     def flush(accepted: list[str], rejected: list[Rejection]) -> None:
         flushed_at = dt.datetime.now(dt.UTC)

@@ -1,11 +1,11 @@
 -- The planned events still unacknowledged, of the customers of one shard, oldest first, each
--- with its Track API v2 entry as JSON text up to the value of its id: Python appends the ULID
--- (computed while the requests before it are in flight) and packs bytes. disposition applies
--- the run's backfill policy to events at or after $trigger_cutoff (inside Customer.io's
--- trigger window): $eligible_disposition is renamed, marked or suppressed for a backfill or
--- first sync, sent for a live run. needs_check marks rows Python builds and checks itself: a
--- marked event (its properties gain the backfill flag) or an identifier or name that might
--- break a Customer.io field limit. A template (sql_files.sharded_sql): braces are doubled.
+-- with its id (assigned at plan time, cio_sync.event_ids) and its whole Track API v2 entry as
+-- JSON text, which Python packs as bytes. disposition applies the run's backfill policy to
+-- events at or after $trigger_cutoff (inside Customer.io's trigger window):
+-- $eligible_disposition is renamed, marked or suppressed for a backfill or first sync, sent
+-- for a live run. needs_check marks rows Python builds and checks itself: a marked event (its
+-- properties gain the backfill flag) or an identifier or name that might break a Customer.io
+-- field limit. A template (sql_files.sharded_sql): braces are doubled.
 WITH pending AS (
     SELECT
         p.event_key,
@@ -15,6 +15,7 @@ WITH pending AS (
         CASE WHEN p.occurred_at >= $trigger_cutoff THEN $eligible_disposition ELSE 'sent' END
             AS disposition,
         p.properties,
+        p.event_id,
         p.occurred_at
     FROM cio_sync.events_plan AS p
     WHERE p.event_date >= $start
@@ -29,13 +30,15 @@ SELECT
     occurred_at_ms,
     disposition,
     properties,
+    event_id,
     '{{"type":"person","identifiers":{{"id":' || to_json(customer_id)
         || '}},"action":"event","name":'
         || to_json(CASE WHEN disposition = 'renamed' THEN event_name || $backfill_suffix
                         ELSE event_name END)
         || ',"timestamp":' || CAST(CAST(floor(occurred_at_ms / 1000) AS BIGINT) AS VARCHAR)
-        || ',"attributes":' || coalesce(nullif(properties, ''), '{{}}') || ',"id":"'
-        AS entry_head,
+        || ',"attributes":' || coalesce(nullif(properties, ''), '{{}}')
+        -- A ULID is plain base32: no JSON escaping needed.
+        || ',"id":"' || event_id || '"}}' AS entry,
     disposition = 'marked'
         OR octet_length(encode(customer_id)) > $identifier_max_bytes
         OR trim(customer_id) = ''

@@ -1,15 +1,18 @@
 -- Folds the acknowledged (or suppressed) events of one shard, logged in cio_sync.event_acks,
--- into the event ledger with their planned customer, day and the name they were sent under;
+-- into the event ledger with their planned customer, day, time and the name they were sent under;
 -- their open rejections are resolved and they leave the plan, which keeps only what is still
 -- to send. Each statement streams (a first sync folds millions of rows, within DuckDB's memory
 -- limit). Run in one transaction (ledger.fold_event_acks). A template
 -- (sql_files.sharded_sql) on the planned customer_id, the only column of that name here.
 INSERT INTO cio_sync.event_ledger
+    (event_key, event_ulid, customer_id, event_date, occurred_at, sent_name, disposition,
+     acknowledged_at, run_id)
 SELECT
     a.event_key,
     a.event_ulid,
     p.customer_id,
     p.event_date,
+    p.occurred_at,
     CASE a.disposition
         WHEN 'suppressed' THEN NULL
         WHEN 'renamed' THEN p.event_name || $backfill_suffix

@@ -22,16 +22,30 @@ CREATE TABLE IF NOT EXISTS cio_sync.attribute_ledger (
     run_id VARCHAR NOT NULL
 );
 
--- Events Customer.io acknowledged (or that the backfill policy suppressed for good).
+-- Events Customer.io acknowledged (or that the backfill policy suppressed for good), with the
+-- occurred_at the acknowledged request carried: a later change of it is reported, not resent.
 CREATE TABLE IF NOT EXISTS cio_sync.event_ledger (
     event_key VARCHAR NOT NULL,
     event_ulid VARCHAR NOT NULL,
     customer_id VARCHAR NOT NULL,
     event_date DATE NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
     sent_name VARCHAR,
     disposition VARCHAR NOT NULL,
     acknowledged_at TIMESTAMPTZ NOT NULL,
     run_id VARCHAR NOT NULL
+);
+
+-- The id of every event ever planned, one row per event_key (events_plan.sql adds only
+-- keys it lacks; nothing updates or deletes a row): assigned when the event is first planned,
+-- before any request carries it, and reused by every later plan, so an event Customer.io may
+-- already hold is never sent under a second id. occurred_at is the time the id was made from.
+CREATE TABLE IF NOT EXISTS cio_sync.event_ids (
+    event_key VARCHAR NOT NULL,
+    event_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    assigned_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR
 );
 
 -- Acknowledgements not yet folded into the ledgers above. A send appends to these logs as
@@ -88,14 +102,16 @@ CREATE TABLE IF NOT EXISTS cio_sync.customer_state_plan (
     value_hash VARCHAR
 );
 
--- Events of a partition that Customer.io has not acknowledged yet.
+-- Events of a partition that Customer.io has not acknowledged yet, with their ids from
+-- cio_sync.event_ids (copied at plan time: the shards of a send read them without a join).
 CREATE TABLE IF NOT EXISTS cio_sync.events_plan (
     event_key VARCHAR NOT NULL,
     event_name VARCHAR NOT NULL,
     customer_id VARCHAR NOT NULL,
     occurred_at TIMESTAMPTZ NOT NULL,
     event_date DATE NOT NULL,
-    properties VARCHAR
+    properties VARCHAR,
+    event_id VARCHAR NOT NULL
 );
 
 -- Profiles always read back by the drift check (a test cohort a person maintains).
