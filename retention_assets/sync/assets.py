@@ -294,7 +294,7 @@ def events_plan(
         if refused:
             session.execute(sql_file("discard_events_plan"), {"start": start, "end": end})
             raise gates.refusal_failure(EVENTS_MODEL, f"events {window}", refused)
-        summary = plans.plan_events(session, start, end)
+        summary = plans.plan_events(session, start, end, run_id=context.run.run_id, log=context.log)
         current = imports.import_for_plan(
             session,
             run_id=context.run.run_id,
@@ -348,8 +348,9 @@ def events_send_policy(
         " events within Customer.io's 72-hour trigger window follow the backfill policy"
         ' (default: renamed to "<name> (backfill)") so replayed history cannot start live'
         " journeys; older events keep their names.\n\n"
-        "For data engineers: each event's id is a ULID derived from its event key, so retries,"
-        " re-runs and overlapping backfills never duplicate an event. Acknowledged keys are"
+        "For data engineers: each event's id is a ULID assigned once, when the event is first"
+        " planned (`cio_sync.event_ids`), and reused for good, so retries, re-runs, overlapping"
+        " backfills and corrected timestamps never duplicate an event. Acknowledged keys are"
         " logged in `cio_sync.event_acks` and folded into `cio_sync.event_ledger` when the send"
         " ends (or by the next run after a crash), refusals go to `cio_sync.rejected_rows`;"
         " `backfill_policy` says which policy the run applied and each day's partition shows"

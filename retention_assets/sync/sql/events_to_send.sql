@@ -2,8 +2,8 @@
 -- with its id (assigned at plan time, cio_sync.event_ids) and its whole Track API v2 entry as
 -- JSON text, which Python packs as bytes. disposition applies the run's backfill policy to
 -- events at or after $trigger_cutoff (inside Customer.io's trigger window):
--- $eligible_disposition is renamed, marked or suppressed for a backfill or first sync, sent
--- for a live run. needs_check marks rows Python builds and checks itself: a marked event (its
+-- $eligible_disposition is renamed, marked or suppressed for a backfill or first sync (or a
+-- run that is part of one), sent for a live run. needs_check marks rows Python builds and checks itself: a marked event (its
 -- properties gain the backfill flag) or an identifier or name that might break a Customer.io
 -- field limit. A template (sql_files.sharded_sql): braces are doubled.
 WITH pending AS (
@@ -12,8 +12,24 @@ WITH pending AS (
         p.event_name,
         p.customer_id,
         CAST(EXTRACT(EPOCH FROM p.occurred_at) * 1000 AS BIGINT) AS occurred_at_ms,
-        CASE WHEN p.occurred_at >= $trigger_cutoff THEN $eligible_disposition ELSE 'sent' END
-            AS disposition,
+        CASE
+            WHEN p.occurred_at < $trigger_cutoff THEN 'sent'
+            WHEN $eligible_disposition <> 'sent' THEN $eligible_disposition
+            -- An event first planned by an import (an initial import, a backfill) keeps that
+            -- import's policy when it is sent later, e.g. retried after a rejection once the
+            -- import has completed: it is history, not a live moment.
+            ELSE coalesce(
+                (SELECT max(CASE i.backfill_policy
+                                WHEN 'rename' THEN 'renamed'
+                                WHEN 'mark' THEN 'marked'
+                                WHEN 'suppress' THEN 'suppressed'
+                            END)
+                 FROM cio_sync.event_ids AS ids
+                 JOIN cio_sync.sync_imports AS i
+                     ON i.import_id = ids.run_id AND i.stream = 'events'
+                 WHERE ids.event_key = p.event_key AND i.backfill_policy IS NOT NULL),
+                'sent')
+        END AS disposition,
         p.properties,
         p.event_id,
         p.occurred_at

@@ -218,3 +218,30 @@ def test_refused_plan_is_emptied_so_a_send_only_run_sends_nothing(harness: SyncH
 
     assert metadata_of(send_only, "cio_sync/customer_state")["planned"] == 0
     assert len(harness.sandbox.people()) == 100
+
+
+def test_events_rejected_during_an_import_keep_its_policy_when_retried_later(
+    harness: SyncHarness,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    harness.put_events(
+        [
+            event_row(f"order:{i}", f"c{i}", ORDER_PLACED, now - dt.timedelta(hours=2, minutes=i))
+            for i in range(60)
+        ]
+    )
+    harness.sandbox.configure(entry_reject_rate=0.3, seed=5)
+    first = harness.run(EVENTS_SYNC_KEYS, today - dt.timedelta(days=1), today)
+    rejected = metadata_of(first, "cio_sync/events")["rejected"]
+    assert rejected > 0
+    # Nothing else is pending: the import is complete, the next run is a live one.
+    assert "initial import" in metadata_of(first, "cio_sync/events")["imports_completed"]
+
+    harness.sandbox.configure(entry_reject_rate=0.0)
+    retry = harness.run(EVENTS_SYNC_KEYS, today - dt.timedelta(days=1), today)
+
+    assert metadata_of(retry, "cio_sync/events")["accepted"] == rejected
+    stored = harness.sandbox.events()
+    assert len(stored) == 60
+    assert all(e["name"] == ORDER_PLACED + BACKFILL_SUFFIX for e in stored)
