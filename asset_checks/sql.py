@@ -72,8 +72,8 @@ FROM {table} JOIN duplicated USING ({key})
 EMAIL_WHITESPACE: Final = " \t\n\r\v\f\u00a0"
 
 # Emails held by more than one customer of a day, compared lower-cased and without whitespace
-# ($whitespace): one row per shared address, the address masked (first character and domain),
-# the customers named. The masked form is built from the normalised address, never the raw one.
+# ($whitespace): one row per shared address (normalised; the check's metadata masks it like
+# every email, retention_assets.privacy), the customers named.
 SHARED_EMAILS: Final = """
 WITH keyed AS (
     SELECT {key}, {partition_column}, lower(translate(email, $whitespace, '')) AS email_key
@@ -83,9 +83,7 @@ WITH keyed AS (
 )
 SELECT
     {partition_column},
-    CASE WHEN strpos(email_key, '@') > 1
-        THEN left(email_key, 1) || '***' || substr(email_key, strpos(email_key, '@'))
-        ELSE '***' END AS masked_email,
+    email_key AS email,
     count(*) AS customers,
     string_agg({key}, ', ' ORDER BY {key}) AS customer_ids
 FROM keyed

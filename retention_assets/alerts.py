@@ -33,6 +33,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from asset_checks import names
 from asset_checks.factory import FAILING_ROWS, PARTITIONS
+from asset_checks.raw_checks import RAW_VALUES_CHECK
 from resources.customerio.urls import is_loopback_host
 from retention_assets.sync.checks import (
     DELIVERY_CHECK,
@@ -89,6 +90,9 @@ CHECK_ACTIONS: Final[dict[str, str]] = {
     names.FRESHNESS: "The partition was not built by its deadline. Look for a failed or queued"
     " run of the daily schedule (and an earlier alert about it); if none ran, launch"
     " retention_sync_job for the partition.",
+    RAW_VALUES_CHECK: "Nothing wrong was sent: the models exclude or normalise these raw values"
+    " (docs/raw-contract.md has the rule for each). Open the failed rule's sample, fix the rows"
+    " at the source and re-load them; the next build picks them up.",
     names.STATE_SHARED_EMAIL: "Nothing was blocked, but Customer.io will drop the updates of all"
     " but one customer of each shared email (the delivery audit then lists them as rejected"
     " rows). Merge the duplicate customers or correct their emails at the source.",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from resources.warehouse import WarehouseSession, transaction
+from retention_assets.sync import ledger
 from retention_assets.sync.ledger import EVENT_STREAM, PROFILE_STREAM
 from retention_assets.sync.policies import BackfillPolicy
 from retention_assets.sync.sql_files import sql_file
@@ -64,10 +65,6 @@ class SyncImport:
         return f"{self.kind} import of {self.stream} {window} started by run {self.import_id}"
 
 
-def ensure_import_table(session: WarehouseSession) -> None:
-    session.execute(sql_file("imports_table"))
-
-
 def _open_imports(session: WarehouseSession, stream: str) -> list[SyncImport]:
     rows = session.fetch_all(sql_file("open_imports"), {"stream": stream})
     return [
@@ -96,7 +93,7 @@ def _pending(session: WarehouseSession, found: SyncImport) -> int:
 
 def settle(session: WarehouseSession, stream: str, now: dt.datetime) -> list[SyncImport]:
     """Complete the open imports of ``stream`` with nothing left to send; return those."""
-    ensure_import_table(session)
+    ledger.ensure_sync_tables(session)
     completed = []
     for found in _open_imports(session, stream):
         if _pending(session, found) == 0:
@@ -112,7 +109,7 @@ def open_import(
     session: WarehouseSession, stream: str, start: dt.date, end: dt.date
 ) -> SyncImport | None:
     """The open import of ``stream`` that a run of ``[start, end)`` belongs to, if any."""
-    ensure_import_table(session)
+    ledger.ensure_sync_tables(session)
     for found in _open_imports(session, stream):
         if found.overlaps(start, end):
             return found
@@ -138,7 +135,7 @@ def begin_import(
     approval: str | None = None,
 ) -> SyncImport:
     """Open an import (approved at once when ``approval`` is given)."""
-    ensure_import_table(session)
+    ledger.ensure_sync_tables(session)
     with transaction(session):
         session.execute(
             sql_file("begin_import"),
