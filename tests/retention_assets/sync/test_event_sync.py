@@ -19,7 +19,9 @@ from tests.retention_assets.sync.harness import (
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 TODAY = NOW.date()
-OLD = NOW - dt.timedelta(days=20)  # long outside the 72-hour trigger window
+# Long outside the 72-hour trigger window; noon, so that OLD + 1 hour is the same UTC day
+# whenever the tests run (at 23:xx it was not, and the late refund fell outside the window).
+OLD = (NOW - dt.timedelta(days=20)).replace(hour=12, minute=0, second=0)
 RECENT = NOW - dt.timedelta(hours=30)  # inside it: would start journeys
 
 
