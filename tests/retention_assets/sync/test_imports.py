@@ -8,13 +8,6 @@ through one; the resume is a plain run, with no backfill tag and no override.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from collections.abc import Callable
 
 import dagster as dg
 
@@ -30,69 +23,10 @@ from tests.retention_assets.sync.harness import (
     metadata_of,
     state_row,
 )
+from tests.retention_assets.sync.killed_sync import kill_mid_sync
 from tests.warehouses import duckdb_only
 
 PLAN_OP = CUSTOMER_STATE_PLAN.to_python_identifier()
-CHILD = textwrap.dedent(
-    """
-    import sys
-    import dagster as dg
-    from resources.customerio import CustomerIOResource
-    from resources.warehouse import DuckDBWarehouse
-    from retention_assets.sync import SYNC_ASSETS, SYNC_CHECKS
-    url, database, first, last, *keys = sys.argv[1:]
-    dg.materialize(
-        [*SYNC_ASSETS, *SYNC_CHECKS],
-        selection=[dg.AssetKey.from_user_string(key) for key in keys],
-        resources={
-            "warehouse": DuckDBWarehouse(database=database),
-            "customerio": CustomerIOResource(
-                site_id="sandbox-site", api_key="sandbox-key", app_api_key="sandbox-app-key",
-                track_url=url, app_url=url, max_rps=10, concurrency=1, max_entries_per_batch=20,
-            ),
-        },
-        instance=dg.DagsterInstance.ephemeral(),
-        tags={
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-        },
-    )
-    """
-)
-
-
-def _kill_mid_sync(
-    harness: SyncHarness,
-    first: dt.date,
-    last: dt.date,
-    keys: list[str],
-    far_enough: Callable[[], bool],
-) -> None:
-    """Run the sync of ``keys`` in a child process and SIGKILL it once ``far_enough()``."""
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            harness.sandbox.url,
-            harness.warehouse.database,
-            first.isoformat(),
-            last.isoformat(),
-            *keys,
-        ],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while not far_enough():
-            assert child.poll() is None, "the sync finished before it could be killed"
-            assert time.monotonic() < deadline, "the sync never got far enough"
-            time.sleep(0.1)
-    finally:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
 
 
 @duckdb_only
@@ -114,12 +48,14 @@ def test_killed_initial_event_import_resumes_under_its_backfill_policy(
     )
     first = today - dt.timedelta(days=2)
     # Killed once a few acknowledgement flushes (every 2 s) reached the ledger.
-    _kill_mid_sync(
+    kill_mid_sync(
         harness,
         first,
         today,
-        ["cio_sync/events_plan", "cio_sync/events"],
         lambda: harness.sandbox.stats()["entries_accepted"] >= 500,
+        keys=["cio_sync/events_plan", "cio_sync/events"],
+        max_rps=10,
+        entries_per_batch=20,
     )
     delivered_before = harness.query("SELECT count(*) FROM cio_sync.event_acks")[0][0]
     assert 0 < delivered_before < events
@@ -142,12 +78,14 @@ def test_killed_initial_profile_import_resumes_without_a_volume_override(
 ) -> None:
     customers, day = 2_500, dt.date(2026, 11, 1)
     harness.put_state([state_row(f"c{i}", as_of=day) for i in range(customers)])
-    _kill_mid_sync(
+    kill_mid_sync(
         harness,
         day,
         day,
-        ["cio_sync/customer_state_plan", "cio_sync/customer_state"],
         lambda: harness.sandbox.stats()["entries_accepted"] >= 600,
+        keys=["cio_sync/customer_state_plan", "cio_sync/customer_state"],
+        max_rps=10,
+        entries_per_batch=20,
     )
     synced = len(harness.sandbox.people())
     # Well past the guard's floor of 1,000 new profiles: a plain plan would be blocked.

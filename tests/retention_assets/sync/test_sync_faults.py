@@ -8,12 +8,6 @@ profiles and events with nothing lost and no duplicate.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 
 from retention_assets.sync.event_ids import event_ulid
 from retention_assets.vocabulary import ORDER_PLACED
@@ -26,6 +20,7 @@ from tests.retention_assets.sync.harness import (
     metadata_of,
     state_row,
 )
+from tests.retention_assets.sync.killed_sync import kill_mid_sync
 from tests.warehouses import duckdb_only
 
 OLD = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
@@ -98,54 +93,18 @@ def test_faults_and_rejections_converge_to_exact_state(harness: SyncHarness) -> 
     ) == [(0,)]
 
 
-CHILD = textwrap.dedent(
-    """
-    import datetime as dt, sys
-    import dagster as dg
-    from resources.customerio import CustomerIOResource
-    from resources.warehouse import DuckDBWarehouse
-    from retention_assets.sync import SYNC_ASSETS, SYNC_CHECKS
-    url, database, first, last = sys.argv[1:5]
-    dg.materialize(
-        [*SYNC_ASSETS, *SYNC_CHECKS],
-        resources={
-            "warehouse": DuckDBWarehouse(database=database),
-            "customerio": CustomerIOResource(
-                site_id="sandbox-site", api_key="sandbox-key", app_api_key="sandbox-app-key",
-                track_url=url, app_url=url, max_rps=20, concurrency=1, max_entries_per_batch=50,
-            ),
-        },
-        instance=dg.DagsterInstance.ephemeral(),
-        tags={
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-        },
-    )
-    """
-)
-
-
 @duckdb_only
 def test_kill_minus_nine_mid_sync_then_rerun_is_exact(harness: SyncHarness) -> None:
     customers, events = 400, 800
     _load(harness, customers, events)
     harness.sandbox.configure(latency_ms=20)
-    first, last = (AS_OF - dt.timedelta(days=40)).isoformat(), AS_OF.isoformat()
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, harness.sandbox.url, harness.warehouse.database, first, last],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    kill_mid_sync(
+        harness,
+        AS_OF - dt.timedelta(days=40),
+        AS_OF,
+        lambda: harness.sandbox.stats()["entries_accepted"] >= 150,
+        timeout_seconds=60,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while harness.sandbox.stats()["entries_accepted"] < 150:
-            assert child.poll() is None, "the sync finished before it could be killed"
-            assert time.monotonic() < deadline, "the sync never got going"
-            time.sleep(0.05)
-    finally:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
     received = harness.sandbox.stats()["entries_accepted"]
     assert 0 < received < customers + events
 
