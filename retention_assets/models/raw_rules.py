@@ -47,8 +47,8 @@ _NAIVE_INSTANT: Final = "timezone($shop_zone, {column})"
 _ZONED_INSTANT: Final = "CAST({column} AS TIMESTAMPTZ)"
 
 _STAGING: Final = load_sql("staging.sql")
-# raw_verdicts.sql: one counting statement per raw table, in this order.
-_VERDICT_TABLES: Final = (
+# The tables each model reads, for its counts.
+STATE_TABLES: Final = (
     "customers",
     "orders",
     "refunds",
@@ -57,8 +57,10 @@ _VERDICT_TABLES: Final = (
     "web_sessions",
     "loyalty_accounts",
 )
+EVENT_TABLES: Final = ("orders", "refunds", "subscriptions", "support_tickets")
+# raw_verdicts.sql: one counting statement per raw table the state model reads, in this order.
 _VERDICTS: Final = dict(
-    zip(_VERDICT_TABLES, split_statements(load_sql("raw_verdicts.sql")), strict=True)
+    zip(STATE_TABLES, split_statements(load_sql("raw_verdicts.sql")), strict=True)
 )
 
 
@@ -164,18 +166,6 @@ RAW_RULES: Final[tuple[RawRule, ...]] = (
         "emails_invalid",
     ),
 )
-
-# The tables each model reads, for its counts.
-STATE_TABLES: Final = (
-    "customers",
-    "orders",
-    "refunds",
-    "subscriptions",
-    "support_tickets",
-    "web_sessions",
-    "loyalty_accounts",
-)
-EVENT_TABLES: Final = ("orders", "refunds", "subscriptions", "support_tickets")
 
 
 def zoned_columns(session: WarehouseSession) -> frozenset[str]:

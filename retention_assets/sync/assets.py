@@ -253,8 +253,7 @@ def customer_state_sync(
         f" {audit.failed:,} dropped by Customer.io"
     )
     metadata = {**report_metadata(report), **audit.metadata()}
-    if completed:
-        metadata["imports_completed"] = ", ".join(found.label for found in completed)
+    metadata.update(imports.completed_metadata(completed))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -395,8 +394,7 @@ def events_sync(
     metadata = report_metadata(report)
     metadata["backfill_policy"] = str(policy) if policy else "live"
     metadata.update(_import_metadata(current))
-    if completed:
-        metadata["imports_completed"] = ", ".join(found.label for found in completed)
+    metadata.update(imports.completed_metadata(completed))
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -30,8 +30,6 @@ from retention_assets.sync.sql_files import sql_file
 VOLUME_GUARD_CHECK = "volume_guard"
 REJECTED_ROWS_CHECK = "no_open_rejections"
 DELIVERY_CHECK = "delivery_complete"
-# Rejections that say nothing about the row: Customer.io could not be reached in time.
-UNDELIVERED_REASONS = (Reason.RETRY_BUDGET_EXHAUSTED, Reason.AMBIGUOUS_RESPONSE)
 DRIFT_CHECK = "read_back_drift"
 
 DRIFT_SAMPLE_SIZE = 50
@@ -274,19 +272,25 @@ def events_rejections(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 def _undelivered(warehouse: WarehouseResource, stream: str) -> dg.AssetCheckResult:
     with warehouse.session() as session:
         ledger.ensure_sync_tables(session)
-        rows = session.fetch_arrow(sql_file("open_rejections"), {"stream": stream})
-    reasons = [str(reason) for reason in UNDELIVERED_REASONS]
-    undelivered = [row for row in rows.to_pylist() if row["reason"] in reasons]
-    metadata: dict[str, Any] = {"undelivered_rows": len(undelivered)}
+        by_partition = session.fetch_all(
+            sql_file("undelivered_rows"),
+            {
+                "stream": stream,
+                "retry_reason": Reason.RETRY_BUDGET_EXHAUSTED,
+                "ambiguous_reason": Reason.AMBIGUOUS_RESPONSE,
+            },
+        )
+    undelivered = sum(int(count) for _partition, count in by_partition)
+    metadata: dict[str, Any] = {"undelivered_rows": undelivered}
     if not undelivered:
         return dg.AssetCheckResult(passed=True, metadata=metadata)
-    metadata["partitions"] = ", ".join(sorted({row["partition_key"] for row in undelivered}))
+    metadata["partitions"] = ", ".join(str(partition) for partition, _count in by_partition)
     return dg.AssetCheckResult(
         passed=False,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata=metadata,
         description=(
-            f"{len(undelivered):,} rows were not delivered: Customer.io kept failing (429/5xx or"
+            f"{undelivered:,} rows were not delivered: Customer.io kept failing (429/5xx or"
             " timeouts) until the send's retry budget ran out. They are queued in"
             " cio_sync.rejected_rows and the next run sends them; nothing is lost. If this"
             " repeats, lower CUSTOMERIO_MAX_RPS / CUSTOMERIO_CONCURRENCY or check Customer.io's"

@@ -154,12 +154,6 @@ def _summary_metadata(results: Sequence[ShardResult]) -> dict[str, Any]:
     return metadata
 
 
-def _completed(completed: Sequence[imports.SyncImport]) -> dict[str, str]:
-    if not completed:
-        return {}
-    return {"imports_completed": ", ".join(found.label for found in completed)}
-
-
 def _run_started(context: dg.OpExecutionContext) -> dt.datetime:
     """When the run started: every shard's send began after it."""
     record = context.instance.get_run_record_by_id(context.run_id)
@@ -197,7 +191,9 @@ def _customer_state_summary() -> dg.OpDefinition:
                 log=context.log,
             )
             completed = imports.settle(session, ledger.PROFILE_STREAM, dt.datetime.now(dt.UTC))
-        context.add_output_metadata({**metadata, **audit.metadata(), **_completed(completed)})
+        context.add_output_metadata(
+            {**metadata, **audit.metadata(), **imports.completed_metadata(completed)}
+        )
 
     return summarize
 
@@ -219,7 +215,7 @@ def _events_summary() -> dg.OpDefinition:
         metadata["backfill_policy"] = ", ".join(sorted(policies))
         with warehouse.session(for_sync=True) as session:
             completed = imports.settle(session, ledger.EVENT_STREAM, dt.datetime.now(dt.UTC))
-        context.add_output_metadata({**metadata, **_completed(completed)})
+        context.add_output_metadata({**metadata, **imports.completed_metadata(completed)})
 
     return summarize
 

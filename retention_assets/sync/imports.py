@@ -16,6 +16,7 @@ import is the stream's import whatever day it resumes on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -92,8 +93,10 @@ def _pending(session: WarehouseSession, found: SyncImport) -> int:
 
 
 def settle(session: WarehouseSession, stream: str, now: dt.datetime) -> list[SyncImport]:
-    """Complete the open imports of ``stream`` with nothing left to send; return those."""
-    ledger.ensure_sync_tables(session)
+    """Complete the open imports of ``stream`` with nothing left to send; return those.
+
+    Called after a plan or send has created the sync tables.
+    """
     completed = []
     for found in _open_imports(session, stream):
         if _pending(session, found) == 0:
@@ -103,6 +106,13 @@ def settle(session: WarehouseSession, stream: str, now: dt.datetime) -> list[Syn
             )
             completed.append(found)
     return completed
+
+
+def completed_metadata(completed: Sequence[SyncImport]) -> dict[str, str]:
+    """The metadata entry that names the imports a send completed (none when it completed none)."""
+    if not completed:
+        return {}
+    return {"imports_completed": ", ".join(found.label for found in completed)}
 
 
 def open_import(
@@ -134,8 +144,7 @@ def begin_import(
     now: dt.datetime,
     approval: str | None = None,
 ) -> SyncImport:
-    """Open an import (approved at once when ``approval`` is given)."""
-    ledger.ensure_sync_tables(session)
+    """Open an import (approved at once when ``approval`` is given), after ``open_import``."""
     with transaction(session):
         session.execute(
             sql_file("begin_import"),
