@@ -34,6 +34,7 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from asset_checks import names, sql
 from asset_checks.factory import (
@@ -125,7 +126,10 @@ def quoted(name: str) -> str:
 
 def quoted_relation(relation: str) -> str:
     """``schema.name`` or ``database.schema.name`` (parts quoted or not), every part quoted."""
-    table = exp.to_table(relation, dialect=READ_DIALECT)
+    try:
+        table = exp.to_table(relation, dialect=READ_DIALECT)
+    except SqlglotError as error:
+        raise ValueError(f"{relation!r} is not a relation name: {error}") from None
     parts = table.parts
     if not 2 <= len(parts) <= 3 or not all(isinstance(part, exp.Identifier) for part in parts):
         raise ValueError(f"{relation!r} is not `schema.name` or `database.schema.name`")

@@ -2,4 +2,4 @@
 SELECT {columns}
 FROM {relation}
 WHERE {partition} BETWEEN $first_day AND $last_day
-  AND ({id} IS NULL OR trim({id}, $padding) = '')
+  AND ({id} IS NULL OR translate({id}, $padding, '') = '')
