@@ -269,7 +269,7 @@ class _Source:
         return WarehouseCheck(
             name=check_name(self.spec, check),
             asset=self.asset,
-            description=f"{description} {outcome} {self.legend()}",
+            description=f"{description} {outcome} {self.legend()}".rstrip(),
             rules=rules,
             partitions=self.partitions,
             severity=severity,
@@ -293,25 +293,34 @@ class _Source:
         return "the run's UTC date (a snapshot: every row is checked)"
 
     def legend(self) -> str:
-        """How the sample's columns (the canonical view's) map to the user's columns."""
+        """How the sample's columns (the canonical view's) map to the user's, where they differ."""
         spec = self.spec
-        relation = spec.source.relation
         if spec.events is None:
-            renamed = [
-                f"{mapping.attribute} is {mapping.column}"
-                for mapping in spec.attributes
-                if mapping.attribute != mapping.column
+            pairs = [
+                (CUSTOMER_ID, spec.identity.column, self.identity),
+                (AS_OF_DATE, self._partition_column, self.day),
+                *((m.attribute, m.column, m.column) for m in spec.attributes),
             ]
-            parts = [f"customer_id is {self.identity}", f"as_of_date is {self.day}", *renamed]
         else:
-            parts = [
-                f"event_key is {spec.events.key}",
-                f"event_name is {self.event_name}",
-                f"customer_id is {self.identity}",
-                f"occurred_at is {self.occurred_at}",
-                f"event_date is {self.day}",
+            pairs = [
+                (EVENT_KEY, spec.events.key, spec.events.key),
+                (EVENT_NAME, spec.events.name.column, self.event_name),
+                (CUSTOMER_ID, spec.identity.column, self.identity),
+                (OCCURRED_AT, spec.events.occurred_at.column, self.occurred_at),
+                (EVENT_DATE, None, self.day),
             ]
-        return f"Samples show the sync's columns for {relation}: {'; '.join(parts)}."
+        renamed = [
+            f"{canonical} is {shown}" for canonical, column, shown in pairs if canonical != column
+        ]
+        if not renamed:
+            return ""
+        relation = spec.source.relation
+        return f"Samples name the columns of {relation} as the sync does: {'; '.join(renamed)}."
+
+    @property
+    def _partition_column(self) -> str | None:
+        partitioning = self.spec.source.partitioning
+        return partitioning.column if isinstance(partitioning, DailyAsOf) else None
 
     @property
     def event_name(self) -> str:
@@ -335,7 +344,7 @@ class _Source:
         sources = [column.column for column in self.spec.events.properties]
         if self.spec.events.properties_object:
             sources.append(self.spec.events.properties_object)
-        return f"the event data ({', '.join(sources)})" if sources else "the event data"
+        return f"event data (from {', '.join(sources)})" if sources else "event data"
 
 
 def _profile_schema(spec: SyncSpec) -> pa.DataFrameSchema:
@@ -379,8 +388,7 @@ def _id_rules(
     return [
         source.rule(
             missing,
-            f"Rows whose {described} is null, empty or only whitespace: Customer.io cannot "
-            "tell whose they are.",
+            f"Rows whose {described} is null, empty or only whitespace.",
             "missing_id",
             shown,
             schema,
@@ -390,8 +398,9 @@ def _id_rules(
         ),
         source.rule(
             padded,
-            f"Rows whose {described} has whitespace around it. Ids are sent exactly as they "
-            "are, and a padded id is a different person to Customer.io: trim it in the model.",
+            f"Rows whose {described} starts or ends with whitespace; `as_written` shows it "
+            "between quotes. Ids are sent exactly as they are, never trimmed on the way: trim it "
+            "in the model.",
             "padded_id",
             shown,
             schema,
@@ -647,8 +656,8 @@ def _event_checks(
                 ),
                 source.per_column_rule(
                     names.PROPERTIES_TOO_LARGE,
-                    f"Events whose {source.event_data} as JSON is larger than "
-                    f"{ENTRY_MAX_BYTES} bytes; the data itself is not shown.",
+                    f"Events whose {source.event_data} is larger than "
+                    f"{ENTRY_MAX_BYTES} bytes as JSON; the data itself is not shown.",
                     "too_many_bytes",
                     [PROPERTIES],
                     {"max_bytes": ENTRY_MAX_BYTES},

@@ -581,7 +581,7 @@ def test_custom_events_checks_name_the_users_columns(view: Callable[..., Canonic
         for r in checks["app_events__customerio_limits"].rules
         if r.name == names.PROPERTIES_TOO_LARGE
     ]
-    assert "the event data (plan_name)" in too_large.description
+    assert "event data (from plan_name)" in too_large.description
 
     warning = canonical.check(NEAR_DUPLICATE_NAMES)
     assert "| plan-upgraded | Plan Upgraded |" in warning.sample(names.NEAR_DUPLICATE_EVENT_NAME)
