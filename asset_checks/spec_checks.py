@@ -285,11 +285,12 @@ class _Source:
 
     @property
     def day(self) -> str:
+        """What the view's day column (as_of_date, event_date) holds, in the user's terms."""
+        if self.spec.events is not None:
+            return f"the UTC day of {self.spec.events.occurred_at.column}"
         partitioning = self.spec.source.partitioning
         if isinstance(partitioning, DailyAsOf):
             return f"{partitioning.column} (the partition day)"
-        if isinstance(partitioning, DailyEvents):
-            return f"the UTC day of {partitioning.column}"
         return "the run's UTC date (a snapshot: every row is checked)"
 
     def legend(self) -> str:
