@@ -4,7 +4,8 @@ Each test builds the engine's canonical view for a spec (a table in the canonica
 the view over it, in a ledger schema), writes clean rows plus the one bad case it shows, and
 evaluates the spec's checks the way a run of the checked day would. The example shop's specs
 and two small specs written here (other column names, a snapshot) are used, so descriptions
-can be seen naming the user's own columns. Every test runs on DuckDB and on fakesnow.
+can be seen naming the user's own columns. The warehouse tests run on DuckDB and on fakesnow;
+the Dagster run, on DuckDB.
 """
 
 from __future__ import annotations
