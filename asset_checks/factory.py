@@ -140,12 +140,21 @@ NO_FINDINGS: Final = Findings(0, pd.DataFrame())
 
 
 class Rule(Protocol):
-    """One named condition a check verifies."""
+    """One named condition a check verifies.
 
-    name: str
-    description: str
-    # Whether the rule reads rows of the partition days (False: types, configuration).
-    needs_scope: bool
+    The attributes are read-only properties so that frozen dataclasses satisfy the protocol.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def needs_scope(self) -> bool:
+        """Whether the rule reads rows of the partition days (False: types, configuration)."""
+        ...
 
     def evaluate(
         self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int

@@ -28,6 +28,19 @@ class RetentionDailyPartitions(dg.DailyPartitionsDefinition):
         except dg.DagsterUnknownPartitionError:
             raise dg.DagsterUnknownPartitionError(self.unknown_key_message(partition_key)) from None
 
+    def first_day(self) -> dt.date:
+        """The day of the first partition."""
+        return self._day(self.get_first_partition_key())
+
+    def last_day(self) -> dt.date:
+        """The day of the last partition (today's in UTC, still filling)."""
+        return self._day(self.get_last_partition_key())
+
+    def _day(self, key: str | None) -> dt.date:
+        if key is None:
+            raise ValueError(f"no daily partition exists yet: {PARTITIONS_START} is in the future")
+        return dt.date.fromisoformat(key)
+
     def unknown_key_message(self, partition_key: str) -> str:
         """Why ``partition_key`` is not a partition, and the range of those there are."""
         first, last = self.get_first_partition_key(), self.get_last_partition_key()

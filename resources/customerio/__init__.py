@@ -22,7 +22,7 @@ from resources.customerio.operations import (
     SendResult,
 )
 from resources.customerio.packing import attribute_value_bytes, entry_violation, utf8_len
-from resources.customerio.resource import CustomerIOResource, customerio_resource_from_env
+from resources.customerio.resource import CustomerIOResource
 from resources.customerio.retry import RetryPolicy
 from resources.customerio.track import TrackClient
 
@@ -43,7 +43,6 @@ __all__ = [
     "SendResult",
     "TrackClient",
     "attribute_value_bytes",
-    "customerio_resource_from_env",
     "entry_violation",
     "utf8_len",
 ]

@@ -4,7 +4,6 @@ Credentials come in through dg.EnvVar so that the Dagster UI only ever shows var
 names; the resource's repr and str redact them once they are resolved in a run.
 """
 
-import os
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -183,49 +182,3 @@ class CustomerIOResource(dg.ConfigurableResource):
             retry=self._retry_policy(),
             timeout=self._timeout(),
         )
-
-
-def _env_number(name: str, kind: type[float] | type[int]) -> float | int | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
-        raise CustomerIOConfigError(f"{name} must be a number, got {raw!r}") from None
-
-
-def _env_text(name: str) -> str | None:
-    return os.environ.get(name, "").strip() or None
-
-
-def _env_url(name: str) -> str | None:
-    url = _env_text(name)
-    if url is None:
-        return None
-    try:
-        return checked_base_url(url)
-    except CustomerIOConfigError as error:
-        raise CustomerIOConfigError(f"{name}: {error}") from None
-
-
-def customerio_resource_from_env() -> CustomerIOResource:
-    """The resource as the deployment configures it through environment variables.
-
-    Secrets are dg.EnvVar (resolved at run time, shown by name in the UI); the other
-    settings are read now, and unset ones keep the resource defaults.
-    """
-    settings: dict[str, Any] = {
-        "region": _env_text("CUSTOMERIO_REGION"),
-        "track_url": _env_url("CUSTOMERIO_TRACK_URL"),
-        "app_url": _env_url("CUSTOMERIO_APP_URL"),
-        "max_rps": _env_number("CUSTOMERIO_MAX_RPS", float),
-        "concurrency": _env_number("CUSTOMERIO_CONCURRENCY", int),
-    }
-    if _env_text("CUSTOMERIO_APP_API_KEY"):
-        settings["app_api_key"] = dg.EnvVar("CUSTOMERIO_APP_API_KEY")
-    return CustomerIOResource(
-        site_id=dg.EnvVar("CUSTOMERIO_SITE_ID"),
-        api_key=dg.EnvVar("CUSTOMERIO_API_KEY"),
-        **{name: value for name, value in settings.items() if value is not None},
-    )

@@ -18,7 +18,7 @@ import pytest
 from dagster._core.definitions.partitions.context import PartitionLoadingContext
 from dagster._core.definitions.temporal_context import TemporalContext
 
-from retention_assets.partitions import DAILY_PARTITIONS
+from retention_assets.partitions import DAILY_PARTITIONS, RetentionDailyPartitions
 from retention_assets.settings import PROJECT_ROOT, load_settings
 
 
@@ -82,3 +82,17 @@ def test_the_cli_names_the_bad_half_of_a_partition_range(bad_range: str, tmp_pat
     assert f"`{bad_half}` is " in done.stderr
     assert _valid_range() in done.stderr
     assert not (tmp_path / "warehouse.duckdb").exists(), "nothing may run for a bad range"
+
+
+def test_first_and_last_day_span_the_start_to_today() -> None:
+    assert DAILY_PARTITIONS.first_day() == dt.date.fromisoformat(load_settings().partitions_start)
+    # end_offset=1: today's partition, still filling, is the last.
+    assert DAILY_PARTITIONS.last_day() == dt.datetime.now(dt.UTC).date()
+
+
+def test_no_partition_yet_is_named_after_the_start_setting() -> None:
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+    future = RetentionDailyPartitions(start_date=tomorrow.isoformat(), timezone="UTC")
+
+    with pytest.raises(ValueError, match="RETENTION_PARTITIONS_START is in the future"):
+        future.first_day()
