@@ -34,6 +34,10 @@ SNOWFLAKE_RAW_LOCATION = "RETENTION_SNOWFLAKE_RAW_SCHEMA"
 SYNC_SHARDS = "RETENTION_SYNC_SHARDS"
 FULL_SAMPLES = "RETENTION_FULL_SAMPLES"
 
+# Where the UI's source links point: the repository's web URL and branch (both, or local files).
+SOURCE_GIT_URL = "RETENTION_SOURCE_GIT_URL"
+SOURCE_GIT_BRANCH = "RETENTION_SOURCE_GIT_BRANCH"
+
 # Customer.io, the workspace the deployment writes to. The site id and keys are secrets.
 CUSTOMERIO_SITE_ID = "CUSTOMERIO_SITE_ID"
 CUSTOMERIO_API_KEY = "CUSTOMERIO_API_KEY"
@@ -129,6 +133,9 @@ class Settings:
     # Which of SNOWFLAKE_OPTIONAL are set (not their values).
     snowflake_set: frozenset[str]
     alerts: AlertSettings
+    # Both set or both None (links then open the local files).
+    source_git_url: str | None = None
+    source_git_branch: str | None = None
 
 
 def _valid_date(name: str, value: str) -> str:
@@ -236,6 +243,18 @@ def _alert_settings(env: Mapping[str, str]) -> AlertSettings:
     )
 
 
+def _source_git(env: Mapping[str, str]) -> dict[str, str | None]:
+    url, branch = _text(env, SOURCE_GIT_URL), _text(env, SOURCE_GIT_BRANCH)
+    if (url is None) != (branch is None):
+        raise SettingsError(
+            f"set both {SOURCE_GIT_URL} and {SOURCE_GIT_BRANCH} for source links to the"
+            " repository, or neither for links to the local files"
+        )
+    if url is not None and not url.startswith("https://"):
+        raise SettingsError(f"{SOURCE_GIT_URL} must be an https:// URL, got {url!r}")
+    return {"source_git_url": url, "source_git_branch": branch}
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the project's settings, failing with the variable's name on bad input."""
     env = os.environ if environ is None else environ
@@ -264,6 +283,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         customerio=_customerio_settings(env),
         snowflake_set=frozenset(name for name in SNOWFLAKE_OPTIONAL if _text(env, name)),
         alerts=_alert_settings(env),
+        **_source_git(env),
     )
 
 
