@@ -7,11 +7,16 @@ of a date range lines up across models, checks and syncs.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.partitions.context import PartitionLoadingContext
 
 from retention_assets.settings import PARTITIONS_START, load_settings
+
+_BACKFILL_BETA_NOTICE = r"Parameter `backfill_policy`"
 
 
 class RetentionDailyPartitions(dg.DailyPartitionsDefinition):
@@ -67,6 +72,18 @@ DAILY_PARTITIONS = RetentionDailyPartitions(
 # Models are rebuilt for a whole range in one run: one SQL statement per day is far cheaper
 # than one Dagster run (process start, resource setup) per day.
 SINGLE_RUN_BACKFILL = dg.BackfillPolicy.single_run()
+
+
+def single_run_asset(**asset_args: Any) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``dg.asset`` backfilled in a single run (``SINGLE_RUN_BACKFILL``).
+
+    Range backfills in one run are a deliberate, tested choice of this project; Dagster's beta
+    notice about the ``backfill_policy`` parameter, printed when the decorator is made, is
+    silenced here and for these assets only (not for every importer of the package).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_BACKFILL_BETA_NOTICE, category=dg.BetaWarning)
+        return dg.asset(backfill_policy=SINGLE_RUN_BACKFILL, **asset_args)
 
 
 def partition_days(

@@ -17,12 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_PACKAGES = ("retention_assets", "asset_checks")
-# The packages of the code location Dagster loads; tools that launch processes (the sandbox,
-# benchmarks, demo) set up environments for their children and are not part of it.
+# The packages of the code location Dagster loads; the launchers that start processes
+# (tools/, the sandbox, benchmarks) set up environments for their children and are not part of it.
 CODE_LOCATION = ("retention_assets", "asset_checks", "resources")
 SETTINGS_MODULE = ROOT / "retention_assets" / "settings.py"
-# Launchers inside the package for now (architecture: they belong beside it, in tools/).
-LAUNCHERS = (ROOT / "retention_assets" / "demo.py", ROOT / "retention_assets" / "ui.py")
 
 
 def imported_modules(source: str) -> Iterator[str]:
@@ -76,7 +74,7 @@ def test_only_the_settings_module_reads_the_environment() -> None:
     found = {
         str(path.relative_to(ROOT)): lines
         for path in _modules(*CODE_LOCATION)
-        if path != SETTINGS_MODULE and path not in LAUNCHERS
+        if path != SETTINGS_MODULE
         if (lines := environment_reads(path.read_text()))
     }
 

@@ -30,7 +30,7 @@ from retention_assets.settings import ALERT_WEBHOOK_URL, DEFAULT_SHOP_TIMEZONE, 
 from retention_assets.sources.generator import generate_sources
 from retention_assets.tables import CUSTOMER_STATE_TABLE
 
-# make demo's defaults (retention_assets/demo.py).
+# make demo's defaults (tools/demo.py).
 DEMO_CUSTOMERS = 5_000
 DEMO_HISTORY_DAYS = 180
 DEMO_SYNC_DAYS = 14
