@@ -30,7 +30,7 @@ from typing import IO, NoReturn
 import httpx
 
 from cio_sandbox.testing import running_sandbox
-from retention_assets.settings import PROJECT_ROOT
+from retention_assets.settings import PROJECT_ROOT, UI_BASE_URL
 from tools import demo
 
 DEFAULT_PORT = 3000
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with running_sandbox(state_file=demo.SANDBOX_STATE) as sandbox:
             env = {**os.environ, **demo.customerio_env(sandbox)}
-            env.setdefault("RETENTION_UI_BASE_URL", f"http://{HOST}:{port}")
+            env.setdefault(UI_BASE_URL, f"http://{HOST}:{port}")
             print(f"Customer.io sandbox: {sandbox.url}  (people and events it received)")
             print(f"starting dagster dev on port {port} with DAGSTER_HOME={home}")
             with running_dagster_dev(env, port) as ui:
