@@ -13,8 +13,9 @@ partition in the table. ``asset_checks.factory`` explains why.
 ``RAW_CHECKS`` are WARN checks on the ``raw.*`` source tables: the rows whose values the models
 reject (``asset_checks.raw_checks``, rules in ``docs/raw-contract.md``).
 
-To add checks elsewhere (the sync's volume guard, drift), build a ``WarehouseCheck`` from
-``SqlRule``/``FunctionRule`` rules and pass it to ``build_asset_check``.
+Every declared sync gets its checks here too: ``spec_checks`` (on its source, generated from
+its spec) and ``sync_checks`` (volume guard, rejected rows, delivery, read-back drift), both
+built by the sync engine for each spec.
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ from retention_assets.attributes import ValueKind
 from retention_assets.specs.model import AttributeMapping, DailyAsOf, DailyEvents, SyncSpec
 
 # Check names, each prefixed with the sync's name (``check_name``).
+NAME_SEPARATOR: Final = "__"
 UNIQUE_ID: Final = "unique_id"
 UNIQUE_KEY: Final = "unique_key"
 PERSON_ID: Final = "person_id"
@@ -114,7 +115,7 @@ def _no_params(scope: Scope | None) -> Mapping[str, Any]:
 
 def check_name(spec: SyncSpec, check: str) -> str:
     """The Dagster name of one of ``spec``'s checks: ``<sync name>__<check>``."""
-    return f"{spec.name}__{check}"
+    return f"{spec.name}{NAME_SEPARATOR}{check}"
 
 
 def quoted(name: str) -> str:

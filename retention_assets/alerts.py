@@ -30,9 +30,15 @@ import httpx
 from dagster_slack import SlackResource
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from asset_checks import names
+from asset_checks import names, spec_checks
 from asset_checks.factory import FAILING_ROWS, PARTITIONS
 from asset_checks.raw_checks import RAW_VALUES_CHECK
+from asset_checks.sync_checks import (
+    DELIVERY_CHECK,
+    DRIFT_CHECK,
+    REJECTED_ROWS_CHECK,
+    VOLUME_GUARD_CHECK,
+)
 from resources.customerio.urls import is_loopback_host
 from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import (
@@ -40,12 +46,6 @@ from retention_assets.settings import (
     SLACK_BOT_TOKEN,
     SLACK_CHANNEL,
     AlertSettings,
-)
-from retention_assets.sync.checks import (
-    DELIVERY_CHECK,
-    DRIFT_CHECK,
-    REJECTED_ROWS_CHECK,
-    VOLUME_GUARD_CHECK,
 )
 
 WEBHOOK_TIMEOUT_SECONDS: Final = 10.0
@@ -107,6 +107,25 @@ CHECK_ACTIONS: Final[dict[str, str]] = {
     DRIFT_CHECK: "Customer.io holds values the ledger did not send: find the other writer or the"
     " manual edit named in the sample, stop it, and re-send the profiles (docs/operating.md).",
 }
+# The checks every sync's spec yields, named ``<sync>__<check>``: one line per kind of check.
+SPEC_CHECK_ACTIONS: Final[dict[str, str]] = {
+    spec_checks.UNIQUE_ID: "Nothing was sent for these days. The sample shows missing, padded or"
+    " duplicated ids of the source: fix the source (or its model), then run the sync again.",
+    spec_checks.UNIQUE_KEY: "No events were sent for these days. The sample shows missing, padded"
+    " or duplicated event keys: fix the source, then run the sync again.",
+    spec_checks.PERSON_ID: "No events were sent for these days. The sample shows events with a"
+    " missing or padded person id: fix the source, then run the sync again.",
+    spec_checks.TIMESTAMPS: "Nothing was sent for these days. The sample names the timestamps in"
+    " the future or implausibly early: fix the source (or declare a prediction"
+    " `may_be_future` in the spec), then run the sync again.",
+    spec_checks.VOCABULARY: "No events were sent for these days. Add the new event name to the"
+    " spec's vocabulary if it is meant, or map it in the source; then run the sync again.",
+    spec_checks.NEAR_DUPLICATE_NAMES: "Nothing was blocked by this check. The sample names the"
+    " vocabulary name each event name resembles: correct the spelling in the source.",
+    spec_checks.CUSTOMERIO_LIMITS: "The rest was sent; the rows over Customer.io's limits are"
+    " rejected with their reason (rejected_rows of the sync's schema). Shorten them at the"
+    " source: the next run retries them.",
+}
 BLOCKING_CHECK_ACTION: Final = (
     "If the check is blocking (its description says so), nothing downstream of it ran for these"
     " days. Read the check's failing-row samples in the run, " + _REMATERIALISE
@@ -125,6 +144,9 @@ def check_action(check: str, severity: str) -> str:
     """What to do about a failed check: its own line, or the one for its severity."""
     if check in CHECK_ACTIONS:
         return CHECK_ACTIONS[check]
+    _sync, separator, kind = check.rpartition(spec_checks.NAME_SEPARATOR)
+    if separator and kind in SPEC_CHECK_ACTIONS:
+        return SPEC_CHECK_ACTIONS[kind]
     if severity == dg.AssetCheckSeverity.ERROR.value:
         return BLOCKING_CHECK_ACTION
     return WARNING_CHECK_ACTION

@@ -12,8 +12,8 @@ from typing import Final
 
 import dagster as dg
 
+from asset_checks.sync_checks import stream_checks
 from retention_assets.specs import SyncSpec, load_spec
-from retention_assets.sync.checks import stream_checks
 from retention_assets.sync.fanout import stream_assets
 from retention_assets.sync.stream import SyncStream
 

@@ -20,7 +20,6 @@ from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, p
 from retention_assets.privacy import shown_text
 from retention_assets.settings import warehouse_kind
 from retention_assets.sync import catalog, delivery_audit, gates, imports, ledger, plans
-from retention_assets.sync.checks import discard_plan
 from retention_assets.sync.policies import (
     ALLOW_VOLUME_TAG,
     BACKFILL_POLICY_TAG,
@@ -252,7 +251,7 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
             imports.settle(session, stream, now)
             refused = gates.refusals(session, stream, as_of, as_of)
             if refused:
-                discard_plan(session, stream, as_of, as_of + dt.timedelta(days=1))
+                plans.discard_plan(session, stream, as_of, as_of + dt.timedelta(days=1))
                 raise gates.refusal_failure(
                     stream.upstream, f"{stream.name} {as_of.isoformat()}", refused
                 )
@@ -388,7 +387,7 @@ def events_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
             imports.settle(session, stream, now)
             refused = gates.refusals(session, stream, start, end - dt.timedelta(days=1))
             if refused:
-                discard_plan(session, stream, start, end)
+                plans.discard_plan(session, stream, start, end)
                 raise gates.refusal_failure(stream.upstream, f"{stream.name} {window}", refused)
             summary = plans.plan_events(
                 session, stream, start, end, run_id=context.run.run_id, log=context.log

@@ -18,12 +18,12 @@ from functools import cache
 
 import dagster as dg
 
+from asset_checks.sync_checks import stream_checks
 from resources.customerio import CustomerIOResource
 from retention_assets.bindings import customerio_resource
 from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import CustomerIOSettings, WorkspaceEnv, workspace_settings
 from retention_assets.specs.model import SyncSpec
-from retention_assets.sync.checks import stream_checks
 from retention_assets.sync.continuous import continuous_sensor
 from retention_assets.sync.fanout import stream_assets
 from retention_assets.sync.stream import SyncStream

@@ -22,7 +22,7 @@ from asset_checks import model_checks
 from asset_checks.factory import CheckOutcome, Scope, WarehouseCheck
 from asset_checks.spec_checks import spec_checks
 from resources.warehouse import WarehouseSession
-from retention_assets.sync.ledger import ensure_source_view
+from retention_assets.sync.ledger import ensure_source_view, ensure_sync_tables
 from retention_assets.sync.stream import SyncStream
 
 PLAN_SNAPSHOT = "the rows the plan reads (checked by the plan itself)"
@@ -41,6 +41,12 @@ class Refusal:
         return f"{self.check.name}: {rules}"
 
 
+def _prepare(session: WarehouseSession, stream: SyncStream) -> None:
+    # The view lives in the sync's schema, which the first plan would otherwise create.
+    ensure_sync_tables(session, stream)
+    ensure_source_view(session, stream)
+
+
 def source_checks(stream: SyncStream) -> list[WarehouseCheck]:
     """The checks every sync's source gets from its spec, on the sync's source view.
 
@@ -48,7 +54,7 @@ def source_checks(stream: SyncStream) -> list[WarehouseCheck]:
     """
     may_be_future = [m.attribute for m in stream.spec.attributes if m.may_be_future]
     return [
-        dataclasses.replace(check, prepare=lambda session: ensure_source_view(session, stream))
+        dataclasses.replace(check, prepare=lambda session: _prepare(session, stream))
         for check in spec_checks(
             stream.spec, stream.source_view, stream.upstream, may_be_future=may_be_future
         )

@@ -141,3 +141,13 @@ def events_plan_summary(
     ledger.ensure_sync_tables(session, stream)
     ledger.ensure_source_view(session, stream)
     return _summary(session, stream, "events_plan_summary", {"start": start, "end": end})
+
+
+def discard_plan(
+    session: WarehouseSession, stream: SyncStream, start: dt.date, end: dt.date
+) -> None:
+    """Empty the stream's pending plan of ``[start, end)``: no later send may read it."""
+    if stream.kind == "profiles":
+        session.execute(stream.sql("discard_customer_state_plan"), {"as_of": start})
+    else:
+        session.execute(stream.sql("discard_events_plan"), {"start": start, "end": end})

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import orjson
 
+from asset_checks.sync_checks import stream_checks
 from cio_sandbox.testing import SandboxHandle
 from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource
@@ -25,7 +26,6 @@ from retention_assets.shop import (
     EVENTS_PLAN,
     EVENTS_SYNC,
 )
-from retention_assets.sync.checks import stream_checks
 from retention_assets.sync.fanout import stream_assets
 from retention_assets.sync.stream import SyncStream
 from tests.retention_assets.sync.shapes import SHOP, SourceShape

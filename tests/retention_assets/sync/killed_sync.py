@@ -24,7 +24,7 @@ CHILD = textwrap.dedent(
     import dagster as dg
     from resources.customerio import CustomerIOResource
     from resources.warehouse import DuckDBWarehouse
-    from retention_assets.sync.checks import stream_checks
+    from asset_checks.sync_checks import stream_checks
     from retention_assets.sync.fanout import stream_assets
     from tests.retention_assets.sync.shapes import SHAPES
     shape, url, database, first, last, max_rps, batch, *keys = sys.argv[1:]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from asset_checks.sync_checks import VOLUME_GUARD_CHECK
 from resources.customerio import CustomerIOResource
 from resources.warehouse import DuckDBWarehouse
 from retention_assets.shop import shop_sync_assets, shop_sync_checks
-from retention_assets.sync.checks import VOLUME_GUARD_CHECK
 
 JOB_NAME = "sharded_sync"
 SHARDS = 3

@@ -15,9 +15,9 @@ import dagster as dg
 import pytest
 
 from asset_checks.sql import EMAIL_WHITESPACE
+from asset_checks.sync_checks import REJECTED_ROWS_CHECK
 from retention_assets.shop import CUSTOMER_STATE
 from retention_assets.sync import delivery_audit, ledger
-from retention_assets.sync.checks import REJECTED_ROWS_CHECK
 from retention_assets.sync.delivery_audit import REASON, UNDELIVERED
 from tests.retention_assets.sync.harness import (
     AS_OF,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from retention_assets.sync.checks import DELIVERY_CHECK
+from asset_checks.sync_checks import DELIVERY_CHECK
 from tests.retention_assets.sync.harness import STATE_SYNC, SyncHarness, metadata_of, state_row
 
 

@@ -11,8 +11,8 @@ import datetime as dt
 
 import dagster as dg
 
+from asset_checks.sync_checks import VOLUME_GUARD_CHECK
 from retention_assets.shop import CUSTOMER_STATE_PLAN
-from retention_assets.sync.checks import VOLUME_GUARD_CHECK
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG, BACKFILL_SUFFIX
 from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (

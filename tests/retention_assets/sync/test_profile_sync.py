@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from retention_assets.sync.checks import VOLUME_GUARD_CHECK
+from asset_checks.sync_checks import VOLUME_GUARD_CHECK
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG
 from tests.retention_assets.sync.harness import (
     AS_OF,

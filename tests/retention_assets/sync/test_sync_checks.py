@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 import httpx
 
-from retention_assets.sync.checks import DRIFT_CHECK, REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
+from asset_checks.sync_checks import DRIFT_CHECK, REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
 from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     EVENTS_SYNC_KEYS,

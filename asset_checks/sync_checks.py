@@ -1,4 +1,4 @@
-"""Checks on the sync: the volume guard before sending, rejected rows and drift after.
+"""Checks on each declared sync: the volume guard before sending, rejected rows and drift after.
 
 The volume guard is blocking: a plan far larger than usual (a broken join, a mass null, a
 changed definition) stops the send of that partition until a person looks, or re-runs with
@@ -54,16 +54,6 @@ def _how_to_allow(plan: dg.AssetKey) -> str:
         f' CLI with --config-json \'{{"ops": {{"{op}": {{"config":'
         ' {"allow_volume": true}}}}\''
     )
-
-
-def discard_plan(
-    session: WarehouseSession, stream: SyncStream, start: dt.date, end: dt.date
-) -> None:
-    """Empty the stream's pending plan of ``[start, end)``: no later send may read it."""
-    if stream.kind == "profiles":
-        session.execute(stream.sql("discard_customer_state_plan"), {"as_of": start})
-    else:
-        session.execute(stream.sql("discard_events_plan"), {"start": start, "end": end})
 
 
 def _guard_result(
@@ -127,7 +117,7 @@ def _guard_result(
         return dg.AssetCheckResult(
             passed=True, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
         )
-    discard_plan(session, stream, start, end)
+    plans.discard_plan(session, stream, start, end)
     metadata["verdict"] = (
         f"abnormal plan: {described}. The plan was emptied, nothing will be sent. To send it,"
         f" {_how_to_allow(plan)}."
