@@ -230,10 +230,19 @@ def test_the_models_build_and_the_plans_run(good_run: ShopRun) -> None:
     }
 
 
-def test_every_dbt_test_passes_as_an_asset_check(good_run: ShopRun) -> None:
+def test_every_dbt_test_runs_as_an_asset_check(good_run: ShopRun) -> None:
     outcomes = good_run.check_outcomes()
-    assert len(outcomes) == 10
-    assert all(outcomes.values()), outcomes
+    assert len(outcomes) == 11
+    # Cyd never paid: the warn-level test fails, and being a warning it blocks nothing.
+    assert {name for name, passed in outcomes.items() if not passed} == {
+        "not_null_dim_users_ltv_usd"
+    }
+    [warned] = [
+        evaluation
+        for evaluation in good_run.result.get_asset_check_evaluations()
+        if not evaluation.passed
+    ]
+    assert warned.severity == dg.AssetCheckSeverity.WARN
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -278,6 +287,7 @@ def test_dbt_tests_are_blocking_asset_checks_on_the_models(
         (DIM_USERS, "unique_dim_users_user_uuid"): True,
         (DIM_USERS, "not_null_dim_users_user_uuid"): True,
         (DIM_USERS, "not_null_dim_users_email_address"): True,
+        (DIM_USERS, "not_null_dim_users_ltv_usd"): False,
         (DIM_USERS, "accepted_values_dim_users_plan_tier__free__pro__team"): True,
         (FCT_USER_ACTIONS, "unique_fct_user_actions_action_uuid"): True,
         (FCT_USER_ACTIONS, "not_null_fct_user_actions_action_uuid"): True,
@@ -297,7 +307,8 @@ def test_dbt_tests_are_blocking_asset_checks_on_the_models(
 def test_a_failing_dbt_test_blocks_the_downstream_plans(duplicate_user_run: ShopRun) -> None:
     outcomes = duplicate_user_run.check_outcomes()
     assert {name for name, passed in outcomes.items() if not passed} == {
-        "unique_dim_users_user_uuid"
+        "unique_dim_users_user_uuid",
+        "not_null_dim_users_ltv_usd",
     }
     assert not duplicate_user_run.result.success
     materialized = duplicate_user_run.materialized()
@@ -312,9 +323,11 @@ def test_a_failing_model_blocks_the_downstream_plans(broken_model_run: ShopRun) 
     assert not broken_model_run.result.success
     materialized = broken_model_run.materialized()
     assert FCT_USER_ACTIONS not in materialized
-    # The other model built and its tests passed, yet its plan waits too (the step failed).
+    # The other model built and its blocking tests passed, yet its plan waits too (the
+    # step failed).
     assert DIM_USERS in materialized
-    assert all(broken_model_run.check_outcomes().values())
+    failed = {name for name, passed in broken_model_run.check_outcomes().items() if not passed}
+    assert failed == {"not_null_dim_users_ltv_usd"}
     assert plan_key(SPECS["app_actions"]) not in materialized
     assert plan_key(SPECS["app_users"]) not in materialized
 
