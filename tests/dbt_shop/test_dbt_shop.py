@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import dagster as dg
@@ -23,7 +24,7 @@ from dagster_dbt import DbtProject
 from sqlglot import exp
 
 from resources.bindings import warehouse_from_settings
-from resources.warehouse import WarehouseResource
+from resources.warehouse import DuckDBWarehouse, WarehouseResource
 from retention_assets.settings import DUCKDB_PATH, load_settings
 from retention_assets.specs import SyncSpec, check_spec_against_relation, load_spec, parse_spec
 from retention_assets.specs.relation import relation_columns
@@ -363,3 +364,19 @@ def _plan_rows(run: ShopRun) -> dict[dg.AssetKey, int]:
         if materialization.asset_key.path[0] == "cio_sync":
             rows[materialization.asset_key] = materialization.metadata["rows"].value
     return rows
+
+
+def test_raw_tables_models_and_plans_form_one_lineage_graph(
+    project: DbtProject, shop_assets: dg.AssetsDefinition, tmp_path: Path
+) -> None:
+    plans = [stand_in_plan(spec, set(shop_assets.keys)) for spec in SPECS.values()]
+    warehouse = DuckDBWarehouse(database=str(tmp_path / "shop.duckdb"))
+    definitions = dg.Definitions(
+        assets=[shop_assets, *plans],
+        resources={"dbt": dbt_resource(project), "warehouse": warehouse},
+    )
+    graph = definitions.resolve_asset_graph()
+    assert graph.get(plan_key(SPECS["app_users"])).parent_keys == {DIM_USERS}
+    assert graph.get(plan_key(SPECS["app_actions"])).parent_keys == {FCT_USER_ACTIONS}
+    assert graph.get(DIM_USERS).parent_keys == {dg.AssetKey(["raw_app", "users"])}
+    assert graph.get(FCT_USER_ACTIONS).parent_keys == {dg.AssetKey(["raw_app", "actions"])}
