@@ -37,6 +37,7 @@ from resources.customerio.limits import DEFAULT_BATCH_MAX_BYTES, DEFAULT_MAX_ENT
 from resources.warehouse import DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT, DuckDBWarehouse
 from retention_assets.partitions import DAILY_PARTITIONS
 from retention_assets.settings import PROJECT_ROOT
+from retention_assets.shop import CUSTOMER_STATE, EVENTS
 from retention_assets.sync import plans
 from retention_assets.sync.policies import EVENTS_TRAILING_DAYS
 
@@ -90,8 +91,8 @@ def _check_suite_seconds(customers: int, directory: Path) -> float:
 def _plan_first_sync(workload: Workload) -> None:
     """The plans the baselines read: every profile and event, nothing acknowledged yet."""
     with workload.session() as session:
-        plans.plan_customer_state(session, workload.as_of)
-        plans.plan_events(session, workload.events_start, workload.events_end)
+        plans.plan_customer_state(session, CUSTOMER_STATE, workload.as_of)
+        plans.plan_events(session, EVENTS, workload.events_start, workload.events_end)
 
 
 def _verify_first_sync(run: SyncRun, sandbox: SandboxHandle, limit: ClientLimit) -> None:

@@ -18,17 +18,20 @@ import orjson
 import pyarrow as pa
 
 from resources.warehouse import WarehouseSession
+from retention_assets.shop import CUSTOMER_STATE, EVENTS
 from retention_assets.sync.policies import DEFAULT_BACKFILL_POLICY
 from retention_assets.sync.send import (
-    EVENTS_TO_SEND,
-    PROFILES_TO_SEND,
     event_entry,
     events_to_send_params,
+    events_to_send_sql,
     profiles_to_send_params,
+    profiles_to_send_sql,
 )
 from retention_assets.sync.shards import UNSHARDED
 
 Entry = dict[str, Any]
+PROFILES_TO_SEND = profiles_to_send_sql(CUSTOMER_STATE)
+EVENTS_TO_SEND = events_to_send_sql(EVENTS)
 
 
 def _limited(query: str, limit: int | None) -> str:

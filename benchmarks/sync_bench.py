@@ -28,6 +28,7 @@ from benchmarks.workload import quiet
 from cio_sandbox.testing import SandboxHandle
 from resources.customerio import CustomerIOResource, TrackClient
 from resources.warehouse import DuckDBWarehouse, WarehouseSession
+from retention_assets.shop import CUSTOMER_STATE, EVENTS
 from retention_assets.sync import plans
 from retention_assets.sync.policies import DEFAULT_BACKFILL_POLICY
 from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
@@ -158,10 +159,11 @@ def _sync(
     profiles = events = None
     if task.as_of is not None:
         started = time.perf_counter()
-        plans.plan_customer_state(session, task.as_of)
+        plans.plan_customer_state(session, CUSTOMER_STATE, task.as_of)
         plan_seconds = time.perf_counter() - started
         report = sync_profiles(
             session,
+            CUSTOMER_STATE,
             client,
             as_of=task.as_of,
             run_id=task.run_id,
@@ -171,10 +173,11 @@ def _sync(
     if task.events_window is not None:
         start, end = task.events_window
         started = time.perf_counter()
-        plans.plan_events(session, start, end)
+        plans.plan_events(session, EVENTS, start, end)
         plan_seconds = time.perf_counter() - started
         report = sync_events(
             session,
+            EVENTS,
             client,
             start=start,
             end=end,

@@ -1,4 +1,4 @@
-"""The one place the project binds resources: the warehouse and Customer.io.
+"""The one place the project binds its deployment-wide resource: the warehouse.
 
 Switching the warehouse or pointing Customer.io at the local sandbox is a matter of
 environment variables read here, never of editing assets.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.customerio import customerio_resource_from_env
 from resources.warehouse import DuckDBWarehouse, WarehouseResource
 from retention_assets.settings import Settings, load_settings
 
@@ -27,9 +26,10 @@ def warehouse_from_settings(settings: Settings) -> WarehouseResource:
 
 
 def resources_from_env(settings: Settings | None = None) -> dict[str, Any]:
-    """Every resource the definitions need, configured from the environment."""
+    """The deployment's resources, configured from the environment.
+
+    Customer.io resources are per workspace and bound by each sync's definitions
+    (``retention_assets.sync.factory``).
+    """
     settings = settings or load_settings()
-    return {
-        "warehouse": warehouse_from_settings(settings),
-        "customerio": customerio_resource_from_env(),
-    }
+    return {"warehouse": warehouse_from_settings(settings)}

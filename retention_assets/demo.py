@@ -19,9 +19,9 @@ import dagster as dg
 
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.warehouse import DuckDBWarehouse
-from retention_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import PROJECT_ROOT, load_settings
 from retention_assets.sources.generator import generate_sources
+from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 SANDBOX_STATE = PROJECT_ROOT / "data" / "sandbox_state.json"

@@ -10,7 +10,7 @@ from dagster._core.instance.config import dagster_instance_config
 
 from resources import snowflake
 from retention_assets import settings
-from retention_assets.jobs import CUSTOMERIO_RUN_TAG, CUSTOMERIO_RUN_TAGS
+from retention_assets.sync.factory import CUSTOMERIO_RUN_TAG, CUSTOMERIO_RUN_TAGS
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
 _YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)

@@ -22,11 +22,17 @@ from resources.customerio.operations import (
     SendResult,
 )
 from resources.customerio.packing import attribute_value_bytes, entry_violation, utf8_len
-from resources.customerio.resource import CustomerIOResource, customerio_resource_from_env
+from resources.customerio.resource import (
+    DEFAULT_WORKSPACE_ENV,
+    CustomerIOResource,
+    WorkspaceEnv,
+    customerio_resource_from_env,
+)
 from resources.customerio.retry import RetryPolicy
 from resources.customerio.track import TrackClient
 
 __all__ = [
+    "DEFAULT_WORKSPACE_ENV",
     "AppClient",
     "BatchOutcome",
     "CustomerIOAPIError",
@@ -42,6 +48,7 @@ __all__ = [
     "RetryPolicy",
     "SendResult",
     "TrackClient",
+    "WorkspaceEnv",
     "attribute_value_bytes",
     "customerio_resource_from_env",
     "entry_violation",

@@ -6,6 +6,7 @@ names; the resource's repr and str redact them once they are resolved in a run.
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import dagster as dg
@@ -209,23 +210,45 @@ def _env_url(name: str) -> str | None:
         raise CustomerIOConfigError(f"{name}: {error}") from None
 
 
-def customerio_resource_from_env() -> CustomerIOResource:
-    """The resource as the deployment configures it through environment variables.
+@dataclass(frozen=True)
+class WorkspaceEnv:
+    """The names of the environment variables that configure one Customer.io workspace."""
+
+    site_id: str = "CUSTOMERIO_SITE_ID"
+    api_key: str = "CUSTOMERIO_API_KEY"
+    app_api_key: str | None = "CUSTOMERIO_APP_API_KEY"
+    region: str = "CUSTOMERIO_REGION"
+    track_url: str | None = "CUSTOMERIO_TRACK_URL"
+    app_url: str | None = "CUSTOMERIO_APP_URL"
+
+
+DEFAULT_WORKSPACE_ENV: Final = WorkspaceEnv()
+
+
+def customerio_resource_from_env(
+    env: WorkspaceEnv = DEFAULT_WORKSPACE_ENV,
+    *,
+    max_rps: float | None = None,
+    concurrency: int | None = None,
+) -> CustomerIOResource:
+    """The resource of one workspace as the deployment configures it through ``env``'s variables.
 
     Secrets are dg.EnvVar (resolved at run time, shown by name in the UI); the other
-    settings are read now, and unset ones keep the resource defaults.
+    settings are read now, and unset ones keep ``max_rps``/``concurrency`` (the workspace's
+    declared budget) or the resource defaults. ``CUSTOMERIO_MAX_RPS`` and
+    ``CUSTOMERIO_CONCURRENCY`` override the budget of every workspace of the deployment.
     """
     settings: dict[str, Any] = {
-        "region": _env_text("CUSTOMERIO_REGION"),
-        "track_url": _env_url("CUSTOMERIO_TRACK_URL"),
-        "app_url": _env_url("CUSTOMERIO_APP_URL"),
-        "max_rps": _env_number("CUSTOMERIO_MAX_RPS", float),
-        "concurrency": _env_number("CUSTOMERIO_CONCURRENCY", int),
+        "region": _env_text(env.region),
+        "track_url": _env_url(env.track_url) if env.track_url else None,
+        "app_url": _env_url(env.app_url) if env.app_url else None,
+        "max_rps": _env_number("CUSTOMERIO_MAX_RPS", float) or max_rps,
+        "concurrency": _env_number("CUSTOMERIO_CONCURRENCY", int) or concurrency,
     }
-    if _env_text("CUSTOMERIO_APP_API_KEY"):
-        settings["app_api_key"] = dg.EnvVar("CUSTOMERIO_APP_API_KEY")
+    if env.app_api_key and _env_text(env.app_api_key):
+        settings["app_api_key"] = dg.EnvVar(env.app_api_key)
     return CustomerIOResource(
-        site_id=dg.EnvVar("CUSTOMERIO_SITE_ID"),
-        api_key=dg.EnvVar("CUSTOMERIO_API_KEY"),
+        site_id=dg.EnvVar(env.site_id),
+        api_key=dg.EnvVar(env.api_key),
         **{name: value for name, value in settings.items() if value is not None},
     )

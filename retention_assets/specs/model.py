@@ -36,6 +36,7 @@ NAME_PATTERN: Final = r"^\S(.*\S)?$"
 SYNC_NAME_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
 RELATION_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){1,2}$"
 ENV_PATTERN: Final = r"^[A-Z_][A-Z0-9_]*$"
+DEFAULT_WORKSPACE: Final = "default"
 
 # What to write instead, for a value that does not match a pattern.
 PATTERN_FIXES: Final = {
@@ -124,6 +125,14 @@ class ForeignAttribute(_Spec):
 class Workspace(_Spec):
     """Which Customer.io workspace receives the sync, named by environment variables."""
 
+    name: str = Field(
+        default=DEFAULT_WORKSPACE,
+        pattern=SYNC_NAME_PATTERN,
+        description=(
+            "Name of the workspace in this deployment (lower snake case). Syncs that name the"
+            " same workspace share one Customer.io resource and must name the same variables."
+        ),
+    )
     site_id_env: EnvName = Field(description="Variable holding the Track API site id.")
     track_key_env: EnvName = Field(description="Variable holding the Track API key (a secret).")
     app_key_env: EnvName | None = Field(
@@ -131,6 +140,17 @@ class Workspace(_Spec):
         description="Variable holding the App API key, for the read-back; optional.",
     )
     region_env: EnvName = Field(description="Variable holding the region, `us` or `eu`.")
+    track_url_env: EnvName | None = Field(
+        default=None,
+        description=(
+            "Variable holding a Track API base URL that replaces the region's (a proxy or the"
+            " local sandbox); optional."
+        ),
+    )
+    app_url_env: EnvName | None = Field(
+        default=None,
+        description="Variable holding an App API base URL that replaces the region's; optional.",
+    )
     foreign_attributes: tuple[ForeignAttribute, ...] = Field(
         default=(),
         description=(
@@ -345,6 +365,14 @@ class SyncSpec(_Spec):
         description="Name of the sync (lower snake case); prefixes its assets and ledgers.",
     )
     description: str = Field(default="", description="What the sync is for, for a person.")
+    ledger_schema: str | None = Field(
+        default=None,
+        pattern=SYNC_NAME_PATTERN,
+        description=(
+            "Warehouse schema of the sync's plan and ledger tables; defaults to `cio_<name>`."
+            " A profile sync and an event sync of one workspace may share one."
+        ),
+    )
     source: Source = Field(description="The upstream asset and relation.")
     workspace: Workspace = Field(description="The Customer.io workspace it writes to.")
     identity: Identity = Field(description="The column sent as the person's `id`.")
@@ -371,6 +399,11 @@ class SyncSpec(_Spec):
     def lines(self) -> dict[str, int]:
         """Field path -> line in the file, to put line numbers in later errors."""
         return self._lines
+
+    @property
+    def ledger(self) -> str:
+        """The schema that holds this sync's plans and ledgers."""
+        return self.ledger_schema or f"cio_{self.name}"
 
     @property
     def stream(self) -> Literal["profiles", "events"]:

@@ -1,13 +1,5 @@
-"""The Customer.io sync: plans, sends, ledgers and the checks around them.
+"""The sync engine: from a declared sync (a spec) to plans, sends, ledgers and checks.
 
-``SYNC_ASSETS`` are the sync assets as configured: their sends split into
-``RETENTION_SYNC_SHARDS`` parallel steps (one by default).
+Importing this package builds nothing; ``retention_assets.sync.factory.sync_definitions`` turns
+one spec into its Dagster definitions, and ``retention_assets.shop`` declares the example shop's.
 """
-
-from retention_assets.settings import load_settings
-from retention_assets.sync.checks import SYNC_CHECKS
-from retention_assets.sync.fanout import sync_assets
-
-SYNC_ASSETS = sync_assets(load_settings().sync_shards)
-
-__all__ = ["SYNC_ASSETS", "SYNC_CHECKS"]

@@ -14,18 +14,11 @@ import pyarrow as pa
 
 from resources.customerio import CustomerIOResource, Reason
 from resources.warehouse import WarehouseResource, WarehouseSession
-from retention_assets.attributes import ATTRIBUTE_REGISTRY
 from retention_assets.partitions import partition_days
 from retention_assets.sync import imports, ledger, plans
-from retention_assets.sync.assets import (
-    CUSTOMER_STATE_PLAN,
-    CUSTOMER_STATE_SYNC,
-    EVENTS_PLAN,
-    EVENTS_SYNC,
-)
 from retention_assets.sync.encoding import encode_value
-from retention_assets.sync.policies import ALLOW_VOLUME_TAG, DEFAULT_VOLUME_GUARD
-from retention_assets.sync.sql_files import sql_file
+from retention_assets.sync.policies import ALLOW_VOLUME_TAG, VolumeGuard
+from retention_assets.sync.stream import SyncStream
 
 VOLUME_GUARD_CHECK = "volume_guard"
 REJECTED_ROWS_CHECK = "no_open_rejections"
@@ -61,12 +54,21 @@ def _how_to_allow(plan: dg.AssetKey) -> str:
     )
 
 
+def discard_plan(
+    session: WarehouseSession, stream: SyncStream, start: dt.date, end: dt.date
+) -> None:
+    """Empty the stream's pending plan of ``[start, end)``: no later send may read it."""
+    if stream.kind == "profiles":
+        session.execute(stream.sql("discard_customer_state_plan"), {"as_of": start})
+    else:
+        session.execute(stream.sql("discard_events_plan"), {"start": start, "end": end})
+
+
 def _guard_result(
     context: dg.AssetCheckExecutionContext,
     session: WarehouseSession,
+    stream: SyncStream,
     *,
-    plan: dg.AssetKey,
-    stream: str,
     window: tuple[dt.date, dt.date],
     measured: dict[str, tuple[int, int]],
     summary: dict[str, int],
@@ -94,14 +96,15 @@ def _guard_result(
         and current.approval is None
     ):
         approval = "initial import into an empty ledger"
-        imports.approve(session, current, approval, now)
+        imports.approve(session, stream, current, approval, now)
         metadata["verdict"] = f"{approval}: passes"
         return dg.AssetCheckResult(passed=True, metadata=metadata)
     described = ", ".join(f"{name} {value:,} > {limit:,}" for name, (value, limit) in over.items())
     if not over:
         if current is not None and current.approval is None:
-            imports.approve(session, current, "within the volume guard", now)
+            imports.approve(session, stream, current, "within the volume guard", now)
         return dg.AssetCheckResult(passed=True, metadata=metadata)
+    plan = stream.plan_key
     if _allowed(context, plan):
         approval = f"allowed by run {context.run.run_id}: {described}"
         if current is None:
@@ -117,15 +120,12 @@ def _guard_result(
                 approval=approval,
             )
         else:
-            imports.approve(session, current, approval, now)
+            imports.approve(session, stream, current, approval, now)
         metadata["verdict"] = f"over the guard but allowed: {described}"
         return dg.AssetCheckResult(
             passed=True, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
         )
-    if stream == ledger.PROFILE_STREAM:
-        session.execute(sql_file("discard_customer_state_plan"), {"as_of": start})
-    else:
-        session.execute(sql_file("discard_events_plan"), {"start": start, "end": end})
+    discard_plan(session, stream, start, end)
     metadata["verdict"] = (
         f"abnormal plan: {described}. The plan was emptied, nothing will be sent. To send it,"
         f" {_how_to_allow(plan)}."
@@ -135,39 +135,7 @@ def _guard_result(
     )
 
 
-@dg.asset_check(
-    asset=CUSTOMER_STATE_PLAN,
-    name=VOLUME_GUARD_CHECK,
-    blocking=True,
-    description=(
-        "Stops the profile send when the plan creates, changes or clears far more than usual"
-        " compared with what Customer.io already holds. The first sync passes (initial"
-        f" import). To let a reviewed large change through, re-run with tag {ALLOW_VOLUME_TAG}"
-        "=true."
-    ),
-)
-def customer_state_volume_guard(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    days = _run_days(context)
-    with warehouse.session() as session:
-        as_of = days[-1] if days else plans.latest_customer_state_plan(session)
-        if as_of is None:
-            return dg.AssetCheckResult(passed=True, metadata={"verdict": "no plan yet"})
-        summary = plans.customer_state_plan_summary(session, as_of)
-        return _guard_result(
-            context,
-            session,
-            plan=CUSTOMER_STATE_PLAN,
-            stream=ledger.PROFILE_STREAM,
-            window=(as_of, as_of + dt.timedelta(days=1)),
-            measured=_profile_measures(summary),
-            summary=summary,
-        )
-
-
-def _profile_measures(summary: dict[str, int]) -> dict[str, tuple[int, int]]:
-    guard = DEFAULT_VOLUME_GUARD
+def _profile_measures(guard: VolumeGuard, summary: dict[str, int]) -> dict[str, tuple[int, int]]:
     profiles, attributes = summary["synced_profiles"], summary["synced_attributes"]
     return {
         "new_profiles": (
@@ -185,211 +153,238 @@ def _profile_measures(summary: dict[str, int]) -> dict[str, tuple[int, int]]:
     }
 
 
-@dg.asset_check(
-    asset=EVENTS_PLAN,
-    name=VOLUME_GUARD_CHECK,
-    blocking=True,
-    description=(
-        "Stops the event send when the plan holds far more events than usual compared with"
-        " what Customer.io already holds. The first sync passes (initial import, protected by"
-        f" the backfill policy). Re-run with tag {ALLOW_VOLUME_TAG}=true to allow a reviewed one."
-    ),
-)
-def events_volume_guard(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    guard = DEFAULT_VOLUME_GUARD
-    # Run alone from the UI, the check judges every planned event still in the plan table.
-    days = _run_days(context) or [dt.date.min, dt.date.max - dt.timedelta(days=1)]
-    start, end = days[0], days[-1] + dt.timedelta(days=1)
-    with warehouse.session() as session:
-        summary = plans.events_plan_summary(session, start, end)
-        measured = {
-            "planned_events": (
-                summary["planned_events"],
-                guard.limit(guard.events_share, guard.events_floor, summary["synced_events"]),
+def _profile_guard(stream: SyncStream) -> dg.AssetChecksDefinition:
+    guard = stream.spec.guards.volume.to_policy()
+
+    @dg.asset_check(
+        asset=stream.plan_key,
+        name=VOLUME_GUARD_CHECK,
+        blocking=True,
+        description=(
+            "Stops the profile send when the plan creates, changes or clears far more than"
+            " usual compared with what Customer.io already holds (limits: the spec's"
+            " `guards.volume`). The first sync passes (initial import). To let a reviewed large"
+            f" change through, re-run with tag {ALLOW_VOLUME_TAG}=true."
+        ),
+    )
+    def volume_guard(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        days = _run_days(context)
+        with warehouse.session() as session:
+            as_of = days[-1] if days else plans.latest_customer_state_plan(session, stream)
+            if as_of is None:
+                return dg.AssetCheckResult(passed=True, metadata={"verdict": "no plan yet"})
+            summary = plans.customer_state_plan_summary(session, stream, as_of)
+            return _guard_result(
+                context,
+                session,
+                stream,
+                window=(as_of, as_of + dt.timedelta(days=1)),
+                measured=_profile_measures(guard, summary),
+                summary=summary,
             )
-        }
-        return _guard_result(
-            context,
-            session,
-            plan=EVENTS_PLAN,
-            stream=ledger.EVENT_STREAM,
-            window=(start, end),
-            measured=measured,
-            summary=summary,
-        )
+
+    return volume_guard
 
 
-def _open_rejections(warehouse: WarehouseResource, stream: str) -> dg.AssetCheckResult:
-    with warehouse.session() as session:
-        ledger.ensure_sync_tables(session)
-        rows = session.fetch_arrow(sql_file("open_rejections"), {"stream": stream})
-    if rows.num_rows == 0:
-        return dg.AssetCheckResult(passed=True, metadata={"open_rejections": 0})
-    sample = rows.slice(0, SAMPLE_ROWS).to_pylist()
-    table = "\n".join(
-        f"| {r['row_key']} | {r['reason']} | {r['field'] or ''} | {r['attempts']} |" for r in sample
+def _events_guard(stream: SyncStream) -> dg.AssetChecksDefinition:
+    guard = stream.spec.guards.volume.to_policy()
+
+    @dg.asset_check(
+        asset=stream.plan_key,
+        name=VOLUME_GUARD_CHECK,
+        blocking=True,
+        description=(
+            "Stops the event send when the plan holds far more events than usual compared"
+            " with what Customer.io already holds (limits: the spec's `guards.volume`). The"
+            " first sync passes (initial import, protected by the backfill policy). Re-run"
+            f" with tag {ALLOW_VOLUME_TAG}=true to allow a reviewed one."
+        ),
     )
-    reasons = rows.group_by("reason").aggregate([("row_key", "count")]).to_pylist()
-    return dg.AssetCheckResult(
-        passed=False,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "open_rejections": rows.num_rows,
-            "by_reason": {r["reason"]: r["row_key_count"] for r in reasons},
-            "sample": dg.MetadataValue.md(
-                "| key | reason | field | attempts |\n|---|---|---|---|\n" + table
-            ),
-        },
+    def volume_guard(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        # Run alone from the UI, the check judges every planned event still in the plan table.
+        days = _run_days(context) or [dt.date.min, dt.date.max - dt.timedelta(days=1)]
+        start, end = days[0], days[-1] + dt.timedelta(days=1)
+        with warehouse.session() as session:
+            summary = plans.events_plan_summary(session, stream, start, end)
+            measured = {
+                "planned_events": (
+                    summary["planned_events"],
+                    guard.limit(guard.events_share, guard.events_floor, summary["synced_events"]),
+                )
+            }
+            return _guard_result(
+                context, session, stream, window=(start, end), measured=measured, summary=summary
+            )
+
+    return volume_guard
+
+
+def _what(stream: SyncStream) -> str:
+    return "profiles" if stream.kind == "profiles" else "events"
+
+
+def _rejections(stream: SyncStream) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=stream.send_key,
+        name=REJECTED_ROWS_CHECK,
+        description=(
+            f"Warns while Customer.io has rejected {_what(stream)} that no later run delivered."
+            f" Each is in {stream.schema}.rejected_rows with its reason and is retried"
+            " automatically on the next run."
+        ),
     )
-
-
-@dg.asset_check(
-    asset=CUSTOMER_STATE_SYNC,
-    name=REJECTED_ROWS_CHECK,
-    description=(
-        "Warns while Customer.io has rejected profiles that no later run delivered. Each is in"
-        " cio_sync.rejected_rows with its reason and is retried automatically on the next run."
-    ),
-)
-def customer_state_rejections(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    return _open_rejections(warehouse, ledger.PROFILE_STREAM)
-
-
-@dg.asset_check(
-    asset=EVENTS_SYNC,
-    name=REJECTED_ROWS_CHECK,
-    description=(
-        "Warns while Customer.io has rejected events that no later run delivered. Each is in"
-        " cio_sync.rejected_rows with its reason and is retried automatically on the next run."
-    ),
-)
-def events_rejections(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    return _open_rejections(warehouse, ledger.EVENT_STREAM)
-
-
-def _undelivered(warehouse: WarehouseResource, stream: str) -> dg.AssetCheckResult:
-    with warehouse.session() as session:
-        ledger.ensure_sync_tables(session)
-        by_partition = session.fetch_all(
-            sql_file("undelivered_rows"),
-            {
-                "stream": stream,
-                "retry_reason": Reason.RETRY_BUDGET_EXHAUSTED,
-                "ambiguous_reason": Reason.AMBIGUOUS_RESPONSE,
+    def no_open_rejections(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.session() as session:
+            ledger.ensure_sync_tables(session, stream)
+            rows = session.fetch_arrow(stream.sql("open_rejections"), {"stream": stream.name})
+        if rows.num_rows == 0:
+            return dg.AssetCheckResult(passed=True, metadata={"open_rejections": 0})
+        sample = rows.slice(0, SAMPLE_ROWS).select(["row_key", "reason", "field", "attempts"])
+        reasons = rows.group_by("reason").aggregate([("row_key", "count")]).to_pylist()
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "open_rejections": rows.num_rows,
+                "by_reason": {r["reason"]: r["row_key_count"] for r in reasons},
+                "sample": _table(sample),
             },
         )
-    undelivered = sum(int(count) for _partition, count in by_partition)
-    metadata: dict[str, Any] = {"undelivered_rows": undelivered}
-    if not undelivered:
-        return dg.AssetCheckResult(passed=True, metadata=metadata)
-    metadata["partitions"] = ", ".join(str(partition) for partition, _count in by_partition)
-    return dg.AssetCheckResult(
-        passed=False,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata=metadata,
-        description=(
-            f"{undelivered:,} rows were not delivered: Customer.io kept failing (429/5xx or"
-            " timeouts) until the send's retry budget ran out. They are queued in"
-            " cio_sync.rejected_rows and the next run sends them; nothing is lost. If this"
-            " repeats, lower CUSTOMERIO_MAX_RPS / CUSTOMERIO_CONCURRENCY or check Customer.io's"
-            " status, then re-run the send."
+
+    return no_open_rejections
+
+
+def _table(rows: pa.Table) -> dg.TableMetadataValue:
+    """A sample as a table the Dagster UI renders with its column names."""
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord(row) for row in rows.to_pylist()],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, str(rows.schema.field(name).type))
+                for name in rows.column_names
+            ]
         ),
     )
 
 
-@dg.asset_check(
-    asset=CUSTOMER_STATE_SYNC,
-    name=DELIVERY_CHECK,
-    description=(
-        "Fails (ERROR, alerting) while profiles stay undelivered because Customer.io could not"
-        " be reached within the send's retry budget. Nothing is lost: they are queued for the"
-        " next run, which this check then sees deliver them."
-    ),
-)
-def customer_state_delivery(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    return _undelivered(warehouse, ledger.PROFILE_STREAM)
+def _delivery(stream: SyncStream) -> dg.AssetChecksDefinition:
+    what = _what(stream)
 
-
-@dg.asset_check(
-    asset=EVENTS_SYNC,
-    name=DELIVERY_CHECK,
-    description=(
-        "Fails (ERROR, alerting) while events stay undelivered because Customer.io could not"
-        " be reached within the send's retry budget. Nothing is lost: they are queued for the"
-        " next run, which this check then sees deliver them."
-    ),
-)
-def events_delivery(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    return _undelivered(warehouse, ledger.EVENT_STREAM)
-
-
-def _value_hash(attribute: str, value: object) -> str | None:
-    encoded = encode_value(ATTRIBUTE_REGISTRY[attribute], value)
-    return None if encoded is None else hashlib.md5(encoded.encode()).hexdigest()
-
-
-@dg.asset_check(
-    asset=CUSTOMER_STATE_SYNC,
-    name=DRIFT_CHECK,
-    description=(
-        "Reads a cohort of profiles back through the App API (the customers listed in"
-        f" cio_sync.test_cohort plus a sample of {DRIFT_SAMPLE_SIZE} synced profiles) and warns"
-        " about attributes whose value in Customer.io differs from what the ledger says was"
-        " acknowledged: another writer, a manual edit, or a lost update."
-    ),
-)
-def customer_state_drift(
-    context: dg.AssetCheckExecutionContext,
-    warehouse: WarehouseResource,
-    customerio: CustomerIOResource,
-) -> dg.AssetCheckResult:
-    with warehouse.session() as session:
-        ledger.ensure_sync_tables(session)
-        cohort = [
-            str(row[0])
-            for row in session.fetch_all(
-                sql_file("drift_cohort"),
-                {"salt": context.run.run_id, "sample_size": DRIFT_SAMPLE_SIZE},
-            )
-        ]
-        session.execute("DELETE FROM selected_keys")
-        session.insert_arrow("selected_keys", pa.table({"row_key": pa.array(cohort, pa.string())}))
-        expected = session.fetch_all(sql_file("ledger_values"))
-    if not cohort:
-        return dg.AssetCheckResult(passed=True, metadata={"profiles_read": 0})
-    with customerio.app_client() as app:
-        actual = app.customer_attributes(cohort)
-    drifted: list[tuple[str, str, str]] = []
-    for customer_id, attribute, value_hash in expected:
-        attributes = actual.get(customer_id)
-        if attributes is None:
-            drifted.append((customer_id, attribute, "profile missing"))
-        elif _value_hash(attribute, attributes.get(attribute)) != value_hash:
-            drifted.append((customer_id, attribute, "value differs"))
-    profiles = len({customer_id for customer_id, _, _ in drifted})
-    metadata: dict[str, Any] = {
-        "profiles_read": len(cohort),
-        "drifted_profiles": profiles,
-        "drifted_attributes": len(drifted),
-    }
-    if drifted:
-        rows = "\n".join(f"| {c} | {a} | {why} |" for c, a, why in drifted[:SAMPLE_ROWS])
-        metadata["sample"] = dg.MetadataValue.md(
-            "| customer_id | attribute | problem |\n|---|---|---|\n" + rows
-        )
-    return dg.AssetCheckResult(
-        passed=not drifted, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
+    @dg.asset_check(
+        asset=stream.send_key,
+        name=DELIVERY_CHECK,
+        description=(
+            f"Fails (ERROR, alerting) while {what} stay undelivered because Customer.io could"
+            " not be reached within the send's retry budget. Nothing is lost: they are queued"
+            " for the next run, which this check then sees deliver them."
+        ),
     )
+    def delivery_complete(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.session() as session:
+            ledger.ensure_sync_tables(session, stream)
+            by_partition = session.fetch_all(
+                stream.sql("undelivered_rows"),
+                {
+                    "stream": stream.name,
+                    "retry_reason": Reason.RETRY_BUDGET_EXHAUSTED,
+                    "ambiguous_reason": Reason.AMBIGUOUS_RESPONSE,
+                },
+            )
+        undelivered = sum(int(count) for _partition, count in by_partition)
+        metadata: dict[str, Any] = {"undelivered_rows": undelivered}
+        if not undelivered:
+            return dg.AssetCheckResult(passed=True, metadata=metadata)
+        metadata["partitions"] = ", ".join(str(partition) for partition, _count in by_partition)
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=metadata,
+            description=(
+                f"{undelivered:,} rows were not delivered: Customer.io kept failing (429/5xx or"
+                " timeouts) until the send's retry budget ran out. They are queued in"
+                f" {stream.schema}.rejected_rows and the next run sends them; nothing is lost."
+                " If this repeats, lower the request rate or concurrency of the workspace"
+                " (`guards` in the spec) or check Customer.io's status, then re-run the send."
+            ),
+        )
+
+    return delivery_complete
 
 
-SYNC_CHECKS = [
-    customer_state_volume_guard,
-    events_volume_guard,
-    customer_state_rejections,
-    events_rejections,
-    customer_state_delivery,
-    events_delivery,
-    customer_state_drift,
-]
+def _drift(stream: SyncStream) -> dg.AssetChecksDefinition:
+    kinds = {attribute.name: attribute for attribute in stream.attributes}
+    resource_key = stream.resource_key
+
+    def value_hash(attribute: str, value: object) -> str | None:
+        encoded = encode_value(kinds[attribute], value)
+        return None if encoded is None else hashlib.md5(encoded.encode()).hexdigest()
+
+    @dg.asset_check(
+        asset=stream.send_key,
+        name=DRIFT_CHECK,
+        required_resource_keys={"warehouse", resource_key},
+        description=(
+            "Reads a cohort of profiles back through the App API (the customers listed in"
+            f" {stream.schema}.test_cohort plus a sample of {DRIFT_SAMPLE_SIZE} synced"
+            " profiles) and warns about attributes whose value in Customer.io differs from"
+            " what the ledger says was acknowledged: another writer, a manual edit, or a lost"
+            " update."
+        ),
+    )
+    def read_back_drift(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        warehouse: WarehouseResource = context.resources.warehouse
+        customerio: CustomerIOResource = getattr(context.resources, resource_key)
+        with warehouse.session() as session:
+            ledger.ensure_sync_tables(session, stream)
+            cohort = [
+                str(row[0])
+                for row in session.fetch_all(
+                    stream.sql("drift_cohort"),
+                    {"salt": context.run.run_id, "sample_size": DRIFT_SAMPLE_SIZE},
+                )
+            ]
+            session.execute("DELETE FROM selected_keys")
+            session.insert_arrow(
+                "selected_keys", pa.table({"row_key": pa.array(cohort, pa.string())})
+            )
+            expected = session.fetch_all(stream.sql("ledger_values"))
+        if not cohort:
+            return dg.AssetCheckResult(passed=True, metadata={"profiles_read": 0})
+        with customerio.app_client() as app:
+            actual = app.customer_attributes(cohort)
+        drifted: list[dict[str, str]] = []
+        for customer_id, attribute, expected_hash in expected:
+            attributes = actual.get(customer_id)
+            if attribute not in kinds:
+                continue  # written by an earlier version of the spec
+            if attributes is None:
+                drifted.append(_drifted(customer_id, attribute, "profile missing"))
+            elif value_hash(attribute, attributes.get(attribute)) != expected_hash:
+                drifted.append(_drifted(customer_id, attribute, "value differs"))
+        metadata: dict[str, Any] = {
+            "profiles_read": len(cohort),
+            "drifted_profiles": len({row["customer_id"] for row in drifted}),
+            "drifted_attributes": len(drifted),
+        }
+        if drifted:
+            metadata["sample"] = _table(pa.Table.from_pylist(drifted[:SAMPLE_ROWS]))
+        return dg.AssetCheckResult(
+            passed=not drifted, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
+        )
+
+    return read_back_drift
+
+
+def _drifted(customer_id: str, attribute: str, problem: str) -> dict[str, str]:
+    return {"customer_id": customer_id, "attribute": attribute, "problem": problem}
+
+
+def stream_checks(stream: SyncStream) -> list[dg.AssetChecksDefinition]:
+    """The checks of one sync: its volume guard, open rejections, delivery, and (profiles) drift."""
+    if stream.kind == "profiles":
+        return [_profile_guard(stream), _rejections(stream), _delivery(stream), _drift(stream)]
+    return [_events_guard(stream), _rejections(stream), _delivery(stream)]

@@ -37,10 +37,10 @@ import pyarrow as pa
 from asset_checks.sql import EMAIL_WHITESPACE
 from resources.customerio import AppClient, CustomerIOError, CustomerIOResource, Rejection
 from resources.warehouse import WarehouseSession, transaction
-from retention_assets.attributes import ATTRIBUTE_REGISTRY
+from retention_assets.attributes import Attribute
 from retention_assets.sync import ledger
 from retention_assets.sync.encoding import encode_value
-from retention_assets.sync.sql_files import sql_file
+from retention_assets.sync.stream import SyncStream
 
 EMAIL_ATTRIBUTE: Final = "email"
 FAILED_ATTRIBUTE_CHANGE: Final = "failed_attribute_change"
@@ -94,16 +94,17 @@ def app_client_if_configured(customerio: CustomerIOResource) -> Iterator[AppClie
         yield client
 
 
-def _email_hash(attributes: dict[str, Any] | None) -> str | None:
+def _email_hash(email: Attribute, attributes: dict[str, Any] | None) -> str | None:
     """The ledger's hash of the email a read-back profile holds (None: no profile, no email)."""
     if attributes is None:
         return None
-    encoded = encode_value(ATTRIBUTE_REGISTRY[EMAIL_ATTRIBUTE], attributes.get(EMAIL_ATTRIBUTE))
+    encoded = encode_value(email, attributes.get(EMAIL_ATTRIBUTE))
     return None if encoded is None else hashlib.md5(encoded.encode()).hexdigest()
 
 
 def audit_email_changes(
     session: WarehouseSession,
+    stream: SyncStream,
     app_client: AppClient | None,
     *,
     as_of: dt.date,
@@ -116,9 +117,13 @@ def audit_email_changes(
     ``since`` is when the send started. Never raises for the App API: without a key the
     audit is skipped, and an App API failure ends it early; both are logged and reported.
     """
-    ledger.ensure_sync_tables(session)
+    email = next((a for a in stream.attributes if a.name == EMAIL_ATTRIBUTE), None)
+    if email is None:
+        return AuditReport(status=f"nothing to audit: {stream.name} writes no email attribute")
+    ledger.ensure_sync_tables(session, stream)
+    ledger.ensure_source_view(session, stream)
     rows = session.fetch_all(
-        sql_file("email_changes_to_audit"),
+        stream.sql("email_changes_to_audit"),
         {
             "run_id": run_id,
             "as_of": as_of,
@@ -143,7 +148,9 @@ def audit_email_changes(
     try:
         held = app_client.customer_attributes(list(sent))
         report.audited = len(sent)
-        suspects = [key for key, digest in sent.items() if _email_hash(held.get(key)) != digest]
+        suspects = [
+            key for key, digest in sent.items() if _email_hash(email, held.get(key)) != digest
+        ]
         activities = app_client.customer_activities(
             suspects[:MAX_ACTIVITY_READS],
             activity_type=FAILED_ATTRIBUTE_CHANGE,
@@ -157,14 +164,14 @@ def audit_email_changes(
         log.warning(f"delivery audit stopped early, the App API failed: {error}")
     dropped = set(failed)
     unconfirmed = [key for key in suspects if key not in dropped]
-    _record(session, failed, unconfirmed, as_of=as_of, run_id=run_id, since=since)
+    _record(session, stream, failed, unconfirmed, as_of=as_of, run_id=run_id, since=since)
     report.failed = len(failed)
     report.failed_ids = failed
     report.unconfirmed = len(unconfirmed)
     if failed:
         log.warning(
             f"delivery audit: Customer.io dropped the update of {len(failed):,} profiles whose"
-            " email belongs to another profile; they are in cio_sync.rejected_rows"
+            f" email belongs to another profile; they are in {stream.schema}.rejected_rows"
             f" ({REASON}) and are retried on the next run"
         )
     if unconfirmed:
@@ -183,6 +190,7 @@ def _stage(session: WarehouseSession, customer_ids: list[str]) -> None:
 
 def _record(
     session: WarehouseSession,
+    stream: SyncStream,
     failed: list[str],
     unconfirmed: list[str],
     *,
@@ -201,17 +209,18 @@ def _record(
     with transaction(session):
         _stage(session, [*failed, *unconfirmed])
         session.execute(
-            sql_file("mark_undelivered_profiles"), {"run_id": run_id, "undelivered": UNDELIVERED}
+            stream.sql("mark_undelivered_profiles"),
+            {"run_id": run_id, "undelivered": UNDELIVERED},
         )
         if failed:
             _stage(session, failed)
             session.execute(
-                sql_file("reopen_rejections"), {"stream": ledger.PROFILE_STREAM, "since": since}
+                stream.sql("reopen_rejections"), {"stream": stream.name, "since": since}
             )
     ledger.record_rejections(
         session,
+        stream,
         [Rejection(key, REASON, EMAIL_ATTRIBUTE, MESSAGE) for key in failed],
-        stream=ledger.PROFILE_STREAM,
         partition_key=as_of.isoformat(),
         run_id=run_id,
         now=dt.datetime.now(dt.UTC),

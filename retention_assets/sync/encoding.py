@@ -2,36 +2,33 @@
 
 The plan compares what the warehouse holds with what Customer.io acknowledged by hashing
 the exact JSON text that is sent. That text is produced in the warehouse from the attribute
-registry, so the diff, the payload and the ledger can never disagree on an encoding:
+spec, so the diff, the payload and the ledger can never disagree on an encoding:
 timestamps become integer unix seconds, counts JSON integers, amounts JSON numbers, booleans
 JSON booleans.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 
 import orjson
+from sqlglot import exp
 
-from retention_assets.attributes import ATTRIBUTE_REGISTRY, SYNC_MAPPING, Attribute, ValueKind
-
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+from retention_assets.attributes import Attribute, NullPolicy, ValueKind
 
 
 def quote_identifier(name: str) -> str:
-    """A safe SQL identifier for a registry-declared column or attribute name."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"not a plain lower-case identifier: {name!r}")
-    return f'"{name}"'
+    """A quoted SQL identifier for a declared column or attribute name, whatever it holds."""
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
 
 
 def quote_literal(value: str) -> str:
     """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
+    return exp.Literal.string(value).sql("duckdb")
 
 
 def value_json_sql(column: str, attribute: Attribute) -> str:
-    """The SQL expression that renders one model column as the JSON text sent to Customer.io."""
+    """The SQL expression that renders one source column as the JSON text sent to Customer.io."""
     col = quote_identifier(column)
     if attribute.kind is ValueKind.TIMESTAMP:
         return f"CAST(CAST(EXTRACT(EPOCH FROM {col}) AS BIGINT) AS VARCHAR)"
@@ -42,39 +39,35 @@ def value_json_sql(column: str, attribute: Attribute) -> str:
     return f"CAST(to_json({col}) AS VARCHAR)"
 
 
-def wide_values_sql(mapping: dict[str, str] | None = None) -> str:
-    """A select list of ``<value expression> AS <attribute>`` for every mapped column."""
-    mapping = mapping or SYNC_MAPPING
+def wide_values_sql(attributes: Sequence[Attribute]) -> str:
+    """A select list of ``<value expression> AS <attribute>`` over the source view's columns.
+
+    The source view names each column after the attribute it is written to.
+    """
     return ",\n        ".join(
-        f"{value_json_sql(column, ATTRIBUTE_REGISTRY[name])} AS {quote_identifier(name)}"
-        for column, name in mapping.items()
+        f"{value_json_sql(attribute.name, attribute)} AS {quote_identifier(attribute.name)}"
+        for attribute in attributes
     )
 
 
-def digest_input_sql(mapping: dict[str, str] | None = None) -> str:
-    """One text per row that changes whenever any mapped attribute's JSON value changes.
+def digest_input_sql(attributes: Sequence[Attribute]) -> str:
+    """One text per row that changes whenever any attribute's JSON value changes.
 
     JSON values delimit themselves (strings are quoted and escaped) and a NULL becomes the bare
     word null, so joining them with ``|`` can never make two different rows look equal.
     """
-    parts = [
-        f"coalesce({quote_identifier(name)}, 'null')" for name in (mapping or SYNC_MAPPING).values()
-    ]
+    parts = [f"coalesce({quote_identifier(a.name)}, 'null')" for a in attributes]
     return " || '|' || ".join(parts)
 
 
-def attribute_list_sql(mapping: dict[str, str] | None = None) -> str:
-    """The mapped attribute names as a comma-separated identifier list."""
-    return ", ".join(quote_identifier(name) for name in (mapping or SYNC_MAPPING).values())
+def attribute_list_sql(attributes: Sequence[Attribute]) -> str:
+    """The attribute names as a comma-separated identifier list."""
+    return ", ".join(quote_identifier(a.name) for a in attributes)
 
 
-def clear_attributes_sql(mapping: dict[str, str] | None = None) -> str:
-    """A SQL list literal of the mapped attributes whose null policy is ``clear``."""
-    names = [
-        name
-        for name in (mapping or SYNC_MAPPING).values()
-        if ATTRIBUTE_REGISTRY[name].null_policy == "clear"
-    ]
+def clear_attributes_sql(attributes: Sequence[Attribute]) -> str:
+    """A SQL list literal of the attributes whose null policy is ``clear``."""
+    names = [a.name for a in attributes if a.null_policy == NullPolicy.CLEAR]
     return "(" + ", ".join(quote_literal(name) for name in names) + ")" if names else "(NULL)"
 
 

@@ -1,9 +1,9 @@
 """The sends of one partition as N parallel steps (``RETENTION_SYNC_SHARDS``).
 
-With one shard (the default) the sync assets are the single-step assets of
-:mod:`retention_assets.sync.assets`. With N shards, ``cio_sync/customer_state`` and
-``cio_sync/events`` become graph-backed assets with the same key, description, metadata,
-owners and kinds: N send ops, one per shard of customers (:mod:`retention_assets.sync.shards`),
+With one shard (the default) a sync's send is the single-step asset of
+:mod:`retention_assets.sync.assets`. With N shards, the send becomes a graph-backed asset
+with the same key, description, metadata, owners and kinds: N send ops, one per shard of
+customers (:mod:`retention_assets.sync.shards`),
 then a summary op whose output is the materialization. Each send op is its own step, so a
 multiprocess, Celery or Kubernetes executor runs them side by side, each with its own
 warehouse session, its own share of the Customer.io request rate and its own ledger writes;
@@ -23,25 +23,23 @@ from typing import Any
 
 import dagster as dg
 
-from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource
-from retention_assets.partitions import partition_days
-from retention_assets.sync import delivery_audit, imports, ledger
+from retention_assets.sync import delivery_audit, imports
 from retention_assets.sync.assets import (
-    CUSTOMER_STATE_PLAN,
-    CUSTOMER_STATE_SYNC,
-    EVENTS_PLAN,
-    EVENTS_SYNC,
-    customer_state_plan,
-    customer_state_sync,
-    events_plan,
+    as_of_day,
+    customerio_of,
+    event_window,
+    events_plan_asset,
+    events_send_asset,
     events_send_policy,
-    events_sync,
+    profile_plan_asset,
+    profile_send_asset,
     report_metadata,
 )
 from retention_assets.sync.policies import BackfillPolicy
 from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
 from retention_assets.sync.shards import Shard
+from retention_assets.sync.stream import SyncStream
 
 _PLAN_INPUT = "plan"
 
@@ -55,28 +53,27 @@ class ShardResult:
     backfill_policy: BackfillPolicy | None = None
 
 
-def _op_name(stream: str, shard: Shard) -> str:
-    return f"{stream}_send_shard_{shard.index + 1}_of_{shard.count}"
+def _op_name(stream: SyncStream, shard: Shard) -> str:
+    return f"{stream.name}_send_shard_{shard.index + 1}_of_{shard.count}"
 
 
-def _customer_state_send(shard: Shard) -> dg.OpDefinition:
+def _profile_send(stream: SyncStream, shard: Shard) -> dg.OpDefinition:
     @dg.op(
-        name=_op_name("customer_state", shard),
+        name=_op_name(stream, shard),
         ins={_PLAN_INPUT: dg.In(dg.Nothing)},
+        required_resource_keys={"warehouse", stream.resource_key},
         description=f"Identify calls for the planned profiles of customer shard {shard.label}.",
     )
-    def send(
-        context: dg.OpExecutionContext,
-        warehouse: WarehouseResource,
-        customerio: CustomerIOResource,
-    ) -> ShardResult:
-        as_of = partition_days(context)[-1]
+    def send(context: dg.OpExecutionContext) -> ShardResult:
+        warehouse: WarehouseResource = context.resources.warehouse
+        as_of = as_of_day(stream, context)
         with (
             warehouse.session(for_sync=True) as session,
-            customerio.track_client(parallel_senders=shard.count) as client,
+            customerio_of(stream, context).track_client(parallel_senders=shard.count) as client,
         ):
             report = sync_profiles(
                 session,
+                stream,
                 client,
                 as_of=as_of,
                 run_id=context.run.run_id,
@@ -85,7 +82,7 @@ def _customer_state_send(shard: Shard) -> dg.OpDefinition:
                 log=context.log,
             )
         context.log.info(
-            f"customer state {as_of}, shard {shard.label}: {report.accepted:,} accepted,"
+            f"{stream.name} {as_of}, shard {shard.label}: {report.accepted:,} accepted,"
             f" {report.rejected:,} rejected, {report.requests:,} requests"
         )
         return ShardResult(shard, report)
@@ -93,27 +90,27 @@ def _customer_state_send(shard: Shard) -> dg.OpDefinition:
     return send
 
 
-def _events_send(shard: Shard) -> dg.OpDefinition:
+def _events_send(stream: SyncStream, shard: Shard) -> dg.OpDefinition:
     @dg.op(
-        name=_op_name("events", shard),
+        name=_op_name(stream, shard),
         ins={_PLAN_INPUT: dg.In(dg.Nothing)},
+        required_resource_keys={"warehouse", stream.resource_key},
         description=f"Track calls for the planned events of customer shard {shard.label}.",
     )
-    def send(
-        context: dg.OpExecutionContext,
-        warehouse: WarehouseResource,
-        customerio: CustomerIOResource,
-    ) -> ShardResult:
-        days = partition_days(context)
-        start, end = days[0], days[-1] + dt.timedelta(days=1)
+    def send(context: dg.OpExecutionContext) -> ShardResult:
+        warehouse: WarehouseResource = context.resources.warehouse
+        start, end = event_window(stream, context)
         run_id = context.run.run_id
         with (
             warehouse.session(for_sync=True) as session,
-            customerio.track_client(parallel_senders=shard.count) as client,
+            customerio_of(stream, context).track_client(parallel_senders=shard.count) as client,
         ):
-            policy, _import = events_send_policy(session, context.run.tags, run_id, start, end)
+            policy, _import = events_send_policy(
+                session, stream, context.run.tags, run_id, start, end
+            )
             report = sync_events(
                 session,
+                stream,
                 client,
                 start=start,
                 end=end,
@@ -125,7 +122,7 @@ def _events_send(shard: Shard) -> dg.OpDefinition:
                 log=context.log,
             )
         context.log.info(
-            f"events {start}..{end}, shard {shard.label}: {report.accepted:,} accepted,"
+            f"{stream.name} {start}..{end}, shard {shard.label}: {report.accepted:,} accepted,"
             f" {report.rejected:,} rejected, policy {policy or 'live'}"
         )
         return ShardResult(shard, report, policy)
@@ -134,14 +131,26 @@ def _events_send(shard: Shard) -> dg.OpDefinition:
 
 
 def _shard_table(results: Sequence[ShardResult]) -> dg.MetadataValue:
-    rows = "\n".join(
-        f"| {r.shard.label} | {r.report.planned:,} | {r.report.accepted:,}"
-        f" | {r.report.rejected:,} | {r.report.requests:,} | {r.report.seconds:,.1f} |"
-        for r in sorted(results, key=lambda result: result.shard.index)
-    )
-    return dg.MetadataValue.md(
-        "| shard | planned | accepted | rejected | requests | seconds |\n"
-        "|---|---|---|---|---|---|\n" + rows
+    columns = ("shard", "planned", "accepted", "rejected", "requests", "seconds")
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                {
+                    "shard": r.shard.label,
+                    "planned": r.report.planned,
+                    "accepted": r.report.accepted,
+                    "rejected": r.report.rejected,
+                    "requests": r.report.requests,
+                    "seconds": round(r.report.seconds, 1),
+                }
+            )
+            for r in sorted(results, key=lambda result: result.shard.index)
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, "string" if name == "shard" else "number") for name in columns
+            ]
+        ),
     )
 
 
@@ -162,35 +171,33 @@ def _run_started(context: dg.OpExecutionContext) -> dt.datetime:
     return dt.datetime.fromtimestamp(record.start_time, dt.UTC)
 
 
-def _customer_state_summary() -> dg.OpDefinition:
+def _profile_summary(stream: SyncStream) -> dg.OpDefinition:
     @dg.op(
-        name="customer_state_send_summary",
+        name=f"{stream.name}_send_summary",
         out=dg.Out(dg.Nothing),
+        required_resource_keys={"warehouse", stream.resource_key},
         description=(
             "Adds up the shards' reports into the asset's materialization, then audits once"
             " for all shards which profiles Customer.io accepted and then dropped."
         ),
     )
-    def summarize(
-        context: dg.OpExecutionContext,
-        results: list[ShardResult],
-        warehouse: WarehouseResource,
-        customerio: CustomerIOResource,
-    ) -> None:
+    def summarize(context: dg.OpExecutionContext, results: list[ShardResult]) -> None:
+        warehouse: WarehouseResource = context.resources.warehouse
         metadata = _summary_metadata(results)
         with (
             warehouse.session(for_sync=True) as session,
-            delivery_audit.app_client_if_configured(customerio) as app,
+            delivery_audit.app_client_if_configured(customerio_of(stream, context)) as app,
         ):
             audit = delivery_audit.audit_email_changes(
                 session,
+                stream,
                 app,
-                as_of=partition_days(context)[-1],
+                as_of=as_of_day(stream, context),
                 run_id=context.run.run_id,
                 since=_run_started(context),
                 log=context.log,
             )
-            completed = imports.settle(session, ledger.PROFILE_STREAM, dt.datetime.now(dt.UTC))
+            completed = imports.settle(session, stream, dt.datetime.now(dt.UTC))
         context.add_output_metadata(
             {**metadata, **audit.metadata(), **imports.completed_metadata(completed)}
         )
@@ -198,46 +205,46 @@ def _customer_state_summary() -> dg.OpDefinition:
     return summarize
 
 
-def _events_summary() -> dg.OpDefinition:
+def _events_summary(stream: SyncStream) -> dg.OpDefinition:
     @dg.op(
-        name="events_send_summary",
+        name=f"{stream.name}_send_summary",
         out=dg.Out(dg.Nothing),
+        required_resource_keys={"warehouse"},
         description=(
             "Adds up the shards' reports into the asset's materialization, and completes the"
             " import the send finished, if any."
         ),
     )
-    def summarize(
-        context: dg.OpExecutionContext, results: list[ShardResult], warehouse: WarehouseResource
-    ) -> None:
+    def summarize(context: dg.OpExecutionContext, results: list[ShardResult]) -> None:
+        warehouse: WarehouseResource = context.resources.warehouse
         metadata = _summary_metadata(results)
         policies = {str(r.backfill_policy) if r.backfill_policy else "live" for r in results}
         metadata["backfill_policy"] = ", ".join(sorted(policies))
         with warehouse.session(for_sync=True) as session:
-            completed = imports.settle(session, ledger.EVENT_STREAM, dt.datetime.now(dt.UTC))
+            completed = imports.settle(session, stream, dt.datetime.now(dt.UTC))
         context.add_output_metadata({**metadata, **imports.completed_metadata(completed)})
 
     return summarize
 
 
 def _sharded(
+    stream: SyncStream,
     single_step: dg.AssetsDefinition,
-    key: dg.AssetKey,
-    plan: dg.AssetKey,
-    send: Callable[[Shard], dg.OpDefinition],
+    send: Callable[[SyncStream, Shard], dg.OpDefinition],
     summary: dg.OpDefinition,
     shards: int,
 ) -> dg.AssetsDefinition:
     """The graph-backed twin of a single-step send asset, keeping everything it declares."""
+    key = stream.send_key
     spec = single_step.specs_by_key[key]
 
-    @dg.graph(name=f"{key.path[-1]}_sharded_send", ins={_PLAN_INPUT: dg.GraphIn()})
+    @dg.graph(name=f"{stream.name}_sharded_send", ins={_PLAN_INPUT: dg.GraphIn()})
     def fan_out(plan: Any) -> Any:
-        return summary([send(Shard(index, shards))(plan) for index in range(shards)])
+        return summary([send(stream, Shard(index, shards))(plan) for index in range(shards)])
 
     return dg.AssetsDefinition.from_graph(
         fan_out,
-        keys_by_input_name={_PLAN_INPUT: plan},
+        keys_by_input_name={_PLAN_INPUT: stream.plan_key},
         keys_by_output_name={"result": key},
         partitions_def=spec.partitions_def,
         backfill_policy=single_step.backfill_policy,
@@ -249,27 +256,14 @@ def _sharded(
     )
 
 
-def sync_assets(shards: int) -> list[dg.AssetsDefinition]:
-    """The cio_sync assets, their sends split into ``shards`` parallel steps when above one."""
-    if shards == 1:
-        return [customer_state_plan, customer_state_sync, events_plan, events_sync]
-    return [
-        customer_state_plan,
-        _sharded(
-            customer_state_sync,
-            CUSTOMER_STATE_SYNC,
-            CUSTOMER_STATE_PLAN,
-            _customer_state_send,
-            _customer_state_summary(),
-            shards,
-        ),
-        events_plan,
-        _sharded(
-            events_sync,
-            EVENTS_SYNC,
-            EVENTS_PLAN,
-            _events_send,
-            _events_summary(),
-            shards,
-        ),
-    ]
+def stream_assets(stream: SyncStream, shards: int = 1) -> list[dg.AssetsDefinition]:
+    """A sync's plan and send, the send split into ``shards`` parallel steps when above one."""
+    if stream.kind == "profiles":
+        plan, send = profile_plan_asset(stream), profile_send_asset(stream)
+        if shards > 1:
+            send = _sharded(stream, send, _profile_send, _profile_summary(stream), shards)
+    else:
+        plan, send = events_plan_asset(stream), events_send_asset(stream)
+        if shards > 1:
+            send = _sharded(stream, send, _events_send, _events_summary(stream), shards)
+    return [plan, send]

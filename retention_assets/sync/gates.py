@@ -20,6 +20,7 @@ import dagster as dg
 from asset_checks import model_checks
 from asset_checks.factory import CheckOutcome, Scope, WarehouseCheck
 from resources.warehouse import WarehouseSession
+from retention_assets.sync.stream import SyncStream
 
 PLAN_SNAPSHOT = "the rows the plan reads (checked by the plan itself)"
 
@@ -37,18 +38,18 @@ class Refusal:
         return f"{self.check.name}: {rules}"
 
 
-def blocking_checks(model: dg.AssetKey) -> list[WarehouseCheck]:
-    """The blocking checks of ``model``: the gates its rows must pass to be sent."""
-    return [check for check in model_checks() if check.asset == model and check.blocking]
+def blocking_checks(stream: SyncStream) -> list[WarehouseCheck]:
+    """The blocking checks of the stream's source: the gates its rows must pass to be sent."""
+    return [check for check in model_checks() if check.asset == stream.upstream and check.blocking]
 
 
 def refusals(
-    session: WarehouseSession, model: dg.AssetKey, first_day: dt.date, last_day: dt.date
+    session: WarehouseSession, stream: SyncStream, first_day: dt.date, last_day: dt.date
 ) -> list[Refusal]:
-    """The blocking checks of ``model`` that fail on its rows of ``[first_day, last_day]``."""
+    """The blocking checks of the stream's source that fail on ``[first_day, last_day]``."""
     scope = Scope(first_day, last_day, PLAN_SNAPSHOT)
     found = []
-    for check in blocking_checks(model):
+    for check in blocking_checks(stream):
         outcome = check.evaluate(session, scope)
         if not outcome.passed:
             found.append(Refusal(check, outcome))

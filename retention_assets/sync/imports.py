@@ -22,9 +22,8 @@ from enum import StrEnum
 
 from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync import ledger
-from retention_assets.sync.ledger import EVENT_STREAM, PROFILE_STREAM
 from retention_assets.sync.policies import BackfillPolicy
-from retention_assets.sync.sql_files import sql_file
+from retention_assets.sync.stream import SyncStream
 
 
 class ImportKind(StrEnum):
@@ -39,6 +38,7 @@ class SyncImport:
 
     import_id: str
     stream: str
+    profiles: bool  # a profile import covers the whole stream, an event import its window
     window_start: dt.date
     window_end: dt.date
     kind: ImportKind
@@ -47,12 +47,12 @@ class SyncImport:
     approval: str | None
 
     def overlaps(self, start: dt.date, end: dt.date) -> bool:
-        if self.stream == PROFILE_STREAM:
+        if self.profiles:
             return True
         return self.window_start < end and start < self.window_end
 
     def covers(self, start: dt.date, end: dt.date) -> bool:
-        if self.stream == PROFILE_STREAM:
+        if self.profiles:
             return True
         return self.window_start <= start and end <= self.window_end
 
@@ -66,12 +66,13 @@ class SyncImport:
         return f"{self.kind} import of {self.stream} {window} started by run {self.import_id}"
 
 
-def _open_imports(session: WarehouseSession, stream: str) -> list[SyncImport]:
-    rows = session.fetch_all(sql_file("open_imports"), {"stream": stream})
+def _open_imports(session: WarehouseSession, stream: SyncStream) -> list[SyncImport]:
+    rows = session.fetch_all(stream.sql("open_imports"), {"stream": stream.name})
     return [
         SyncImport(
             import_id=str(row[0]),
             stream=str(row[1]),
+            profiles=stream.kind == "profiles",
             window_start=row[2],
             window_end=row[3],
             kind=ImportKind(row[4]),
@@ -83,26 +84,26 @@ def _open_imports(session: WarehouseSession, stream: str) -> list[SyncImport]:
     ]
 
 
-def _pending(session: WarehouseSession, found: SyncImport) -> int:
-    if found.stream == PROFILE_STREAM:
+def _pending(session: WarehouseSession, stream: SyncStream, found: SyncImport) -> int:
+    if found.profiles:
         return int(
-            session.fetch_all(sql_file("import_pending_profiles"), {"stream": PROFILE_STREAM})[0][0]
+            session.fetch_all(stream.sql("import_pending_profiles"), {"stream": stream.name})[0][0]
         )
-    params = {"stream": EVENT_STREAM, "start": found.window_start, "end": found.window_end}
-    return int(session.fetch_all(sql_file("import_pending_events"), params)[0][0])
+    params = {"stream": stream.name, "start": found.window_start, "end": found.window_end}
+    return int(session.fetch_all(stream.sql("import_pending_events"), params)[0][0])
 
 
-def settle(session: WarehouseSession, stream: str, now: dt.datetime) -> list[SyncImport]:
+def settle(session: WarehouseSession, stream: SyncStream, now: dt.datetime) -> list[SyncImport]:
     """Complete the open imports of ``stream`` with nothing left to send; return those.
 
     Called after a plan or send has created the sync tables.
     """
     completed = []
     for found in _open_imports(session, stream):
-        if _pending(session, found) == 0:
+        if _pending(session, stream, found) == 0:
             session.execute(
-                sql_file("complete_import"),
-                {"import_id": found.import_id, "stream": stream, "completed_at": now},
+                stream.sql("complete_import"),
+                {"import_id": found.import_id, "stream": stream.name, "completed_at": now},
             )
             completed.append(found)
     return completed
@@ -116,27 +117,27 @@ def completed_metadata(completed: Sequence[SyncImport]) -> dict[str, str]:
 
 
 def open_import(
-    session: WarehouseSession, stream: str, start: dt.date, end: dt.date
+    session: WarehouseSession, stream: SyncStream, start: dt.date, end: dt.date
 ) -> SyncImport | None:
     """The open import of ``stream`` that a run of ``[start, end)`` belongs to, if any."""
-    ledger.ensure_sync_tables(session)
+    ledger.ensure_sync_tables(session, stream)
     for found in _open_imports(session, stream):
         if found.overlaps(start, end):
             return found
     return None
 
 
-def has_history(session: WarehouseSession, stream: str) -> bool:
+def has_history(session: WarehouseSession, stream: SyncStream) -> bool:
     """Whether Customer.io acknowledged a row of ``stream``; if not, a plan is an initial import."""
-    profiles, events = session.fetch_all(sql_file("stream_history"))[0]
-    return bool(profiles if stream == PROFILE_STREAM else events)
+    profiles, events = session.fetch_all(stream.sql("stream_history"))[0]
+    return bool(profiles if stream.kind == "profiles" else events)
 
 
 def begin_import(
     session: WarehouseSession,
     *,
     import_id: str,
-    stream: str,
+    stream: SyncStream,
     start: dt.date,
     end: dt.date,
     kind: ImportKind,
@@ -147,10 +148,10 @@ def begin_import(
     """Open an import (approved at once when ``approval`` is given), after ``open_import``."""
     with transaction(session):
         session.execute(
-            sql_file("begin_import"),
+            stream.sql("begin_import"),
             {
                 "import_id": import_id,
-                "stream": stream,
+                "stream": stream.name,
                 "window_start": start,
                 "window_end": end,
                 "kind": str(kind),
@@ -160,13 +161,29 @@ def begin_import(
                 "approved_at": now if approval else None,
             },
         )
-    return SyncImport(import_id, stream, start, end, kind, backfill_policy, now, approval)
+    return SyncImport(
+        import_id,
+        stream.name,
+        stream.kind == "profiles",
+        start,
+        end,
+        kind,
+        backfill_policy,
+        now,
+        approval,
+    )
 
 
-def approve(session: WarehouseSession, found: SyncImport, approval: str, now: dt.datetime) -> None:
+def approve(
+    session: WarehouseSession,
+    stream: SyncStream,
+    found: SyncImport,
+    approval: str,
+    now: dt.datetime,
+) -> None:
     """Record the volume guard's approval: resumes of ``found`` pass the guard as it did."""
     session.execute(
-        sql_file("approve_import"),
+        stream.sql("approve_import"),
         {
             "import_id": found.import_id,
             "stream": found.stream,
@@ -180,7 +197,7 @@ def import_for_plan(
     session: WarehouseSession,
     *,
     run_id: str,
-    stream: str,
+    stream: SyncStream,
     start: dt.date,
     end: dt.date,
     is_backfill: bool,
@@ -197,7 +214,7 @@ def import_for_plan(
         return found
     if not has_history(session, stream):
         kind = ImportKind.INITIAL
-    elif stream == EVENT_STREAM and is_backfill:
+    elif stream.kind == "events" and is_backfill:
         kind = ImportKind.BACKFILL
     else:
         return None
@@ -208,6 +225,6 @@ def import_for_plan(
         start=start,
         end=end,
         kind=kind,
-        backfill_policy=backfill_policy if stream == EVENT_STREAM else None,
+        backfill_policy=backfill_policy if stream.kind == "events" else None,
         now=now,
     )

@@ -22,12 +22,10 @@ from sqlglot import exp
 from resources.customerio import Rejection
 from resources.warehouse import WarehouseSession, transaction
 from retention_assets.sync.policies import BACKFILL_SUFFIX
-from retention_assets.sync.shards import UNSHARDED, Shard
-from retention_assets.sync.sql_files import sharded_sql, sql_file
-from retention_assets.tables import SYNC_SCHEMA
+from retention_assets.sync.shards import UNSHARDED, Shard, shard_filter_sql
+from retention_assets.sync.sql_files import sql_file
+from retention_assets.sync.stream import SyncStream
 
-PROFILE_STREAM = "customer_state"
-EVENT_STREAM = "events"
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -36,28 +34,33 @@ def _sync_table_names() -> tuple[str, ...]:
     """The tables ledgers.sql creates, read from the script itself."""
     return tuple(
         statement.find(exp.Table).name.lower()
-        for statement in sqlglot.parse(sql_file("ledgers"), read="duckdb")
+        for statement in sqlglot.parse(sql_file("ledgers").format(sync="s"), read="duckdb")
         if isinstance(statement, exp.Create) and statement.kind == "TABLE"
     )
 
 
-def ensure_sync_tables(session: WarehouseSession) -> None:
-    """Create the ledgers, plan tables and this session's staging tables if missing.
+def ensure_sync_tables(session: WarehouseSession, stream: SyncStream) -> None:
+    """Create the sync's ledgers, plan tables and this session's staging tables if missing.
 
     One query tells whether the ledgers exist: on Snowflake each of their idempotent DDL
     statements is a round trip, and every sync step and check starts here.
     """
     names = _sync_table_names()
-    params = {f"table_{index}": name for index, name in enumerate(names)}
+    params: dict[str, str] = {f"table_{index}": name for index, name in enumerate(names)}
     existing = session.fetch_all(
         "SELECT count(*) FROM information_schema.tables"
-        f" WHERE lower(table_schema) = '{SYNC_SCHEMA}'"
+        " WHERE lower(table_schema) = $schema"
         f" AND lower(table_name) IN ({', '.join(f'${name}' for name in params)})",
-        params,
+        {**params, "schema": stream.schema},
     )[0][0]
     if existing < len(names):
-        session.execute(sql_file("ledgers"))
-    session.execute(sql_file("staging"))
+        session.execute(stream.sql("ledgers"))
+    session.execute(stream.sql("staging"))
+
+
+def ensure_source_view(session: WarehouseSession, stream: SyncStream) -> None:
+    """(Re)create the sync's source view from its spec: the only way the engine reads a source."""
+    session.execute(stream.source_view_sql)
 
 
 def _stage(session: WarehouseSession, table: str, rows: pa.Table) -> None:
@@ -67,6 +70,7 @@ def _stage(session: WarehouseSession, table: str, rows: pa.Table) -> None:
 
 def log_profile_acks(
     session: WarehouseSession,
+    stream: SyncStream,
     customer_ids: Sequence[str],
     *,
     as_of: dt.date,
@@ -78,7 +82,7 @@ def log_profile_acks(
         return
     count = len(customer_ids)
     session.insert_arrow(
-        "cio_sync.profile_acks",
+        f"{stream.schema}.profile_acks",
         pa.table(
             {
                 "customer_id": pa.array(customer_ids, pa.string()),
@@ -92,6 +96,7 @@ def log_profile_acks(
 
 def log_event_acks(
     session: WarehouseSession,
+    stream: SyncStream,
     event_keys: Sequence[str],
     event_ulids: Sequence[str],
     dispositions: Sequence[str] | None,
@@ -107,7 +112,7 @@ def log_event_acks(
         return
     count = len(event_keys)
     session.insert_arrow(
-        "cio_sync.event_acks",
+        f"{stream.schema}.event_acks",
         pa.table(
             {
                 "event_key": pa.array(event_keys, pa.string()),
@@ -124,26 +129,33 @@ def log_event_acks(
     )
 
 
-def fold_profile_acks(session: WarehouseSession, shard: Shard = UNSHARDED) -> None:
+def fold_profile_acks(
+    session: WarehouseSession, stream: SyncStream, shard: Shard = UNSHARDED
+) -> None:
     """Move the logged acknowledgements of ``shard``'s profiles into the ledgers, atomically."""
     with transaction(session):
-        session.execute(sharded_sql("fold_profile_acks", "a.customer_id"), shard.params())
+        session.execute(
+            stream.sql("fold_profile_acks", shard_filter=shard_filter_sql("a.customer_id")),
+            shard.params(),
+        )
 
 
-def fold_event_acks(session: WarehouseSession, shard: Shard = UNSHARDED) -> None:
+def fold_event_acks(
+    session: WarehouseSession, stream: SyncStream, shard: Shard = UNSHARDED
+) -> None:
     """Move the logged acknowledgements of ``shard``'s events into the event ledger, atomically."""
     with transaction(session):
         session.execute(
-            sharded_sql("fold_event_acks", "customer_id"),
+            stream.sql("fold_event_acks", shard_filter=shard_filter_sql("customer_id")),
             {**shard.params(), "backfill_suffix": BACKFILL_SUFFIX},
         )
 
 
 def record_rejections(
     session: WarehouseSession,
+    stream: SyncStream,
     rejections: Sequence[Rejection],
     *,
-    stream: str,
     partition_key: str,
     run_id: str,
     now: dt.datetime,
@@ -163,6 +175,11 @@ def record_rejections(
     with transaction(session):
         _stage(session, "rejected_keys", staged)
         session.execute(
-            sql_file("record_rejections"),
-            {"stream": stream, "partition_key": partition_key, "run_id": run_id, "seen_at": now},
+            stream.sql("record_rejections"),
+            {
+                "stream": stream.name,
+                "partition_key": partition_key,
+                "run_id": run_id,
+                "seen_at": now,
+            },
         )

@@ -11,52 +11,71 @@ import datetime as dt
 import logging
 
 from resources.warehouse import WarehouseSession, transaction
-from retention_assets.sync import ledger
-from retention_assets.sync.sql_files import customer_state_plan_sql, sql_file
+from retention_assets.sync import encoding, ledger
+from retention_assets.sync.stream import SyncStream
 
 # Events named in the log line about delivered events whose time changed.
 _CHANGED_SAMPLE = 5
 
 
-def _summary(session: WarehouseSession, name: str, params: dict) -> dict[str, int]:
-    table = session.fetch_arrow(sql_file(name), params)
+def _summary(
+    session: WarehouseSession, stream: SyncStream, name: str, params: dict
+) -> dict[str, int]:
+    table = session.fetch_arrow(stream.sql(name), params)
     return {column: int(table.column(column)[0].as_py()) for column in table.column_names}
 
 
-def plan_customer_state(session: WarehouseSession, as_of: dt.date) -> dict[str, int]:
+def customer_state_plan_sql(stream: SyncStream) -> str:
+    """The profile plan script, with the column lists generated from the sync's attributes."""
+    attributes = stream.attributes
+    return stream.sql(
+        "customer_state_plan",
+        wide_values=encoding.wide_values_sql(attributes),
+        digest_input=encoding.digest_input_sql(attributes),
+        attribute_list=encoding.attribute_list_sql(attributes),
+        clear_attributes=encoding.clear_attributes_sql(attributes),
+    )
+
+
+def plan_customer_state(
+    session: WarehouseSession, stream: SyncStream, as_of: dt.date
+) -> dict[str, int]:
     """Plan the attribute changes of one customer-state partition; return its summary."""
-    ledger.ensure_sync_tables(session)
+    ledger.ensure_sync_tables(session, stream)
+    ledger.ensure_source_view(session, stream)
     # The plan compares with the ledgers: they must hold every acknowledgement first.
-    ledger.fold_profile_acks(session)
-    session.execute(customer_state_plan_sql(), {"as_of": as_of})
-    return customer_state_plan_summary(session, as_of)
+    ledger.fold_profile_acks(session, stream)
+    session.execute(customer_state_plan_sql(stream), {"as_of": as_of})
+    return customer_state_plan_summary(session, stream, as_of)
 
 
-def customer_state_plan_summary(session: WarehouseSession, as_of: dt.date) -> dict[str, int]:
-    ledger.ensure_sync_tables(session)
-    return _summary(session, "plan_summary", {"as_of": as_of})
+def customer_state_plan_summary(
+    session: WarehouseSession, stream: SyncStream, as_of: dt.date
+) -> dict[str, int]:
+    ledger.ensure_sync_tables(session, stream)
+    ledger.ensure_source_view(session, stream)
+    return _summary(session, stream, "plan_summary", {"as_of": as_of})
 
 
-def latest_customer_state_plan(session: WarehouseSession) -> dt.date | None:
+def latest_customer_state_plan(session: WarehouseSession, stream: SyncStream) -> dt.date | None:
     """The as-of day of the most recent customer-state plan, if any."""
-    ledger.ensure_sync_tables(session)
-    return session.fetch_all("SELECT max(as_of_date) FROM cio_sync.customer_state_plan_profiles")[
-        0
-    ][0]
+    ledger.ensure_sync_tables(session, stream)
+    return session.fetch_all(stream.sql("latest_profile_plan"))[0][0]
 
 
 def customer_state_plan_sample(
-    session: WarehouseSession, as_of: dt.date, limit: int = 5
+    session: WarehouseSession, stream: SyncStream, as_of: dt.date, limit: int = 5
 ) -> list[tuple[str, bool, str]]:
     """A few planned payloads: ``(customer_id, is_new_profile, attributes_json)``."""
     return [
         (str(row[0]), bool(row[1]), str(row[2]))
-        for row in session.fetch_all(sql_file("plan_sample"), {"as_of": as_of, "limit": limit})
+        for row in session.fetch_all(stream.sql("plan_sample"), {"as_of": as_of, "limit": limit})
     ]
 
 
 def plan_events(
     session: WarehouseSession,
+    stream: SyncStream,
     start: dt.date,
     end: dt.date,
     *,
@@ -70,26 +89,31 @@ def plan_events(
     one, sends it under that id. The summary adds how many events changed their time after
     their id was fixed (``events_plan_changes.sql``); delivered ones are logged, not resent.
     """
-    ledger.ensure_sync_tables(session)
-    ledger.fold_event_acks(session)
+    ledger.ensure_sync_tables(session, stream)
+    ledger.ensure_source_view(session, stream)
+    ledger.fold_event_acks(session, stream)
     params = {"start": start, "end": end}
     # The plan and the ids it assigned are stored together or not at all.
     with transaction(session):
         session.execute(
-            sql_file("events_plan"),
+            stream.sql("events_plan"),
             {**params, "assigned_at": dt.datetime.now(dt.UTC), "run_id": run_id},
         )
-    changes = _summary(session, "events_plan_changes", params)
+    changes = _summary(session, stream, "events_plan_changes", params)
     if changes["changed_after_delivery"]:
-        _log_changed_after_delivery(session, log, params, changes["changed_after_delivery"])
-    return {**events_plan_summary(session, start, end), **changes}
+        _log_changed_after_delivery(session, stream, log, params, changes["changed_after_delivery"])
+    return {**events_plan_summary(session, stream, start, end), **changes}
 
 
 def _log_changed_after_delivery(
-    session: WarehouseSession, log: logging.Logger | None, params: dict, count: int
+    session: WarehouseSession,
+    stream: SyncStream,
+    log: logging.Logger | None,
+    params: dict,
+    count: int,
 ) -> None:
     sample = session.fetch_all(
-        sql_file("changed_after_delivery_sample"), {**params, "limit": _CHANGED_SAMPLE}
+        stream.sql("changed_after_delivery_sample"), {**params, "limit": _CHANGED_SAMPLE}
     )
     examples = ", ".join(
         f"{key} (delivered {delivered:%Y-%m-%d %H:%M:%S}, now {current:%Y-%m-%d %H:%M:%S} UTC)"
@@ -101,20 +125,19 @@ def _log_changed_after_delivery(
     )
 
 
-def events_synced_by_other_runs(session: WarehouseSession, run_id: str) -> int:
+def events_synced_by_other_runs(session: WarehouseSession, stream: SyncStream, run_id: str) -> int:
     """Events in the ledger that runs other than ``run_id`` recorded.
 
     Zero means this run is the first sync; the shards of one run share its id, so they all
     reach the same verdict whichever of them records events first.
     """
-    ledger.ensure_sync_tables(session)
-    return int(
-        session.fetch_all(
-            "SELECT count(*) FROM cio_sync.event_ledger WHERE run_id <> $run_id", {"run_id": run_id}
-        )[0][0]
-    )
+    ledger.ensure_sync_tables(session, stream)
+    return int(session.fetch_all(stream.sql("events_by_other_runs"), {"run_id": run_id})[0][0])
 
 
-def events_plan_summary(session: WarehouseSession, start: dt.date, end: dt.date) -> dict[str, int]:
-    ledger.ensure_sync_tables(session)
-    return _summary(session, "events_plan_summary", {"start": start, "end": end})
+def events_plan_summary(
+    session: WarehouseSession, stream: SyncStream, start: dt.date, end: dt.date
+) -> dict[str, int]:
+    ledger.ensure_sync_tables(session, stream)
+    ledger.ensure_source_view(session, stream)
+    return _summary(session, stream, "events_plan_summary", {"start": start, "end": end})

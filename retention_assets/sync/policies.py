@@ -70,12 +70,15 @@ def trigger_cutoff(now: dt.datetime) -> dt.datetime:
     return now - TRIGGER_WINDOW - TRIGGER_WINDOW_MARGIN
 
 
-def describe_policies() -> str:
-    """Markdown shown on the sync assets in the UI."""
-    guard = DEFAULT_VOLUME_GUARD
+def describe_policies(
+    guard: VolumeGuard = DEFAULT_VOLUME_GUARD,
+    backfill_policy: BackfillPolicy = DEFAULT_BACKFILL_POLICY,
+    trailing_days: int = EVENTS_TRAILING_DAYS,
+) -> str:
+    """Markdown shown on a sync's assets in the UI, with the limits its spec declares."""
     return (
         f"**Backfill policy** (backfill runs, the first sync, and every run that resumes one of"
-        f" them until it completes): `{DEFAULT_BACKFILL_POLICY}`"
+        f" them until it completes): `{backfill_policy}`"
         f" for events within {int(TRIGGER_WINDOW.total_seconds() // 3600)} h"
         f" (+{int(TRIGGER_WINDOW_MARGIN.total_seconds() // 3600)} h margin) of now;"
         f" override with run tag `{BACKFILL_POLICY_TAG}` = rename | mark | suppress.\n\n"
@@ -88,5 +91,5 @@ def describe_policies() -> str:
         f" the initial import and passes, and so do the resumes of an import it approved."
         f" Allow a larger run with run tag `{ALLOW_VOLUME_TAG}=true` or the plan's run config"
         f" `allow_volume: true`.\n\n"
-        f"**Late data**: scheduled event syncs resend the last {EVENTS_TRAILING_DAYS} days."
+        f"**Late data**: scheduled runs resend the last {trailing_days} days."
     )

@@ -34,8 +34,8 @@ from retention_assets.sync.policies import (
     BackfillPolicy,
     trigger_cutoff,
 )
-from retention_assets.sync.shards import UNSHARDED, Shard
-from retention_assets.sync.sql_files import sharded_sql
+from retention_assets.sync.shards import UNSHARDED, Shard, shard_filter_sql
+from retention_assets.sync.stream import SyncStream
 
 # A flush appends to the acknowledgement log, so it is cheap; it bounds what a crash can lose
 # (to be resent) and the memory the unflushed keys take.
@@ -43,11 +43,6 @@ FLUSH_ROWS = 100_000
 FLUSH_SECONDS = 2.0
 PROGRESS_SECONDS = 10.0
 REJECTION_SAMPLE = 20
-# Columns: customer_id, entry (JSON text), needs_check.
-PROFILES_TO_SEND = sharded_sql("profiles_to_send", "p.customer_id")
-# Columns: event_key, event_name, customer_id, occurred_at_ms, disposition, properties,
-# event_id, entry (JSON text), needs_check.
-EVENTS_TO_SEND = sharded_sql("events_to_send", "p.customer_id")
 # What happens to an event inside the trigger window, by the run's backfill policy.
 _ELIGIBLE_DISPOSITION = {
     None: "sent",
@@ -132,8 +127,26 @@ def _end_of_day_epoch(day: dt.date) -> int:
     return int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, dt.UTC).timestamp())
 
 
-def _count(session: WarehouseSession, name: str, customer_column: str, params: dict) -> int:
-    return int(session.fetch_all(sharded_sql(name, customer_column), params)[0][0])
+def sharded_statement(stream: SyncStream, name: str, customer_column: str) -> str:
+    """A send statement restricted to one shard's customers (``$shard_index``, ``$shard_count``)."""
+    return stream.sql(name, shard_filter=shard_filter_sql(customer_column))
+
+
+def profiles_to_send_sql(stream: SyncStream) -> str:
+    """Columns: customer_id, entry (JSON text), needs_check."""
+    return sharded_statement(stream, "profiles_to_send", "p.customer_id")
+
+
+def events_to_send_sql(stream: SyncStream) -> str:
+    """Columns: event_key, event_name, customer_id, occurred_at_ms, disposition, properties,
+    event_id, entry (JSON text), needs_check."""
+    return sharded_statement(stream, "events_to_send", "p.customer_id")
+
+
+def _count(
+    session: WarehouseSession, stream: SyncStream, name: str, customer_column: str, params: dict
+) -> int:
+    return int(session.fetch_all(sharded_statement(stream, name, customer_column), params)[0][0])
 
 
 def _as_bytes(column: pa.Array | pa.ChunkedArray) -> list[bytes]:
@@ -198,6 +211,7 @@ def _drain(
 
 def sync_profiles(
     session: WarehouseSession,
+    stream: SyncStream,
     client: TrackClient,
     *,
     as_of: dt.date,
@@ -212,16 +226,18 @@ def sync_profiles(
     partition can run side by side and together do exactly what one unsharded send does.
     """
     started = time.monotonic()
-    ledger.ensure_sync_tables(session)
+    ledger.ensure_sync_tables(session, stream)
     # Acknowledgements a crashed send left in the log are kept before anything is re-read.
-    ledger.fold_profile_acks(session, shard)
+    ledger.fold_profile_acks(session, stream, shard)
     params = {"as_of": as_of, **shard.params()}
     with transaction(session):
         session.execute(
-            sharded_sql("settle_unchanged_profiles", "pp.customer_id"),
+            sharded_statement(stream, "settle_unchanged_profiles", "pp.customer_id"),
             {**params, "run_id": run_id, "acknowledged_at": dt.datetime.now(dt.UTC)},
         )
-    report = SyncReport(planned=_count(session, "profiles_to_send_count", "pp.customer_id", params))
+    report = SyncReport(
+        planned=_count(session, stream, "profiles_to_send_count", "pp.customer_id", params)
+    )
     if not report.planned:
         report.seconds = time.monotonic() - started
         return report
@@ -230,7 +246,7 @@ def sync_profiles(
     query_params = profiles_to_send_params(as_of, shard)
 
     def operations() -> Iterable[Operation]:
-        for batch in session.stream(PROFILES_TO_SEND, query_params):
+        for batch in session.stream(profiles_to_send_sql(stream), query_params):
             ids = batch.column(0).to_pylist()
             entries = _as_bytes(batch.column(1))
             needs_check = batch.column(2).to_pylist()
@@ -244,21 +260,21 @@ def sync_profiles(
 
     def flush(accepted: list[str], rejected: list[Rejection]) -> None:
         now = dt.datetime.now(dt.UTC)
-        ledger.log_profile_acks(session, accepted, as_of=as_of, run_id=run_id, now=now)
+        ledger.log_profile_acks(session, stream, accepted, as_of=as_of, run_id=run_id, now=now)
         ledger.record_rejections(
             session,
+            stream,
             rejected,
-            stream=ledger.PROFILE_STREAM,
             partition_key=partition_key,
             run_id=run_id,
             now=now,
         )
 
-    progress = _Progress(log, "customer_state sync", report.planned)
+    progress = _Progress(log, f"{stream.name} sync", report.planned)
     try:
         _drain(client.iter_send(operations()), report, progress, flush)
     finally:
-        ledger.fold_profile_acks(session, shard)
+        ledger.fold_profile_acks(session, stream, shard)
     report.seconds = time.monotonic() - started
     return report
 
@@ -298,6 +314,7 @@ def _event_entry_of(batch: pa.RecordBatch, index: int) -> dict[str, Any]:
 
 def sync_events(
     session: WarehouseSession,
+    stream: SyncStream,
     client: TrackClient,
     *,
     start: dt.date,
@@ -316,10 +333,12 @@ def sync_events(
     start a live journey. Only the events of ``shard``'s customers are sent.
     """
     started = time.monotonic()
-    ledger.ensure_sync_tables(session)
-    ledger.fold_event_acks(session, shard)
+    ledger.ensure_sync_tables(session, stream)
+    ledger.fold_event_acks(session, stream, shard)
     params = {"start": start, "end": end, **shard.params()}
-    report = SyncReport(planned=_count(session, "events_to_send_count", "p.customer_id", params))
+    report = SyncReport(
+        planned=_count(session, stream, "events_to_send_count", "p.customer_id", params)
+    )
     if not report.planned:
         report.seconds = time.monotonic() - started
         return report
@@ -334,7 +353,7 @@ def sync_events(
     suppressed: deque[tuple[str, str]] = deque()
 
     def operations() -> Iterable[Operation]:
-        for batch in session.stream(EVENTS_TO_SEND, query_params):
+        for batch in session.stream(events_to_send_sql(stream), query_params):
             keys = batch.column(0).to_pylist()
             kinds = batch.column(4).to_pylist()
             ulids = batch.column(6).to_pylist()
@@ -366,23 +385,23 @@ def sync_events(
             ulids += [ulid for _key, ulid in suppressed]
             kinds += ["suppressed"] * len(suppressed)
             suppressed.clear()
-        ledger.log_event_acks(session, keys, ulids, kinds, run_id=run_id, now=flushed_at)
+        ledger.log_event_acks(session, stream, keys, ulids, kinds, run_id=run_id, now=flushed_at)
         for rejection in rejected:
             in_flight.pop(rejection.key, None)
             dispositions.pop(rejection.key, None)
         ledger.record_rejections(
             session,
+            stream,
             rejected,
-            stream=ledger.EVENT_STREAM,
             partition_key=partition_key,
             run_id=run_id,
             now=flushed_at,
         )
 
-    progress = _Progress(log, "events sync", report.planned)
+    progress = _Progress(log, f"{stream.name} sync", report.planned)
     try:
         _drain(client.iter_send(operations()), report, progress, flush)
     finally:
-        ledger.fold_event_acks(session, shard)
+        ledger.fold_event_acks(session, stream, shard)
     report.seconds = time.monotonic() - started
     return report

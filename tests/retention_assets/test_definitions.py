@@ -8,14 +8,9 @@ import dagster as dg
 import pytest
 
 from retention_assets.definitions import defs
-from retention_assets.schedules import (
-    RANGE_END_TAG,
-    RANGE_START_TAG,
-    customer_state_daily,
-    events_hourly,
-)
 from retention_assets.settings import SettingsError, load_settings
-from retention_assets.sync.policies import EVENTS_TRAILING_DAYS
+from retention_assets.shop import CUSTOMER_STATE, EVENTS
+from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 
 
 def test_definitions_are_loadable() -> None:
@@ -44,27 +39,36 @@ def test_jobs_resolve_and_include_the_blocking_checks(name: str) -> None:
 
 def test_daily_schedule_targets_the_closed_day() -> None:
     tick = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC)
-    context = dg.build_schedule_context(scheduled_execution_time=tick)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+    )
 
-    request = customer_state_daily(context)
+    request = defs.get_schedule_def("customer_state_sync_schedule").evaluate_tick(context)
+    assert len(request.run_requests) == 1
+    request = request.run_requests[0]
 
     assert request.partition_key == "2026-11-28"
 
 
 def test_hourly_events_schedule_resends_the_trailing_window() -> None:
     tick = dt.datetime(2026, 11, 29, 13, 15, tzinfo=dt.UTC)
-    context = dg.build_schedule_context(scheduled_execution_time=tick)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+    )
 
-    request = events_hourly(context)
+    result = defs.get_schedule_def("events_sync_schedule").evaluate_tick(context)
+    request = result.run_requests[0]
 
-    first = dt.date(2026, 11, 29) - dt.timedelta(days=EVENTS_TRAILING_DAYS - 1)
+    trailing = EVENTS.spec.cadence.trailing_days
+    first = dt.date(2026, 11, 29) - dt.timedelta(days=trailing - 1)
     assert request.tags[RANGE_START_TAG] == first.isoformat()
     assert request.tags[RANGE_END_TAG] == "2026-11-29"
 
 
-def test_schedules_are_registered() -> None:
-    names = {schedule.name for schedule in defs.schedules or []}
-    assert {"customer_state_daily", "events_hourly"} <= names
+def test_each_declared_sync_has_its_schedule_on_its_cron() -> None:
+    for stream in (CUSTOMER_STATE, EVENTS):
+        schedule = defs.get_schedule_def(f"{stream.name}_sync_schedule")
+        assert schedule.cron_schedule == stream.spec.cadence.cron
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,9 @@ from resources.warehouse import DuckDBWarehouse
 from retention_assets.models import MODEL_ASSETS
 from retention_assets.privacy import mask_email, mask_emails, shown_value
 from retention_assets.settings import FULL_SAMPLES, SettingsError, load_settings
+from retention_assets.shop import CUSTOMER_STATE, CUSTOMER_STATE_PLAN
 from retention_assets.sources.generator import generate_sources
-from retention_assets.sync.assets import CUSTOMER_STATE_PLAN, customer_state_plan
+from retention_assets.sync.assets import profile_plan_asset
 
 DAY = dt.date(2026, 11, 1)
 
@@ -72,7 +73,7 @@ def _metadata_texts(tmp_path: Path) -> tuple[str, set[str]]:
         emails = {email for (email,) in session.fetch_all("SELECT email FROM raw.customers")}
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [*MODEL_ASSETS, customer_state_plan],
+            [*MODEL_ASSETS, profile_plan_asset(CUSTOMER_STATE)],
             partition_key=DAY.isoformat(),
             resources={"warehouse": warehouse},
             instance=instance,

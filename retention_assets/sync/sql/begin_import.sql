@@ -1,4 +1,4 @@
 -- Open an import (see imports_table.sql).
-INSERT INTO cio_sync.sync_imports
+INSERT INTO {sync}.sync_imports
 VALUES ($import_id, $stream, $window_start, $window_end, $kind, $backfill_policy, $started_at,
         $approval, $approved_at, NULL)

@@ -1,8 +1,8 @@
 -- A few of the events counted as changed_after_delivery (events_plan_changes.sql), for the
 -- plan's log: the key, the time Customer.io holds and the model's time now.
 SELECT e.event_key, l.occurred_at AS delivered_at, e.occurred_at
-FROM retention.events AS e
-JOIN cio_sync.event_ledger AS l ON l.event_key = e.event_key
+FROM {source} AS e
+JOIN {sync}.event_ledger AS l ON l.event_key = e.event_key
 WHERE e.event_date >= $start
   AND e.event_date < $end
   AND l.disposition <> 'suppressed'

@@ -2,15 +2,15 @@
 -- The wide value list, the digest input, the attribute list and the clear-policy list are
 -- generated from the attribute registry (retention_assets/sync/encoding.py).
 -- $as_of is the partition day.
-DELETE FROM cio_sync.customer_state_plan_profiles WHERE as_of_date = $as_of;
-DELETE FROM cio_sync.customer_state_plan WHERE as_of_date = $as_of;
+DELETE FROM {sync}.customer_state_plan_profiles WHERE as_of_date = $as_of;
+DELETE FROM {sync}.customer_state_plan WHERE as_of_date = $as_of;
 
 -- Profiles whose whole attribute row differs from the acknowledged one. Values acknowledged
 -- from a newer snapshot are never overwritten by an older snapshot.
-INSERT INTO cio_sync.customer_state_plan_profiles
+INSERT INTO {sync}.customer_state_plan_profiles
 WITH wide AS (
     SELECT customer_id, {wide_values}
-    FROM retention.customer_state
+    FROM {source}
     WHERE as_of_date = $as_of
 ),
 digests AS (
@@ -19,17 +19,17 @@ digests AS (
 )
 SELECT CAST($as_of AS DATE), w.customer_id, w.row_digest, l.customer_id IS NULL
 FROM digests AS w
-LEFT JOIN cio_sync.customer_ledger AS l ON l.customer_id = w.customer_id
+LEFT JOIN {sync}.customer_ledger AS l ON l.customer_id = w.customer_id
 WHERE l.customer_id IS NULL
    OR (l.row_digest <> w.row_digest AND l.as_of_date <= $as_of);
 
 -- For those profiles only: the attributes to set (changed value) or clear (null, with the
 -- clear policy, and a value Customer.io still holds).
-INSERT INTO cio_sync.customer_state_plan
+INSERT INTO {sync}.customer_state_plan
 WITH wide AS (
     SELECT s.customer_id, {wide_values}
-    FROM retention.customer_state AS s
-    JOIN cio_sync.customer_state_plan_profiles AS p
+    FROM {source} AS s
+    JOIN {sync}.customer_state_plan_profiles AS p
         ON p.customer_id = s.customer_id AND p.as_of_date = s.as_of_date
     WHERE s.as_of_date = $as_of
 ),
@@ -50,7 +50,7 @@ SELECT
     v.value_json,
     v.value_hash
 FROM hashed AS v
-LEFT JOIN cio_sync.attribute_ledger AS l
+LEFT JOIN {sync}.attribute_ledger AS l
     ON l.customer_id = v.customer_id AND l.attribute = v.attribute
 WHERE (v.value_json IS NOT NULL AND v.value_hash IS DISTINCT FROM l.value_hash)
    OR (

@@ -1,2 +1,2 @@
 -- Empty the events plan of [$start, $end): a refused plan leaves nothing a later send could read.
-DELETE FROM cio_sync.events_plan WHERE event_date >= $start AND event_date < $end
+DELETE FROM {sync}.events_plan WHERE event_date >= $start AND event_date < $end

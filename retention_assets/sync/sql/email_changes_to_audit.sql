@@ -6,12 +6,12 @@
 -- matches them and as the shared-email check of the model does.
 WITH changed AS (
     SELECT customer_id, value_hash
-    FROM cio_sync.attribute_ledger
+    FROM {sync}.attribute_ledger
     WHERE run_id = $run_id AND attribute = $email_attribute AND value_hash IS NOT NULL
 ),
 email_keys AS (
     SELECT customer_id, lower(translate(email, $whitespace, '')) AS email_key
-    FROM retention.customer_state
+    FROM {source}
     WHERE as_of_date = $as_of AND email IS NOT NULL
 ),
 shared AS (

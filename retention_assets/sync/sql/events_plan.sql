@@ -1,6 +1,6 @@
 -- Events of the partition window [$start, $end) that Customer.io has not acknowledged, each
 -- with its id. An id is assigned once, when an event is first planned, stored in
--- cio_sync.event_ids by the last statement (plans.plan_events runs the three in one
+-- {sync}.event_ids by the last statement (plans.plan_events runs the three in one
 -- transaction, so a plan never holds an id that is not stored), and reused by every later plan:
 -- a re-planned event (late data, a crash before its acknowledgement was recorded, a corrected
 -- occurred_at) is sent under the id of its first plan and Customer.io drops the copy.
@@ -11,9 +11,9 @@
 -- its key, only its sort order is lost. Nested queries, not CTEs: DuckDB would materialise a
 -- CTE (10M rows of a first sync, spilled to disk at the sync's memory limit). The ids rely on
 -- the model's one row per event_key (its blocking unique-key check).
-DELETE FROM cio_sync.events_plan WHERE event_date >= $start AND event_date < $end;
+DELETE FROM {sync}.events_plan WHERE event_date >= $start AND event_date < $end;
 
-INSERT INTO cio_sync.events_plan
+INSERT INTO {sync}.events_plan
     (event_key, event_name, customer_id, occurred_at, event_date, properties, event_id)
 SELECT
     event_key,
@@ -99,19 +99,19 @@ FROM (
             -- Hashed only for an event without an id.
             CASE WHEN i.event_id IS NULL THEN lower(sha256(e.event_key)) END AS digest,
             '0123456789abcdef' AS digits
-        FROM retention.events AS e
-        LEFT JOIN cio_sync.event_ids AS i ON i.event_key = e.event_key
+        FROM {source} AS e
+        LEFT JOIN {sync}.event_ids AS i ON i.event_key = e.event_key
         WHERE e.event_date >= $start
           AND e.event_date < $end
           AND NOT EXISTS (
-              SELECT 1 FROM cio_sync.event_ledger AS l WHERE l.event_key = e.event_key
+              SELECT 1 FROM {sync}.event_ledger AS l WHERE l.event_key = e.event_key
           )
     ) AS planned
 ) AS with_bits;
 
-INSERT INTO cio_sync.event_ids (event_key, event_id, occurred_at, assigned_at, run_id)
+INSERT INTO {sync}.event_ids (event_key, event_id, occurred_at, assigned_at, run_id)
 SELECT p.event_key, p.event_id, p.occurred_at, $assigned_at, $run_id
-FROM cio_sync.events_plan AS p
+FROM {sync}.events_plan AS p
 WHERE p.event_date >= $start
   AND p.event_date < $end
-  AND NOT EXISTS (SELECT 1 FROM cio_sync.event_ids AS i WHERE i.event_key = p.event_key);
+  AND NOT EXISTS (SELECT 1 FROM {sync}.event_ids AS i WHERE i.event_key = p.event_key);

@@ -8,8 +8,8 @@
 SELECT
     (
         SELECT count(*)
-        FROM retention.events AS e
-        JOIN cio_sync.event_ledger AS l ON l.event_key = e.event_key
+        FROM {source} AS e
+        JOIN {sync}.event_ledger AS l ON l.event_key = e.event_key
         WHERE e.event_date >= $start
           AND e.event_date < $end
           AND l.disposition <> 'suppressed'
@@ -17,8 +17,8 @@ SELECT
     ) AS changed_after_delivery,
     (
         SELECT count(*)
-        FROM cio_sync.events_plan AS p
-        JOIN cio_sync.event_ids AS i ON i.event_key = p.event_key
+        FROM {sync}.events_plan AS p
+        JOIN {sync}.event_ids AS i ON i.event_key = p.event_key
         WHERE p.event_date >= $start
           AND p.event_date < $end
           AND i.occurred_at <> p.occurred_at

@@ -1,5 +1,5 @@
 -- The planned events still unacknowledged, of the customers of one shard, oldest first, each
--- with its id (assigned at plan time, cio_sync.event_ids) and its whole Track API v2 entry as
+-- with its id (assigned at plan time, {sync}.event_ids) and its whole Track API v2 entry as
 -- JSON text, which Python packs as bytes. disposition applies the run's backfill policy to
 -- events at or after $trigger_cutoff (inside Customer.io's trigger window):
 -- $eligible_disposition is renamed, marked or suppressed for a backfill or first sync (or a
@@ -24,8 +24,8 @@ WITH pending AS (
                                 WHEN 'mark' THEN 'marked'
                                 WHEN 'suppress' THEN 'suppressed'
                             END)
-                 FROM cio_sync.event_ids AS ids
-                 JOIN cio_sync.sync_imports AS i
+                 FROM {sync}.event_ids AS ids
+                 JOIN {sync}.sync_imports AS i
                      ON i.import_id = ids.run_id AND i.stream = 'events'
                  WHERE ids.event_key = p.event_key AND i.backfill_policy IS NOT NULL),
                 'sent')
@@ -33,10 +33,10 @@ WITH pending AS (
         p.properties,
         p.event_id,
         p.occurred_at
-    FROM cio_sync.events_plan AS p
+    FROM {sync}.events_plan AS p
     WHERE p.event_date >= $start
       AND p.event_date < $end
-      AND NOT EXISTS (SELECT 1 FROM cio_sync.event_ledger AS l WHERE l.event_key = p.event_key)
+      AND NOT EXISTS (SELECT 1 FROM {sync}.event_ledger AS l WHERE l.event_key = p.event_key)
       AND {shard_filter}
 )
 SELECT

@@ -1,4 +1,4 @@
--- Folds the acknowledged profiles of one shard (logged in cio_sync.profile_acks) into the
+-- Folds the acknowledged profiles of one shard (logged in {sync}.profile_acks) into the
 -- ledgers: their planned attribute values become the attribute ledger's and their row digest
 -- the customer ledger's, their open rejections are resolved, and they leave the plan, which
 -- keeps only what is still to send. Run in one transaction (ledger.fold_profile_acks).
@@ -7,54 +7,54 @@ DELETE FROM folded_profile_acks;
 
 INSERT INTO folded_profile_acks
 SELECT a.customer_id, a.as_of_date, a.acknowledged_at, a.run_id
-FROM cio_sync.profile_acks AS a
+FROM {sync}.profile_acks AS a
 WHERE {shard_filter};
 
-DELETE FROM cio_sync.attribute_ledger
+DELETE FROM {sync}.attribute_ledger
 WHERE EXISTS (
     SELECT 1
-    FROM cio_sync.customer_state_plan AS p
+    FROM {sync}.customer_state_plan AS p
     JOIN folded_profile_acks AS a
         ON a.customer_id = p.customer_id AND a.as_of_date = p.as_of_date
     WHERE p.customer_id = attribute_ledger.customer_id
       AND p.attribute = attribute_ledger.attribute
 );
 
-INSERT INTO cio_sync.attribute_ledger
+INSERT INTO {sync}.attribute_ledger
 SELECT p.customer_id, p.attribute, p.value_hash, p.as_of_date, a.acknowledged_at, a.run_id
-FROM cio_sync.customer_state_plan AS p
+FROM {sync}.customer_state_plan AS p
 JOIN folded_profile_acks AS a
     ON a.customer_id = p.customer_id AND a.as_of_date = p.as_of_date;
 
-DELETE FROM cio_sync.customer_ledger
+DELETE FROM {sync}.customer_ledger
 WHERE customer_id IN (SELECT customer_id FROM folded_profile_acks);
 
-INSERT INTO cio_sync.customer_ledger
+INSERT INTO {sync}.customer_ledger
 SELECT pp.customer_id, pp.row_digest, pp.as_of_date, a.acknowledged_at, a.run_id
-FROM cio_sync.customer_state_plan_profiles AS pp
+FROM {sync}.customer_state_plan_profiles AS pp
 JOIN folded_profile_acks AS a
     ON a.customer_id = pp.customer_id AND a.as_of_date = pp.as_of_date;
 
-UPDATE cio_sync.rejected_rows
+UPDATE {sync}.rejected_rows
 SET resolved_at = a.acknowledged_at
 FROM folded_profile_acks AS a
 WHERE rejected_rows.stream = 'customer_state'
   AND rejected_rows.resolved_at IS NULL
   AND rejected_rows.row_key = a.customer_id;
 
-DELETE FROM cio_sync.customer_state_plan
+DELETE FROM {sync}.customer_state_plan
 WHERE EXISTS (
     SELECT 1 FROM folded_profile_acks AS a
     WHERE a.customer_id = customer_state_plan.customer_id
       AND a.as_of_date = customer_state_plan.as_of_date
 );
 
-DELETE FROM cio_sync.customer_state_plan_profiles
+DELETE FROM {sync}.customer_state_plan_profiles
 WHERE EXISTS (
     SELECT 1 FROM folded_profile_acks AS a
     WHERE a.customer_id = customer_state_plan_profiles.customer_id
       AND a.as_of_date = customer_state_plan_profiles.as_of_date
 );
 
-DELETE FROM cio_sync.profile_acks
+DELETE FROM {sync}.profile_acks
 WHERE customer_id IN (SELECT customer_id FROM folded_profile_acks);

@@ -1,10 +1,10 @@
 -- Sync bookkeeping in the warehouse. Rows are written only for what Customer.io acknowledged,
 -- so a crash at any point leads to a resend, never to a skipped change.
-CREATE SCHEMA IF NOT EXISTS cio_sync;
+CREATE SCHEMA IF NOT EXISTS {sync};
 
 -- One row per profile Customer.io acknowledged: the digest of the whole attribute row it
 -- holds, so a plan can pass over unchanged customers without comparing every attribute.
-CREATE TABLE IF NOT EXISTS cio_sync.customer_ledger (
+CREATE TABLE IF NOT EXISTS {sync}.customer_ledger (
     customer_id VARCHAR NOT NULL,
     row_digest VARCHAR NOT NULL,
     as_of_date DATE NOT NULL,
@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS cio_sync.customer_ledger (
 );
 
 -- What Customer.io holds, per customer and attribute. value_hash is NULL for a cleared attribute.
-CREATE TABLE IF NOT EXISTS cio_sync.attribute_ledger (
+CREATE TABLE IF NOT EXISTS {sync}.attribute_ledger (
     customer_id VARCHAR NOT NULL,
     attribute VARCHAR NOT NULL,
     value_hash VARCHAR,
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS cio_sync.attribute_ledger (
 
 -- Events Customer.io acknowledged (or that the backfill policy suppressed for good), with the
 -- occurred_at the acknowledged request carried: a later change of it is reported, not resent.
-CREATE TABLE IF NOT EXISTS cio_sync.event_ledger (
+CREATE TABLE IF NOT EXISTS {sync}.event_ledger (
     event_key VARCHAR NOT NULL,
     event_ulid VARCHAR NOT NULL,
     customer_id VARCHAR NOT NULL,
@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS cio_sync.event_ledger (
 -- keys it lacks; nothing updates or deletes a row): assigned when the event is first planned,
 -- before any request carries it, and reused by every later plan, so an event Customer.io may
 -- already hold is never sent under a second id. occurred_at is the time the id was made from.
-CREATE TABLE IF NOT EXISTS cio_sync.event_ids (
+CREATE TABLE IF NOT EXISTS {sync}.event_ids (
     event_key VARCHAR NOT NULL,
     event_id VARCHAR NOT NULL,
     occurred_at TIMESTAMPTZ NOT NULL,
@@ -51,14 +51,14 @@ CREATE TABLE IF NOT EXISTS cio_sync.event_ids (
 -- Acknowledgements not yet folded into the ledgers above. A send appends to these logs as
 -- Customer.io answers (cheap, crash-safe) and folds them into the ledgers once, at its end; a
 -- send or plan that finds rows left here by a crashed run folds them first.
-CREATE TABLE IF NOT EXISTS cio_sync.profile_acks (
+CREATE TABLE IF NOT EXISTS {sync}.profile_acks (
     customer_id VARCHAR NOT NULL,
     as_of_date DATE NOT NULL,
     acknowledged_at TIMESTAMPTZ NOT NULL,
     run_id VARCHAR NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS cio_sync.event_acks (
+CREATE TABLE IF NOT EXISTS {sync}.event_acks (
     event_key VARCHAR NOT NULL,
     event_ulid VARCHAR NOT NULL,
     disposition VARCHAR NOT NULL,
@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS cio_sync.event_acks (
 
 -- Rows Customer.io (or the client's own limit checks) refused. They are not in a ledger, so
 -- the next run plans them again with fresh data; resolved_at is set once one is accepted.
-CREATE TABLE IF NOT EXISTS cio_sync.rejected_rows (
+CREATE TABLE IF NOT EXISTS {sync}.rejected_rows (
     stream VARCHAR NOT NULL,
     row_key VARCHAR NOT NULL,
     partition_key VARCHAR NOT NULL,
@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS cio_sync.rejected_rows (
 
 -- The reviewable plan for one partition: the profiles whose attributes differ from what
 -- Customer.io acknowledged...
-CREATE TABLE IF NOT EXISTS cio_sync.customer_state_plan_profiles (
+CREATE TABLE IF NOT EXISTS {sync}.customer_state_plan_profiles (
     as_of_date DATE NOT NULL,
     customer_id VARCHAR NOT NULL,
     row_digest VARCHAR NOT NULL,
@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS cio_sync.customer_state_plan_profiles (
 
 -- ...and, for them, one row per attribute to set or clear. value_json is the exact JSON text
 -- that will be sent (NULL when the attribute is cleared).
-CREATE TABLE IF NOT EXISTS cio_sync.customer_state_plan (
+CREATE TABLE IF NOT EXISTS {sync}.customer_state_plan (
     as_of_date DATE NOT NULL,
     customer_id VARCHAR NOT NULL,
     attribute VARCHAR NOT NULL,
@@ -103,8 +103,8 @@ CREATE TABLE IF NOT EXISTS cio_sync.customer_state_plan (
 );
 
 -- Events of a partition that Customer.io has not acknowledged yet, with their ids from
--- cio_sync.event_ids (copied at plan time: the shards of a send read them without a join).
-CREATE TABLE IF NOT EXISTS cio_sync.events_plan (
+-- {sync}.event_ids (copied at plan time: the shards of a send read them without a join).
+CREATE TABLE IF NOT EXISTS {sync}.events_plan (
     event_key VARCHAR NOT NULL,
     event_name VARCHAR NOT NULL,
     customer_id VARCHAR NOT NULL,
@@ -115,13 +115,13 @@ CREATE TABLE IF NOT EXISTS cio_sync.events_plan (
 );
 
 -- Profiles always read back by the drift check (a test cohort a person maintains).
-CREATE TABLE IF NOT EXISTS cio_sync.test_cohort (customer_id VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS {sync}.test_cohort (customer_id VARCHAR NOT NULL);
 
 -- The imports a stream has been through: an initial import into an empty ledger, a backfill,
 -- or a plan a person allowed past the volume guard. An import stays open (completed_at NULL)
 -- until nothing it planned is left to send, so every run that resumes it applies its backfill
 -- policy and its guard approval, whatever that run's own tags say.
-CREATE TABLE IF NOT EXISTS cio_sync.sync_imports (
+CREATE TABLE IF NOT EXISTS {sync}.sync_imports (
     import_id VARCHAR NOT NULL,
     stream VARCHAR NOT NULL,
     window_start DATE NOT NULL,

@@ -3,12 +3,12 @@
 -- be what Customer.io holds: each such value and digest becomes $undelivered, which matches no
 -- hash, so the next plan sends every attribute of this run again with fresh data (clears
 -- included, which a deleted ledger row would lose) and does not count the profile as new.
-UPDATE cio_sync.attribute_ledger
+UPDATE {sync}.attribute_ledger
 SET value_hash = $undelivered
 WHERE run_id = $run_id
   AND customer_id IN (SELECT row_key FROM selected_keys);
 
-UPDATE cio_sync.customer_ledger
+UPDATE {sync}.customer_ledger
 SET row_digest = $undelivered
 WHERE run_id = $run_id
   AND customer_id IN (SELECT row_key FROM selected_keys);

@@ -13,10 +13,10 @@ SELECT
     max(octet_length(encode(coalesce(p.value_json, '')))) > $value_max_bytes
         OR octet_length(encode(p.customer_id)) > $identifier_max_bytes
         OR trim(p.customer_id) = '' AS needs_check
-FROM cio_sync.customer_state_plan AS p
-JOIN cio_sync.customer_state_plan_profiles AS pp
+FROM {sync}.customer_state_plan AS p
+JOIN {sync}.customer_state_plan_profiles AS pp
     ON pp.customer_id = p.customer_id AND pp.as_of_date = p.as_of_date
-LEFT JOIN cio_sync.customer_ledger AS l
+LEFT JOIN {sync}.customer_ledger AS l
     ON l.customer_id = p.customer_id
 WHERE p.as_of_date = $as_of
   AND (l.customer_id IS NULL OR l.row_digest <> pp.row_digest)

@@ -7,19 +7,19 @@ DELETE FROM settled_profiles;
 
 INSERT INTO settled_profiles
 SELECT pp.customer_id
-FROM cio_sync.customer_state_plan_profiles AS pp
+FROM {sync}.customer_state_plan_profiles AS pp
 WHERE pp.as_of_date = $as_of
   AND {shard_filter}
   AND NOT EXISTS (
-      SELECT 1 FROM cio_sync.customer_state_plan AS p
+      SELECT 1 FROM {sync}.customer_state_plan AS p
       WHERE p.as_of_date = pp.as_of_date AND p.customer_id = pp.customer_id
   );
 
-DELETE FROM cio_sync.customer_ledger
+DELETE FROM {sync}.customer_ledger
 WHERE customer_id IN (SELECT row_key FROM settled_profiles);
 
-INSERT INTO cio_sync.customer_ledger
+INSERT INTO {sync}.customer_ledger
 SELECT pp.customer_id, pp.row_digest, pp.as_of_date, $acknowledged_at, $run_id
-FROM cio_sync.customer_state_plan_profiles AS pp
+FROM {sync}.customer_state_plan_profiles AS pp
 JOIN settled_profiles AS k ON k.row_key = pp.customer_id
 WHERE pp.as_of_date = $as_of;

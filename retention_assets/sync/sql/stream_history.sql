@@ -1,4 +1,4 @@
 -- How many rows of each stream Customer.io has acknowledged: none means an initial import.
 SELECT
-    (SELECT count(*) FROM cio_sync.customer_ledger) AS profiles_synced,
-    (SELECT count(*) FROM cio_sync.event_ledger) AS events_synced
+    (SELECT count(*) FROM {sync}.customer_ledger) AS profiles_synced,
+    (SELECT count(*) FROM {sync}.event_ledger) AS events_synced

@@ -1,7 +1,7 @@
 -- Open rejections of one stream that say nothing about the row ($retry_reason,
 -- $ambiguous_reason: Customer.io could not be reached in time), counted per partition.
 SELECT partition_key, count(*) AS undelivered
-FROM cio_sync.rejected_rows
+FROM {sync}.rejected_rows
 WHERE stream = $stream
   AND resolved_at IS NULL
   AND reason IN ($retry_reason, $ambiguous_reason)

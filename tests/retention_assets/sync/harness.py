@@ -9,6 +9,7 @@ are in this package's conftest.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
@@ -21,15 +22,18 @@ from resources.warehouse import WarehouseResource
 from retention_assets.models.build import ensure_table
 from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
 from retention_assets.models.events import EVENT_COLUMNS
-from retention_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
-from retention_assets.sync import SYNC_CHECKS
-from retention_assets.sync.assets import (
+from retention_assets.shop import (
+    CUSTOMER_STATE,
     CUSTOMER_STATE_PLAN,
     CUSTOMER_STATE_SYNC,
+    EVENTS,
     EVENTS_PLAN,
     EVENTS_SYNC,
 )
-from retention_assets.sync.fanout import sync_assets
+from retention_assets.sync.checks import stream_checks
+from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
+from retention_assets.sync.fanout import stream_assets
+from retention_assets.sync.stream import SyncStream
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
 
 AS_OF = dt.date(2026, 11, 1)
@@ -147,14 +151,19 @@ class SyncHarness:
         raise_on_error: bool = True,
         shards: int = 1,
         run_config: dict[str, Any] | None = None,
+        streams: Sequence[SyncStream] = (CUSTOMER_STATE, EVENTS),
     ) -> dg.ExecuteInProcessResult:
         """Materialize the selected cio_sync assets (with their checks) for a day range.
 
         With ``shards`` above one the sends run as that many steps, one after the other.
+        ``streams`` are the syncs defined (the example shop's by default).
         """
         last = last or first
         return dg.materialize(
-            [*sync_assets(shards), *SYNC_CHECKS],
+            [
+                *(asset for stream in streams for asset in stream_assets(stream, shards)),
+                *(check for stream in streams for check in stream_checks(stream)),
+            ],
             selection=selection,
             resources={"warehouse": self.warehouse, "customerio": self.customerio},
             instance=dg.DagsterInstance.ephemeral(),
@@ -166,6 +175,15 @@ class SyncHarness:
             raise_on_error=raise_on_error,
             run_config=run_config,
         )
+
+
+def with_volume_guard(stream: SyncStream, **limits: float) -> SyncStream:
+    """The stream with other volume-guard limits, as a spec declaring them would have."""
+    guards = stream.spec.guards
+    volume = guards.volume.model_copy(update=limits)
+    return SyncStream(
+        stream.spec.model_copy(update={"guards": guards.model_copy(update={"volume": volume})})
+    )
 
 
 def metadata_of(result: dg.ExecuteInProcessResult, key: str) -> dict[str, Any]:

@@ -23,10 +23,10 @@ CHILD = textwrap.dedent(
     import dagster as dg
     from resources.customerio import CustomerIOResource
     from resources.warehouse import DuckDBWarehouse
-    from retention_assets.sync import SYNC_ASSETS, SYNC_CHECKS
+    from retention_assets.shop import shop_sync_assets, shop_sync_checks
     url, database, first, last, max_rps, batch, *keys = sys.argv[1:]
     dg.materialize(
-        [*SYNC_ASSETS, *SYNC_CHECKS],
+        [*shop_sync_assets(), *shop_sync_checks()],
         selection=[dg.AssetKey.from_user_string(key) for key in keys] or None,
         resources={
             "warehouse": DuckDBWarehouse(database=database),

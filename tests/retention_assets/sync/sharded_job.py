@@ -13,8 +13,8 @@ import dagster as dg
 
 from resources.customerio import CustomerIOResource
 from resources.warehouse import DuckDBWarehouse
-from retention_assets.sync.checks import customer_state_volume_guard, events_volume_guard
-from retention_assets.sync.fanout import sync_assets
+from retention_assets.shop import shop_sync_assets, shop_sync_checks
+from retention_assets.sync.checks import VOLUME_GUARD_CHECK
 
 JOB_NAME = "sharded_sync"
 SHARDS = 3
@@ -30,8 +30,12 @@ def sharded_sync_job() -> dg.JobDefinition:
         }
     )
     defs = dg.Definitions(
-        assets=sync_assets(SHARDS),
-        asset_checks=[customer_state_volume_guard, events_volume_guard],
+        assets=shop_sync_assets(SHARDS),
+        asset_checks=[
+            check
+            for check in shop_sync_checks()
+            if {key.name for key in check.check_keys} == {VOLUME_GUARD_CHECK}
+        ],
         resources={
             "warehouse": DuckDBWarehouse.configure_at_launch(),
             "customerio": CustomerIOResource.configure_at_launch(),

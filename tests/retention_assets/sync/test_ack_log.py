@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from retention_assets.shop import CUSTOMER_STATE, EVENTS
 from retention_assets.sync import ledger
 from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
@@ -34,6 +35,7 @@ def test_profile_acks_of_a_crashed_send_are_folded_before_the_next_plan(
     with harness.warehouse.session() as session:
         ledger.log_profile_acks(
             session,
+            CUSTOMER_STATE,
             ["acked_then_crashed"],
             as_of=AS_OF,
             run_id=CRASHED_RUN,
@@ -64,6 +66,7 @@ def test_event_acks_of_a_crashed_send_are_folded_before_the_next_send(
     with harness.warehouse.session() as session:
         ledger.log_event_acks(
             session,
+            EVENTS,
             ["order:acked"],
             ["01JBKJ1G0000000000000000AC"],
             None,

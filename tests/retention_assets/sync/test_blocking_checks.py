@@ -7,7 +7,7 @@ import dagster as dg
 from asset_checks import build_asset_check, model_checks
 from resources.warehouse import WarehouseResource
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL
-from retention_assets.sync import SYNC_ASSETS, SYNC_CHECKS
+from retention_assets.shop import shop_sync_assets, shop_sync_checks
 from retention_assets.tables import CUSTOMER_STATE_TABLE
 from tests.retention_assets.sync.harness import AS_OF, SyncHarness, state_row
 
@@ -37,8 +37,8 @@ def test_duplicate_customer_blocks_the_profile_sync(harness: SyncHarness) -> Non
     ]
 
     result = dg.materialize(
-        [broken_customer_state, *state_checks, *SYNC_ASSETS, *SYNC_CHECKS],
-        selection=[broken_customer_state.key, *(a.key for a in SYNC_ASSETS[:2])],
+        [broken_customer_state, *state_checks, *shop_sync_assets(), *shop_sync_checks()],
+        selection=[broken_customer_state.key, *(a.key for a in shop_sync_assets()[:2])],
         resources={"warehouse": harness.warehouse, "customerio": harness.customerio},
         instance=dg.DagsterInstance.ephemeral(),
         partition_key=AS_OF.isoformat(),

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from retention_assets.sync.assets import CUSTOMER_STATE_PLAN
+from retention_assets.shop import CUSTOMER_STATE_PLAN
 from tests.retention_assets.sync.harness import STATE_SYNC, SyncHarness, state_row
 from tests.warehouses import duckdb_only
 

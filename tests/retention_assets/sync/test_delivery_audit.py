@@ -15,10 +15,10 @@ import dagster as dg
 import pytest
 
 from asset_checks.sql import EMAIL_WHITESPACE
+from retention_assets.shop import CUSTOMER_STATE
 from retention_assets.sync import delivery_audit, ledger
 from retention_assets.sync.checks import REJECTED_ROWS_CHECK
 from retention_assets.sync.delivery_audit import REASON, UNDELIVERED
-from retention_assets.sync.sql_files import sql_file
 from tests.retention_assets.sync.harness import (
     AS_OF,
     STATE_SYNC,
@@ -76,7 +76,9 @@ def test_a_shared_email_is_rejected_retried_and_resolved_once_fixed(harness: Syn
     assert _ledger_hashes(harness, "ann_dup") == {UNDELIVERED}
     check = _rejections_check(first)
     assert not check.passed
-    assert "| ann_dup | attribute_update_failure | email |" in check.metadata["sample"].value
+    sample = [record.data for record in check.metadata["sample"].records]
+    assert sample[0]["row_key"] == "ann_dup"
+    assert (sample[0]["reason"], sample[0]["field"]) == ("attribute_update_failure", "email")
 
     # Same data: the next run plans and sends the profile again, and it is dropped again.
     second = harness.run(STATE_SYNC)
@@ -210,14 +212,15 @@ def test_the_audit_reads_customers_sharing_an_email_first(harness: SyncHarness) 
         ]
     )
     with harness.warehouse.session() as session:
-        ledger.ensure_sync_tables(session)
+        ledger.ensure_sync_tables(session, CUSTOMER_STATE)
+        ledger.ensure_source_view(session, CUSTOMER_STATE)
         session.execute(
             "INSERT INTO cio_sync.attribute_ledger"
             " SELECT customer_id, 'email', md5(customer_id), as_of_date, now(), 'run-1'"
             " FROM retention.customer_state"
         )
         rows = session.fetch_all(
-            sql_file("email_changes_to_audit"),
+            CUSTOMER_STATE.sql("email_changes_to_audit"),
             {
                 "run_id": "run-1",
                 "as_of": AS_OF,

@@ -17,11 +17,13 @@ from ulid import ULID
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.models.build import ensure_table
 from retention_assets.models.events import EVENT_COLUMNS
+from retention_assets.shop import EVENTS
 from retention_assets.sync import ledger, plans
 from retention_assets.sync.event_ids import event_ulid
 from retention_assets.tables import EVENTS_TABLE
 
-WINDOW = (dt.date(2026, 10, 1), dt.date(2026, 10, 2))
+# Every day the random event times may fall on: the plan derives each event's day from its time.
+WINDOW = (dt.date(1900, 1, 1), dt.date(2100, 1, 2))
 
 
 @pytest.mark.parametrize(
@@ -64,14 +66,14 @@ def _event(key: str, occurred_at: dt.datetime) -> dict[str, Any]:
         "event_name": "Order Placed",
         "customer_id": "c1",
         "occurred_at": occurred_at,
-        "event_date": WINDOW[0],
+        "event_date": occurred_at.date(),
         "properties": "{}",
         "loaded_at": occurred_at,
     }
 
 
 def _assigned(session: WarehouseSession) -> dict[str, str]:
-    plans.plan_events(session, *WINDOW, run_id="run-1")
+    plans.plan_events(session, EVENTS, *WINDOW, run_id="run-1")
     return dict(session.fetch_all("SELECT event_key, event_id FROM cio_sync.event_ids"))
 
 
@@ -88,7 +90,7 @@ def test_ids_assigned_in_the_warehouse_match_the_reference(
     times["order:1"] = dt.datetime(2026, 10, 1, 12, 0, 0, 123000, tzinfo=dt.UTC)
     with make_warehouse().session() as session:
         ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
-        ledger.ensure_sync_tables(session)
+        ledger.ensure_sync_tables(session, EVENTS)
         session.insert_arrow(
             EVENTS_TABLE, pa.Table.from_pylist([_event(k, t) for k, t in times.items()])
         )
@@ -106,7 +108,7 @@ def test_an_assigned_id_is_kept_when_the_event_time_changes(
     first = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
     with make_warehouse().session() as session:
         ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
-        ledger.ensure_sync_tables(session)
+        ledger.ensure_sync_tables(session, EVENTS)
         session.insert_arrow(EVENTS_TABLE, pa.Table.from_pylist([_event("order:1", first)]))
         original = _assigned(session)
         session.execute(f"UPDATE {EVENTS_TABLE} SET occurred_at = occurred_at + INTERVAL 1 MINUTE")
@@ -126,7 +128,7 @@ def test_an_event_before_1970_gets_a_zero_time_part(
     early = dt.datetime(1969, 12, 31, 23, 0, tzinfo=dt.UTC)
     with make_warehouse().session() as session:
         ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
-        ledger.ensure_sync_tables(session)
+        ledger.ensure_sync_tables(session, EVENTS)
         session.insert_arrow(EVENTS_TABLE, pa.Table.from_pylist([_event("refund:1", early)]))
 
         assigned = _assigned(session)

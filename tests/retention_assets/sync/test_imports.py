@@ -11,7 +11,7 @@ import datetime as dt
 
 import dagster as dg
 
-from retention_assets.sync.assets import CUSTOMER_STATE_PLAN
+from retention_assets.shop import CUSTOMER_STATE_PLAN
 from retention_assets.sync.checks import VOLUME_GUARD_CHECK
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG, BACKFILL_SUFFIX
 from retention_assets.vocabulary import ORDER_PLACED

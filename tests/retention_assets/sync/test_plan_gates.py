@@ -10,7 +10,7 @@ import datetime as dt
 
 import dagster as dg
 
-from retention_assets.sync.assets import CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SYNC, EVENTS_PLAN
+from retention_assets.shop import CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SYNC, EVENTS_PLAN
 from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     AS_OF,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from retention_assets.shop import CUSTOMER_STATE
 from retention_assets.sync.checks import VOLUME_GUARD_CHECK
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG
 from tests.retention_assets.sync.harness import (
@@ -12,6 +13,7 @@ from tests.retention_assets.sync.harness import (
     SyncHarness,
     metadata_of,
     state_row,
+    with_volume_guard,
 )
 
 NEXT_DAY = AS_OF + dt.timedelta(days=1)
@@ -113,25 +115,19 @@ def test_volume_guard_blocks_abnormal_plan_unless_allowed(harness: SyncHarness) 
     # The next day everyone's loyalty tier is wiped: a mass clear, far over the guard's floor
     # once the floor is scaled down for this small workspace.
     harness.put_state([state_row(f"c{i}", as_of=NEXT_DAY, loyalty_tier=None) for i in range(20)])
-    from retention_assets.sync import checks
+    small = [with_volume_guard(CUSTOMER_STATE, cleared_attributes_floor=5)]
+    blocked = harness.run(STATE_SYNC, NEXT_DAY, raise_on_error=False, streams=small)
+    evaluation = next(
+        e for e in blocked.get_asset_check_evaluations() if e.check_name == VOLUME_GUARD_CHECK
+    )
+    assert not evaluation.passed
+    assert "cio_sync/customer_state" not in {
+        e.asset_key.to_user_string()
+        for e in (m.materialization for m in blocked.get_asset_materialization_events())
+        if e is not None
+    }
+    assert "loyalty_tier" in harness.sandbox.people()["c0"]
 
-    original = checks.DEFAULT_VOLUME_GUARD
-    checks.DEFAULT_VOLUME_GUARD = type(original)(cleared_attributes_floor=5)
-    try:
-        blocked = harness.run(STATE_SYNC, NEXT_DAY, raise_on_error=False)
-        evaluation = next(
-            e for e in blocked.get_asset_check_evaluations() if e.check_name == VOLUME_GUARD_CHECK
-        )
-        assert not evaluation.passed
-        assert "cio_sync/customer_state" not in {
-            e.asset_key.to_user_string()
-            for e in (m.materialization for m in blocked.get_asset_materialization_events())
-            if e is not None
-        }
-        assert "loyalty_tier" in harness.sandbox.people()["c0"]
-
-        allowed = harness.run(STATE_SYNC, NEXT_DAY, tags={ALLOW_VOLUME_TAG: "true"})
-        assert metadata_of(allowed, "cio_sync/customer_state")["accepted"] == 20
-        assert "loyalty_tier" not in harness.sandbox.people()["c0"]
-    finally:
-        checks.DEFAULT_VOLUME_GUARD = original
+    allowed = harness.run(STATE_SYNC, NEXT_DAY, tags={ALLOW_VOLUME_TAG: "true"}, streams=small)
+    assert metadata_of(allowed, "cio_sync/customer_state")["accepted"] == 20
+    assert "loyalty_tier" not in harness.sandbox.people()["c0"]

@@ -16,14 +16,12 @@ import pyarrow as pa
 
 from cio_sandbox.testing import SandboxHandle
 from resources.warehouse import WarehouseResource
-from retention_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
-from retention_assets.sync.assets import (
+from retention_assets.shop import (
     CUSTOMER_STATE_SYNC,
     EVENTS_SYNC,
-    customer_state_sync,
-    events_sync,
+    shop_sync_assets,
 )
-from retention_assets.sync.fanout import sync_assets
+from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.sync.shards import Shard, shard_filter_sql, shard_of
 from tests.retention_assets.sync import scenario
 from tests.retention_assets.sync.harness import SyncHarness, metadata_of
@@ -68,15 +66,17 @@ def test_sharded_send_equals_the_unsharded_send(
         assert metadata["shards"] == SHARDS
         assert metadata["accepted"] == metadata["planned"] > 0
         # Every shard had customers to send: the split is real, not all in one step.
-        table = [line.split("|")[1:-1] for line in metadata["shard_reports"].splitlines()[2:]]
-        assert [row[0].strip() for row in table] == ["1 of 3", "2 of 3", "3 of 3"]
-        assert all(int(row[2].replace(",", "")) > 0 for row in table)
+        table = [record.data for record in metadata["shard_reports"].records]
+        assert [row["shard"] for row in table] == ["1 of 3", "2 of 3", "3 of 3"]
+        assert all(row["accepted"] > 0 for row in table)
     assert metadata_of(first, "cio_sync/events")["backfill_policy"] == "rename"
     assert metadata_of(second, "cio_sync/customer_state")["accepted"] > 0
 
 
 def test_sharded_assets_keep_what_the_single_step_assets_declare() -> None:
-    sharded = {asset.key: asset for asset in sync_assets(SHARDS)}
+    sharded = {asset.key: asset for asset in shop_sync_assets(SHARDS)}
+    single = {asset.key: asset for asset in shop_sync_assets(1)}
+    customer_state_sync, events_sync = single[CUSTOMER_STATE_SYNC], single[EVENTS_SYNC]
     for single_step in (customer_state_sync, events_sync):
         key = single_step.key
         expected, actual = single_step.specs_by_key[key], sharded[key].specs_by_key[key]

@@ -14,8 +14,9 @@ import logging
 import pytest
 
 from resources.warehouse import WarehouseResource
+from retention_assets.shop import EVENTS as EVENTS_STREAM
+from retention_assets.shop import EVENTS_PLAN
 from retention_assets.sync import plans
-from retention_assets.sync.assets import EVENTS_PLAN
 from retention_assets.sync.event_ids import event_ulid
 from retention_assets.tables import EVENTS_TABLE
 from retention_assets.vocabulary import ORDER_PLACED
@@ -130,7 +131,9 @@ def test_a_changed_time_on_a_delivered_event_is_logged_and_not_resent(
     log = logging.getLogger("test.events_plan")
 
     with harness.warehouse.session() as session, caplog.at_level(logging.INFO, log.name):
-        summary = plans.plan_events(session, FIRST, FIRST + dt.timedelta(days=1), log=log)
+        summary = plans.plan_events(
+            session, EVENTS_STREAM, FIRST, FIRST + dt.timedelta(days=1), log=log
+        )
 
     assert summary["changed_after_delivery"] == 1 and summary["planned_events"] == 0
     assert (

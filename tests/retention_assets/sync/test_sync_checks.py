@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 import httpx
 
-from retention_assets.sync import checks
+from retention_assets.shop import EVENTS
 from retention_assets.sync.checks import DRIFT_CHECK, REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
 from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
@@ -16,6 +16,7 @@ from tests.retention_assets.sync.harness import (
     SyncHarness,
     event_row,
     state_row,
+    with_volume_guard,
 )
 
 OLD = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
@@ -46,7 +47,8 @@ def test_drift_check_reports_a_profile_edited_behind_the_pipeline(harness: SyncH
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["drifted_attributes"].value == 1
-    assert "| c2 | vip_tier | value differs |" in evaluation.metadata["sample"].value
+    rows = [record.data for record in evaluation.metadata["sample"].records]
+    assert {"customer_id": "c2", "attribute": "vip_tier", "problem": "value differs"} in rows
 
 
 def test_rejected_rows_check_warns_with_reason_until_delivered(harness: SyncHarness) -> None:
@@ -58,8 +60,15 @@ def test_rejected_rows_check_warns_with_reason_until_delivered(harness: SyncHarn
     evaluation = _evaluation(result, "cio_sync/customer_state", REJECTED_ROWS_CHECK)
     assert not evaluation.passed
     assert evaluation.metadata["open_rejections"].value == 1
-    sample = evaluation.metadata["sample"].value
-    assert "| c2 | attribute_value_too_long | attributes.email | 1 |" in sample
+    sample = [record.data for record in evaluation.metadata["sample"].records]
+    assert sample == [
+        {
+            "row_key": "c2",
+            "reason": "attribute_value_too_long",
+            "field": "attributes.email",
+            "attempts": 1,
+        }
+    ]
     assert sorted(harness.sandbox.people()) == ["c1"]
 
     harness.put_state([state_row("c2", email="c2@example.com")])
@@ -78,12 +87,10 @@ def test_events_volume_guard_blocks_a_flood_of_events(harness: SyncHarness) -> N
             for i in range(1, 30)
         ]
     )
-    original = checks.DEFAULT_VOLUME_GUARD
-    checks.DEFAULT_VOLUME_GUARD = type(original)(events_floor=10)
-    try:
-        blocked = harness.run(EVENTS_SYNC_KEYS, OLD.date(), OLD.date(), raise_on_error=False)
-    finally:
-        checks.DEFAULT_VOLUME_GUARD = original
+    small = with_volume_guard(EVENTS, events_floor=10)
+    blocked = harness.run(
+        EVENTS_SYNC_KEYS, OLD.date(), OLD.date(), raise_on_error=False, streams=[small]
+    )
 
     evaluation = _evaluation(blocked, "cio_sync/events_plan", VOLUME_GUARD_CHECK)
     assert not evaluation.passed

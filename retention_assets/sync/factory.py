@@ -1,0 +1,153 @@
+"""From a sync spec to everything Dagster needs: assets, checks, a job, a schedule, a resource.
+
+``sync_definitions(spec)`` is the whole engine as seen from outside: the ``CustomerIOSync``
+component calls it for each ``defs.yaml``, and tests call it for a spec of their own. Each
+sync yields the same things through the same builders; only the spec differs.
+
+Resources: a sync names its Customer.io workspace by environment variables; syncs of one
+workspace share one resource (Dagster merges definitions only when a key holds the same
+object, so the resource of a workspace is built once per configuration). The warehouse
+resource is the deployment's and is bound by ``retention_assets.definitions``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from functools import cache
+
+import dagster as dg
+
+from resources.customerio import CustomerIOResource, WorkspaceEnv, customerio_resource_from_env
+from retention_assets.specs.model import SyncSpec
+from retention_assets.sync.checks import stream_checks
+from retention_assets.sync.fanout import stream_assets
+from retention_assets.sync.stream import SyncStream
+
+CUSTOMERIO_RUN_TAG = "retention/customerio"
+# Every sync job sends to Customer.io: the run queue of a deployment (docs/deployment.md) lets
+# one such run go at a time, so that runs never add up beyond the workspace's rate limit.
+CUSTOMERIO_RUN_TAGS = {CUSTOMERIO_RUN_TAG: "sync"}
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def workspace_env(spec: SyncSpec) -> WorkspaceEnv:
+    """The environment variables of the spec's workspace."""
+    workspace = spec.workspace
+    return WorkspaceEnv(
+        site_id=workspace.site_id_env,
+        api_key=workspace.track_key_env,
+        app_api_key=workspace.app_key_env,
+        region=workspace.region_env,
+        track_url=workspace.track_url_env,
+        app_url=workspace.app_url_env,
+    )
+
+
+@cache
+def _resource(env: WorkspaceEnv, max_rps: float, concurrency: int, seen: str) -> CustomerIOResource:
+    # ``seen`` is the resource's configuration as read from the environment: a changed
+    # environment (a test, a redeploy) gets a new resource, an unchanged one the same object.
+    return customerio_resource_from_env(env, max_rps=max_rps, concurrency=concurrency)
+
+
+def workspace_resource(spec: SyncSpec) -> CustomerIOResource:
+    """The Customer.io resource of the spec's workspace, one object per configuration."""
+    env = workspace_env(spec)
+    guards = spec.guards
+    built = customerio_resource_from_env(
+        env, max_rps=guards.max_rps, concurrency=guards.concurrency
+    )
+    return _resource(env, guards.max_rps, guards.concurrency, repr(built))
+
+
+def sync_job(stream: SyncStream) -> dg.UnresolvedAssetJobDefinition:
+    """The source, its checks, the plan and the send of one sync (checks gate the send)."""
+    return dg.define_asset_job(
+        name=f"retention_{stream.name}_sync_job",
+        tags=CUSTOMERIO_RUN_TAGS,
+        selection=dg.AssetSelection.assets(stream.plan_key, stream.send_key)
+        | dg.AssetSelection.assets(stream.upstream).materializable(),
+        description=(
+            f"Sync {stream.name}: builds its source `{stream.upstream.to_user_string()}` when"
+            " this project materialises it, runs the checks, plans and sends. A failed blocking"
+            " check stops the send."
+        ),
+    )
+
+
+def sync_schedule(
+    stream: SyncStream, job: dg.UnresolvedAssetJobDefinition
+) -> dg.ScheduleDefinition:
+    """The spec's cadence: the closed day of profile state, a trailing window of event days."""
+    cadence = stream.spec.cadence
+    trailing = cadence.trailing_days
+
+    def request(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        tick = context.scheduled_execution_time.astimezone(dt.UTC)
+        if not stream.partitioned:
+            return dg.RunRequest(run_key=tick.isoformat())
+        if stream.kind == "profiles":
+            day = tick.date() - dt.timedelta(days=1)
+            return dg.RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())
+        end = tick.date()
+        start = end - dt.timedelta(days=trailing - 1)
+        return dg.RunRequest(
+            run_key=tick.isoformat(),
+            tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()},
+        )
+
+    if stream.kind == "profiles":
+        what = "the profile state as of the end of the previous UTC day"
+    else:
+        what = f"events of the last {trailing} day(s), today included, so late rows are sent"
+    return dg.ScheduleDefinition(
+        name=f"{stream.name}_sync_schedule",
+        job=job,
+        cron_schedule=cadence.cron,
+        execution_timezone="UTC",
+        execution_fn=request,
+        description=f"`{cadence.cron}` (UTC): {what}.",
+    )
+
+
+def sync_definitions(spec: SyncSpec, *, shards: int = 1) -> dg.Definitions:
+    """Everything one declared sync adds to a deployment."""
+    stream = SyncStream(spec)
+    job = sync_job(stream)
+    return dg.Definitions(
+        assets=stream_assets(stream, shards),
+        asset_checks=stream_checks(stream),
+        jobs=[job],
+        schedules=[sync_schedule(stream, job)],
+        resources={stream.resource_key: workspace_resource(spec)},
+    )
+
+
+def check_workspaces(specs: Sequence[SyncSpec]) -> None:
+    """Syncs that name one workspace must configure it alike, and never share a ledger stream."""
+    by_workspace: dict[str, SyncSpec] = {}
+    by_ledger: dict[tuple[str, str], SyncSpec] = {}
+    for spec in specs:
+        first = by_workspace.setdefault(spec.workspace.name, spec)
+        if workspace_env(first) != workspace_env(spec) or first.guards != spec.guards:
+            raise ValueError(
+                f"syncs {first.name!r} and {spec.name!r} both name workspace"
+                f" {spec.workspace.name!r} but configure it differently (variables or guards):"
+                " give one of them its own `workspace.name`, or make them equal"
+            )
+        owner = by_ledger.setdefault((spec.ledger, spec.stream), spec)
+        if owner is not spec:
+            raise ValueError(
+                f"syncs {owner.name!r} and {spec.name!r} would share the {spec.stream} ledgers"
+                f" of schema {spec.ledger!r}: give one of them its own `ledger_schema`"
+            )
+        if (spec.ledger, "workspace") in by_ledger and by_ledger[
+            (spec.ledger, "workspace")
+        ].workspace.name != spec.workspace.name:
+            raise ValueError(
+                f"schema {spec.ledger!r} holds the ledgers of two workspaces: give sync"
+                f" {spec.name!r} its own `ledger_schema`"
+            )
+        by_ledger.setdefault((spec.ledger, "workspace"), spec)

@@ -1,0 +1,215 @@
+"""One declared sync as the engine runs it: its spec, and every name and statement derived from it.
+
+A spec (``retention_assets.specs``) says what a data team wants; a :class:`SyncStream` says how
+the engine does it: which asset keys the plan and the send get, which warehouse schema holds
+the sync's plans and ledgers, which Customer.io resource sends it, and the statements it runs.
+Every sync, the example shop's two included, goes through this one object, so that no module
+of the engine names a table, a column or an asset of its own.
+
+The engine never reads the user's relation directly. It reads a *source view* in the sync's
+schema, ``<schema>.<name>__source``, created from the spec before each plan: the user's columns
+renamed to the engine's canonical ones (``customer_id``, ``as_of_date`` and one column per
+Customer.io attribute for profiles; ``event_key``, ``event_name``, ``customer_id``,
+``occurred_at`` in UTC, ``event_date``, ``properties`` JSON and ``loaded_at`` for events). The
+view is generated with sqlglot from validated names, every identifier quoted, so a column name
+from a YAML file can never change the statement it appears in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Final, Literal
+
+import dagster as dg
+from sqlglot import exp
+
+from retention_assets.attributes import PIPELINE_OWNER, Attribute
+from retention_assets.specs.model import DEFAULT_WORKSPACE, DailyAsOf, SyncSpec
+from retention_assets.sync.sql_files import sql_file
+
+GROUP: Final = "cio_sync"
+SOURCE_VIEW_SUFFIX: Final = "__source"
+_DIALECT: Final = "duckdb"
+# The one Customer.io resource of a deployment with a single workspace keeps the plain key.
+DEFAULT_RESOURCE_KEY: Final = "customerio"
+
+Kind = Literal["profiles", "events"]
+
+
+def _identifier(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _column(name: str) -> exp.Column:
+    return exp.Column(this=_identifier(name))
+
+
+def _as(expression: exp.Expression, alias: str) -> exp.Alias:
+    return exp.alias_(expression, _identifier(alias))
+
+
+def _cast(expression: exp.Expression, to: str) -> exp.Cast:
+    return exp.cast(expression, exp.DataType.build(to, dialect=_DIALECT))
+
+
+@dataclass(frozen=True)
+class SyncStream:
+    """A validated sync spec, with the names and SQL the engine derives from it."""
+
+    spec: SyncSpec
+
+    @property
+    def name(self) -> str:
+        """The sync's name; also the stream label in ``rejected_rows`` and ``sync_imports``."""
+        return self.spec.name
+
+    @property
+    def kind(self) -> Kind:
+        return self.spec.stream
+
+    @property
+    def schema(self) -> str:
+        """The warehouse schema of the sync's plans and ledgers."""
+        return self.spec.ledger
+
+    @property
+    def partitioned(self) -> bool:
+        """Daily partitions (as-of state or event days); a snapshot sync is unpartitioned."""
+        return self.spec.source.partitioning.kind != "snapshot"
+
+    @cached_property
+    def upstream(self) -> dg.AssetKey:
+        """The Dagster asset whose relation the sync reads."""
+        return dg.AssetKey.from_user_string(self.spec.source.asset)
+
+    @cached_property
+    def plan_key(self) -> dg.AssetKey:
+        return dg.AssetKey([GROUP, f"{self.name}_plan"])
+
+    @cached_property
+    def send_key(self) -> dg.AssetKey:
+        return dg.AssetKey([GROUP, self.name])
+
+    @property
+    def resource_key(self) -> str:
+        """The key of the Customer.io resource of the sync's workspace."""
+        workspace = self.spec.workspace.name
+        return DEFAULT_RESOURCE_KEY if workspace == DEFAULT_WORKSPACE else f"customerio_{workspace}"
+
+    @cached_property
+    def attributes(self) -> tuple[Attribute, ...]:
+        """The Customer.io attributes the sync writes, in spec order."""
+        return tuple(
+            Attribute(
+                name=mapping.attribute,
+                owner=PIPELINE_OWNER,
+                kind=mapping.kind,
+                description=mapping.description,
+                null_policy=mapping.null_policy,
+            )
+            for mapping in self.spec.attributes
+        )
+
+    @cached_property
+    def vocabulary(self) -> dict[str, str]:
+        """Event name -> its description: the only names the sync may send."""
+        events = self.spec.events
+        return {entry.name: entry.description for entry in events.vocabulary} if events else {}
+
+    @cached_property
+    def source_view(self) -> str:
+        """The qualified, quoted name of the sync's source view."""
+        return self._view_table().sql(_DIALECT)
+
+    def _view_table(self) -> exp.Table:
+        return exp.Table(
+            this=_identifier(f"{self.name}{SOURCE_VIEW_SUFFIX}"), db=_identifier(self.schema)
+        )
+
+    @cached_property
+    def source_view_sql(self) -> str:
+        """``CREATE OR REPLACE VIEW`` of the source view over the spec's relation."""
+        select = exp.select(*self._projections()).from_(
+            exp.to_table(self.spec.source.relation, dialect=_DIALECT)
+        )
+        create = exp.Create(this=self._view_table(), kind="VIEW", expression=select, replace=True)
+        return create.sql(_DIALECT)
+
+    def _projections(self) -> list[exp.Expression]:
+        identity = _as(_cast(_column(self.spec.identity.column), "VARCHAR"), "customer_id")
+        if self.kind == "profiles":
+            return [identity, _as(self._as_of(), "as_of_date"), *self._attribute_columns()]
+        return self._event_columns(identity)
+
+    def _as_of(self) -> exp.Expression:
+        partitioning = self.spec.source.partitioning
+        if isinstance(partitioning, DailyAsOf):
+            return _cast(_column(partitioning.column), "DATE")
+        # A snapshot is the state as of today (UTC, the session's zone).
+        return exp.CurrentDate()
+
+    def _attribute_columns(self) -> list[exp.Expression]:
+        return [_as(_column(m.column), m.attribute) for m in self.spec.attributes]
+
+    def _event_columns(self, identity: exp.Expression) -> list[exp.Expression]:
+        events = self.spec.events
+        assert events is not None  # an events spec (the rules ensure it)
+        if events.name.constant is not None:
+            name: exp.Expression = exp.Literal.string(events.name.constant)
+        else:
+            assert events.name.column is not None
+            name = _cast(_column(events.name.column), "VARCHAR")
+        occurred: exp.Expression = _column(events.occurred_at.column)
+        zone = events.occurred_at.time_zone
+        # A naive local time is read in its zone; anything else is already an instant.
+        occurred = (
+            _cast(occurred, "TIMESTAMPTZ")
+            if zone == "UTC"
+            else exp.Anonymous(this="timezone", expressions=[exp.Literal.string(zone), occurred])
+        )
+        loaded = (
+            _cast(_column(events.loaded_at), "TIMESTAMPTZ")
+            if events.loaded_at
+            else _cast(exp.Null(), "TIMESTAMPTZ")
+        )
+        return [
+            _as(_cast(_column(events.key), "VARCHAR"), "event_key"),
+            _as(name, "event_name"),
+            identity,
+            _as(occurred, "occurred_at"),
+            _as(_cast(occurred.copy(), "DATE"), "event_date"),
+            _as(self._properties(), "properties"),
+            _as(loaded, "loaded_at"),
+        ]
+
+    def _properties(self) -> exp.Expression:
+        events = self.spec.events
+        assert events is not None
+        pairs: list[exp.Expression] = []
+        for prop in events.properties:
+            pairs += [exp.Literal.string(prop.name or prop.column), _column(prop.column)]
+        listed = exp.Anonymous(this="json_object", expressions=pairs) if pairs else None
+        if events.properties_object and listed is not None:
+            merged: exp.Expression = exp.Anonymous(
+                this="json_merge_patch",
+                expressions=[_column(events.properties_object), listed],
+            )
+        elif events.properties_object:
+            merged = _column(events.properties_object)
+        elif listed is not None:
+            merged = listed
+        else:
+            merged = exp.Literal.string("{}")
+        return _cast(merged, "VARCHAR")
+
+    def sql(self, name: str, **fills: str) -> str:
+        """The engine statement ``sql/<name>.sql`` for this sync's schema and source view."""
+        return _rendered(name, self.schema, self.source_view, tuple(sorted(fills.items())))
+
+
+@cache
+def _rendered(name: str, schema: str, source: str, fills: tuple[tuple[str, str], ...]) -> str:
+    return sql_file(name).format(
+        sync=_identifier(schema).sql(_DIALECT), source=source, **dict(fills)
+    )
