@@ -1,0 +1,125 @@
+"""dbt -> Customer.io end to end: dbt build, then the dbt shop's two syncs into the sandbox.
+
+Real dbt (dbt-duckdb), DuckDB, Dagster and the Customer.io sandbox over HTTP: the sync specs
+in ``tests/dbt_shop/syncs/`` map the dbt models' own names onto Customer.io's, and the sandbox
+must end up holding exactly the people and events the raw rows describe, times in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+import dagster as dg
+import pytest
+
+from cio_sandbox.testing import SandboxHandle, running_sandbox
+from resources.bindings import warehouse_from_settings
+from resources.warehouse import WarehouseResource
+from retention_assets.settings import DUCKDB_PATH, load_settings
+from retention_assets.sync.factory import sync_definitions
+from tests.dbt_shop.project import dbt_resource, load_raw, prepare_project, shop_dbt_assets
+from tests.dbt_shop.test_dbt_shop import ACTIONS, ADA, BOB, CYD, SPECS, USERS
+
+EXPECTED_PEOPLE: Final = {
+    ADA: {
+        "email": "ada@example.com",
+        "lifetime_value": 123.45,
+        "signed_up": 1768465800,  # 2026-01-15 09:30 Berlin (UTC+1)
+        "plan": "pro",
+        "newsletter": True,
+        "seats": 1,
+    },
+    BOB: {
+        "email": "bob@example.com",
+        "lifetime_value": 0,
+        "signed_up": 1782857700,  # 2026-07-01 00:15 Berlin (UTC+2)
+        "plan": "team",
+        "newsletter": False,
+        "seats": 5,
+    },
+    CYD: {
+        "email": "cyd@example.com",
+        "signed_up": 1796058000,  # 2026-11-30 18:00 Berlin (UTC+1)
+        "plan": "free",
+        "newsletter": True,
+        "seats": 1,
+    },
+}
+# A property column that is null on a row is sent as null: the spec lists columns, not
+# per-row presence.
+EXPECTED_EVENTS: Final = [
+    # 2026-03-29 01:30 Berlin, before the clocks go forward: UTC+1.
+    ("Checkout Completed", ADA, 1774744200, {"order_total": 49.99, "plan": None}),
+    # 2026-03-29 03:30 Berlin, after: UTC+2.
+    ("Plan Upgraded", BOB, 1774747800, {"order_total": None, "plan": "team"}),
+    ("Checkout Completed", ADA, 1785620700, {"order_total": 12.5, "plan": None}),
+]
+
+
+@dataclass
+class Deployment:
+    """The dbt shop and its two syncs in one set of definitions, over one warehouse file."""
+
+    definitions: dg.Definitions
+    warehouse: WarehouseResource
+    sandbox: SandboxHandle
+    instance: dg.DagsterInstance
+
+    def run(self) -> dg.ExecuteInProcessResult:
+        """dbt build, then both syncs' plan and send with their checks: one run, one dbt step."""
+        job = self.definitions.resolve_implicit_global_asset_job_def()
+        return job.execute_in_process(instance=self.instance, raise_on_error=False)
+
+    def load(self, users: list[dict[str, Any]], actions: list[dict[str, Any]]) -> None:
+        with self.warehouse.session() as session:
+            load_raw(session, users, actions)
+
+    def track_requests(self) -> int:
+        return sum(1 for request in self.sandbox.requests() if request["path"].startswith("/api"))
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    folder = tmp_path_factory.mktemp("dbt_sync")
+    with running_sandbox(app_rate_limit=0) as sandbox, pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DUCKDB_PATH, str(folder / "shop.duckdb"))
+        for name, value in {
+            "CUSTOMERIO_SITE_ID": sandbox.site_id,
+            "CUSTOMERIO_API_KEY": sandbox.api_key,
+            "CUSTOMERIO_APP_API_KEY": sandbox.app_api_key,
+            "CUSTOMERIO_REGION": "us",
+            "CUSTOMERIO_TRACK_URL": sandbox.url,
+            "CUSTOMERIO_APP_URL": sandbox.url,
+        }.items():
+            patch.setenv(name, value)
+        project = prepare_project(folder / "target")
+        warehouse = warehouse_from_settings(load_settings())
+        dbt = dg.Definitions(
+            assets=[shop_dbt_assets(project)],
+            resources={"dbt": dbt_resource(project), "warehouse": warehouse},
+        )
+        definitions = dg.Definitions.merge(
+            dbt, *(sync_definitions(spec) for spec in SPECS.values())
+        )
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield Deployment(definitions, warehouse, sandbox, instance)
+
+
+@pytest.fixture(scope="module")
+def first_sync(deployment: Deployment) -> dg.ExecuteInProcessResult:
+    deployment.load(USERS, ACTIONS)
+    return deployment.run()
+
+
+def test_the_first_sync_sends_exactly_the_dbt_models_rows(
+    deployment: Deployment, first_sync: dg.ExecuteInProcessResult
+) -> None:
+    assert first_sync.success
+    assert deployment.sandbox.people() == EXPECTED_PEOPLE
+    events = [
+        (event["name"], event["person_id"], event["timestamp"], event["data"])
+        for event in deployment.sandbox.events()
+    ]
+    assert sorted(events, key=lambda event: event[2]) == EXPECTED_EVENTS
