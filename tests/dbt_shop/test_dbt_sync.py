@@ -19,6 +19,7 @@ from resources.bindings import warehouse_from_settings
 from resources.warehouse import WarehouseResource
 from retention_assets.settings import DUCKDB_PATH, load_settings
 from retention_assets.sync.factory import sync_definitions
+from retention_assets.sync.stream import SyncStream
 from tests.dbt_shop.project import dbt_resource, load_raw, prepare_project, shop_dbt_assets
 from tests.dbt_shop.test_dbt_shop import ACTIONS, ADA, BOB, CYD, SPECS, USERS
 
@@ -76,8 +77,20 @@ class Deployment:
         with self.warehouse.session() as session:
             load_raw(session, users, actions)
 
-    def track_requests(self) -> int:
-        return sum(1 for request in self.sandbox.requests() if request["path"].startswith("/api"))
+    def track_writes(self) -> int:
+        """Requests that write to the workspace (the Track API's PUT, POST and DELETE)."""
+        return sum(
+            1
+            for request in self.sandbox.requests()
+            if request["path"].startswith("/api/") and request["method"] != "GET"
+        )
+
+    def materialized(self, result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+        return {
+            event.asset_key
+            for event in result.get_asset_materialization_events()
+            if event.asset_key is not None
+        }
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +136,66 @@ def test_the_first_sync_sends_exactly_the_dbt_models_rows(
         for event in deployment.sandbox.events()
     ]
     assert sorted(events, key=lambda event: event[2]) == EXPECTED_EVENTS
+
+
+@pytest.fixture(scope="module")
+def writes_after_first_sync(deployment: Deployment, first_sync: dg.ExecuteInProcessResult) -> int:
+    return deployment.track_writes()
+
+
+@pytest.fixture(scope="module")
+def rerun(deployment: Deployment, writes_after_first_sync: int) -> dg.ExecuteInProcessResult:
+    return deployment.run()
+
+
+def test_the_first_sync_writes_to_customerio(writes_after_first_sync: int) -> None:
+    assert writes_after_first_sync > 0
+
+
+def test_a_rerun_over_unchanged_models_sends_nothing(
+    deployment: Deployment, rerun: dg.ExecuteInProcessResult, writes_after_first_sync: int
+) -> None:
+    assert rerun.success
+    # dbt rebuilt the models and both syncs planned them again ...
+    assert {stream_plan(name) for name in SPECS} <= deployment.materialized(rerun)
+    # ... and found nothing to send.
+    assert deployment.track_writes() == writes_after_first_sync
+    assert deployment.sandbox.people() == EXPECTED_PEOPLE
+    assert len(deployment.sandbox.events()) == len(EXPECTED_EVENTS)
+
+
+@pytest.fixture(scope="module")
+def duplicate_user_sync(
+    deployment: Deployment, rerun: dg.ExecuteInProcessResult
+) -> tuple[dg.ExecuteInProcessResult, int]:
+    writes_before = deployment.track_writes()
+    # Bob moved to pro and Ada acted again, but the loader also landed Ada twice.
+    bob = {**USERS[1], "plan": "pro"}
+    later = {**ACTIONS[2], "id": "a-0004", "happened_local": "2026-11-01 10:00:00"}
+    deployment.load([USERS[0], bob, *USERS[2:], USERS[0]], [*ACTIONS, later])
+    return deployment.run(), writes_before
+
+
+def test_a_failing_dbt_test_blocks_the_sync(
+    deployment: Deployment, duplicate_user_sync: tuple[dg.ExecuteInProcessResult, int]
+) -> None:
+    result, writes_before = duplicate_user_sync
+    assert not result.success
+    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    assert "unique_dim_users_user_uuid" in failed
+    materialized = deployment.materialized(result)
+    for name in SPECS:
+        assert stream_plan(name) not in materialized
+        assert stream_send(name) not in materialized
+    # Neither Bob's new plan nor Ada's new action reached Customer.io.
+    assert deployment.track_writes() == writes_before
+    assert deployment.sandbox.people() == EXPECTED_PEOPLE
+    assert len(deployment.sandbox.events()) == len(EXPECTED_EVENTS)
+
+
+def stream_plan(name: str) -> dg.AssetKey:
+    return SyncStream(SPECS[name]).plan_key
+
+
+def stream_send(name: str) -> dg.AssetKey:
+    return SyncStream(SPECS[name]).send_key
