@@ -58,6 +58,12 @@ EXPECTED_EVENTS: Final = [
     ("Checkout Completed", ADA, 1785620700, {"order_total": 12.5, "plan": None}),
 ]
 
+# The second day's raw rows: Bob moved to pro; Ada checked out again.
+CHANGED_USERS: Final = [USERS[0], {**USERS[1], "plan": "pro"}, *USERS[2:]]
+# 2026-11-01 10:00 Berlin: winter time again, UTC+1.
+LATER_ACTION: Final = {**ACTIONS[2], "id": "a-0004", "happened_local": "2026-11-01 10:00:00"}
+LATER_ACTION_AT: Final = 1793523600
+
 
 @dataclass
 class Deployment:
@@ -170,9 +176,7 @@ def duplicate_user_sync(
 ) -> tuple[dg.ExecuteInProcessResult, int]:
     writes_before = deployment.track_writes()
     # Bob moved to pro and Ada acted again, but the loader also landed Ada twice.
-    bob = {**USERS[1], "plan": "pro"}
-    later = {**ACTIONS[2], "id": "a-0004", "happened_local": "2026-11-01 10:00:00"}
-    deployment.load([USERS[0], bob, *USERS[2:], USERS[0]], [*ACTIONS, later])
+    deployment.load([*CHANGED_USERS, USERS[0]], [*ACTIONS, LATER_ACTION])
     return deployment.run(), writes_before
 
 
@@ -199,3 +203,29 @@ def stream_plan(name: str) -> dg.AssetKey:
 
 def stream_send(name: str) -> dg.AssetKey:
     return SyncStream(SPECS[name]).send_key
+
+
+@pytest.fixture(scope="module")
+def repaired_sync(
+    deployment: Deployment, duplicate_user_sync: tuple[dg.ExecuteInProcessResult, int]
+) -> dg.ExecuteInProcessResult:
+    deployment.load(CHANGED_USERS, [*ACTIONS, LATER_ACTION])
+    return deployment.run()
+
+
+def test_once_repaired_the_sync_sends_what_was_held_back(
+    deployment: Deployment, repaired_sync: dg.ExecuteInProcessResult
+) -> None:
+    assert repaired_sync.success
+    assert deployment.sandbox.people() == {
+        **EXPECTED_PEOPLE,
+        BOB: {**EXPECTED_PEOPLE[BOB], "plan": "pro"},
+    }
+    events = deployment.sandbox.events()
+    assert len(events) == len(EXPECTED_EVENTS) + 1
+    [new] = [event for event in events if event["timestamp"] == LATER_ACTION_AT]
+    assert (new["name"], new["person_id"], new["data"]) == (
+        "Checkout Completed",
+        ADA,
+        {"order_total": 12.5, "plan": None},
+    )
