@@ -27,10 +27,14 @@ from dagster_dbt import (
 )
 
 from resources.warehouse import WarehouseSession
-from retention_assets.specs import SyncSpec
+from retention_assets.specs import SyncSpec, load_spec
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent
 SYNCS_DIR: Final = PROJECT_DIR / "syncs"
+# The dbt shop's sync specs, by name.
+SPECS: Final = {
+    name: load_spec(SYNCS_DIR / f"{name}.yaml") for name in ("app_users", "app_actions")
+}
 RAW_TABLES_SQL: Final = (PROJECT_DIR / "raw_app.sql").read_text(encoding="utf-8")
 DBT_EXECUTABLE: Final = Path(sys.executable).with_name("dbt")
 # dbt resources that write a relation, and so become assets keyed by it.

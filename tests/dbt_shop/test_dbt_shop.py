@@ -26,10 +26,11 @@ from sqlglot import exp
 from resources.bindings import warehouse_from_settings
 from resources.warehouse import DuckDBWarehouse, WarehouseResource
 from retention_assets.settings import DUCKDB_PATH, load_settings
-from retention_assets.specs import SyncSpec, check_spec_against_relation, load_spec, parse_spec
+from retention_assets.specs import SyncSpec, check_spec_against_relation, parse_spec
 from retention_assets.specs.relation import relation_columns
 from tests.dbt_shop.project import (
     PROJECT_DIR,
+    SPECS,
     SYNCS_DIR,
     dbt_resource,
     load_raw,
@@ -37,82 +38,11 @@ from tests.dbt_shop.project import (
     resolve_source_asset,
     shop_dbt_assets,
 )
+from tests.dbt_shop.rows import ACTIONS, ADA, BOB, CYD, USERS
 
 UTC: Final = dt.UTC
-ADA: Final = "6f1c2a9e-0000-4000-8000-000000000001"
-BOB: Final = "6f1c2a9e-0000-4000-8000-000000000002"
-CYD: Final = "6f1c2a9e-0000-4000-8000-000000000003"
-
-USERS: Final[list[dict[str, Any]]] = [
-    {
-        "id": ADA,
-        "email": " Ada@Example.com ",
-        "plan": "pro",
-        "lifetime_value_cents": 12345,
-        "marketing_opt_in": True,
-        "seats": 1,
-        # Winter: Berlin is UTC+1.
-        "created_local": "2026-01-15 09:30:00",
-    },
-    {
-        "id": BOB,
-        "email": "bob@example.com",
-        "plan": "team",
-        "lifetime_value_cents": 0,
-        "marketing_opt_in": False,
-        "seats": 5,
-        # Summer, just after local midnight: UTC+2, so the UTC day is the day before.
-        "created_local": "2026-07-01 00:15:00",
-    },
-    {
-        "id": CYD,
-        "email": "cyd@example.com",
-        "plan": "free",
-        "lifetime_value_cents": None,
-        "marketing_opt_in": True,
-        "seats": 1,
-        "created_local": "2026-11-30 18:00:00",
-    },
-]
-
-ACTIONS: Final[list[dict[str, Any]]] = [
-    {
-        "id": "a-0001",
-        "user_id": ADA,
-        "kind": "checkout_completed",
-        # Half an hour before the spring-forward at 02:00 local: still UTC+1.
-        "happened_local": "2026-03-29 01:30:00",
-        "total_cents": 4999,
-        "plan": None,
-    },
-    {
-        "id": "a-0002",
-        "user_id": BOB,
-        "kind": "plan_upgraded",
-        # An hour after the clocks went forward: UTC+2.
-        "happened_local": "2026-03-29 03:30:00",
-        "total_cents": None,
-        "plan": "team",
-    },
-    {
-        "id": "a-0003",
-        "user_id": ADA,
-        "kind": "checkout_completed",
-        "happened_local": "2026-08-01 23:45:00",
-        "total_cents": 1250,
-        "plan": None,
-    },
-]
-
 DIM_USERS: Final = dg.AssetKey(["analytics", "dim_users"])
 FCT_USER_ACTIONS: Final = dg.AssetKey(["analytics", "fct_user_actions"])
-
-
-def load_shop_spec(name: str) -> SyncSpec:
-    return load_spec(SYNCS_DIR / f"{name}.yaml")
-
-
-SPECS: Final = {name: load_shop_spec(name) for name in ("app_users", "app_actions")}
 
 
 @dataclass(frozen=True)

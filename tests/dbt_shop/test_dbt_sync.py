@@ -20,8 +20,8 @@ from resources.warehouse import WarehouseResource
 from retention_assets.settings import DUCKDB_PATH, load_settings
 from retention_assets.sync.factory import sync_definitions
 from retention_assets.sync.stream import SyncStream
-from tests.dbt_shop.project import dbt_resource, load_raw, prepare_project, shop_dbt_assets
-from tests.dbt_shop.test_dbt_shop import ACTIONS, ADA, BOB, CYD, SPECS, USERS
+from tests.dbt_shop.project import SPECS, dbt_resource, load_raw, prepare_project, shop_dbt_assets
+from tests.dbt_shop.rows import ACTIONS, ADA, BOB, CYD, USERS
 
 EXPECTED_PEOPLE: Final = {
     ADA: {
