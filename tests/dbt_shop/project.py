@@ -10,6 +10,7 @@ own path, so a spec's ``source.asset`` and ``source.relation`` read alike.
 """
 
 import difflib
+import shutil
 import sys
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,6 +38,7 @@ SPECS: Final = {
 }
 RAW_TABLES_SQL: Final = (PROJECT_DIR / "raw_app.sql").read_text(encoding="utf-8")
 DBT_EXECUTABLE: Final = Path(sys.executable).with_name("dbt")
+PARTIAL_PARSE: Final = "partial_parse.msgpack"
 # dbt resources that write a relation, and so become assets keyed by it.
 _RELATION_TYPES: Final = frozenset({"model", "seed", "snapshot"})
 
@@ -86,6 +88,10 @@ def shop_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         # Each invocation's artifacts and logs in a folder of its own beside the manifest;
         # dagster-dbt's default would be a folder in the project directory.
         target = project.target_path / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
+        # With the parse's state, dbt re-parses only what changed since (dagster-dbt copies
+        # it only from its default target folder).
+        target.mkdir(parents=True)
+        shutil.copy(project.target_path / PARTIAL_PARSE, target / PARTIAL_PARSE)
         yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
     return dbt_shop

@@ -229,3 +229,29 @@ def test_once_repaired_the_sync_sends_what_was_held_back(
         ADA,
         {"order_total": 12.5, "plan": None},
     )
+
+
+@pytest.fixture(scope="module")
+def broken_model_sync(
+    deployment: Deployment, repaired_sync: dg.ExecuteInProcessResult
+) -> tuple[dg.ExecuteInProcessResult, int]:
+    writes_before = deployment.track_writes()
+    # Cyd upgraded, and the loader landed an action whose time the model cannot cast.
+    cyd = {**USERS[2], "plan": "pro"}
+    broken = {**ACTIONS[0], "id": "a-0099", "happened_local": "yesterday-ish"}
+    deployment.load([*CHANGED_USERS[:2], cyd], [*ACTIONS, LATER_ACTION, broken])
+    return deployment.run(), writes_before
+
+
+def test_a_failing_model_blocks_the_sync(
+    deployment: Deployment, broken_model_sync: tuple[dg.ExecuteInProcessResult, int]
+) -> None:
+    result, writes_before = broken_model_sync
+    assert not result.success
+    materialized = deployment.materialized(result)
+    assert dg.AssetKey(["analytics", "fct_user_actions"]) not in materialized
+    for name in SPECS:
+        assert stream_send(name) not in materialized
+    # Cyd's upgrade waits too: the dbt step failed, so no sync of this run sends.
+    assert deployment.track_writes() == writes_before
+    assert deployment.sandbox.people()[CYD]["plan"] == "free"
