@@ -255,3 +255,13 @@ def test_a_failing_model_blocks_the_sync(
     # Cyd's upgrade waits too: the dbt step failed, so no sync of this run sends.
     assert deployment.track_writes() == writes_before
     assert deployment.sandbox.people()[CYD]["plan"] == "free"
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_each_sync_job_builds_its_own_dbt_model_first(deployment: Deployment, name: str) -> None:
+    stream = SyncStream(SPECS[name])
+    job = deployment.definitions.resolve_job_def(f"retention_{name}_sync_job")
+    selected = job.asset_layer.selected_asset_keys
+    assert {stream.upstream, stream.plan_key, stream.send_key} <= selected
+    others = {SyncStream(spec).upstream for spec in SPECS.values()} - {stream.upstream}
+    assert not others & selected
