@@ -16,18 +16,19 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m retention_assets.demo
+	$(BIN)/python -m tools.demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 ui: $(STAMP)
-	$(BIN)/python -m retention_assets.ui
+	$(BIN)/python -m tools.ui
 
 clean:
 	rm -rf $(VENV) data .dagster_home

@@ -5,7 +5,8 @@ In the spirit of catalyst-cooperative/pudl's ``etl/asset_checks.py`` (a schema i
 *rules*, each a query of failing rows that the warehouse counts; only a bounded sample of the
 failing rows comes to Python, where the Pandera schema validates it and says per row which
 check it fails. The sample, the counts per rule and the days looked at become the check's
-metadata, written for the person who opens the failure in the Dagster UI.
+metadata, written for the person who opens the failure in the Dagster UI (samples and rule
+lists as ``MetadataValue.table``, which the UI shows as typed, sortable tables).
 
 Partitions. The models are daily partitioned. Dagster 1.13 can partition an asset check
 (``partitions_def`` on ``@asset_check``), but that is a preview feature "not ready for
@@ -39,14 +40,13 @@ import pyarrow
 from asset_checks import sql
 from resources.params import bind
 from resources.warehouse import WarehouseResource, WarehouseSession
+from retention_assets.metadata_tables import frame_table
 from retention_assets.partitions import partition_days
 from retention_assets.privacy import shown_value
 
 DEFAULT_SAMPLE_ROWS: Final = 10
 CHECK_KIND: Final = "pandera"
 SCHEMAS_PATH: Final = "asset_checks/schemas.py"
-# Cells longer than this are cut in the markdown samples: a 32 KB payload would drown the UI.
-MAX_CELL_CHARS: Final = 80
 
 # Result metadata keys: alerts and tests read them, people see them in the UI.
 FAILING_ROWS: Final = "failing_rows"
@@ -140,12 +140,21 @@ NO_FINDINGS: Final = Findings(0, pd.DataFrame())
 
 
 class Rule(Protocol):
-    """One named condition a check verifies."""
+    """One named condition a check verifies.
 
-    name: str
-    description: str
-    # Whether the rule reads rows of the partition days (False: types, configuration).
-    needs_scope: bool
+    The attributes are read-only properties so that frozen dataclasses satisfy the protocol.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def needs_scope(self) -> bool:
+        """Whether the rule reads rows of the partition days (False: types, configuration)."""
+        ...
 
     def evaluate(
         self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
@@ -256,6 +265,8 @@ class WarehouseCheck:
     blocking: bool = True
     params: Callable[[Scope | None], Mapping[str, Any]] = _no_params
     sample_rows: int = DEFAULT_SAMPLE_ROWS
+    # Run in the check's session before anything is read, e.g. to create the view it reads.
+    prepare: Callable[[WarehouseSession], None] | None = None
 
     def __post_init__(self) -> None:
         if self.blocking and self.severity != dg.AssetCheckSeverity.ERROR:
@@ -279,6 +290,8 @@ class WarehouseCheck:
         return latest_scope(session, self.partitions)
 
     def evaluate(self, session: WarehouseSession, scope: Scope | None) -> CheckOutcome:
+        if self.prepare is not None:
+            self.prepare(session)
         params = {**(scope.params() if scope else {}), **self.params(scope)}
         results = []
         for rule in self.rules:
@@ -296,17 +309,14 @@ class WarehouseCheck:
             FAILED_RULES: dg.MetadataValue.text(
                 ", ".join(result.name for result in outcome.failed) or "none"
             ),
-            RULES: dg.MetadataValue.md(rules_table(outcome.results)),
+            RULES: rules_table(outcome.results),
             PARTITIONS: dg.MetadataValue.text(outcome.scope.label if outcome.scope else "none"),
             PARTITIONS_SOURCE: dg.MetadataValue.text(
                 outcome.scope.source if outcome.scope else NO_PARTITION
             ),
         }
         for result in outcome.failed:
-            metadata[f"{SAMPLE_PREFIX}{result.name}"] = dg.MetadataValue.md(
-                f"{markdown_table(shown_sample(result.sample))}\n\n"
-                f"{len(result.sample)} of {_rows(result.failing)} shown. {result.description}"
-            )
+            metadata[f"{SAMPLE_PREFIX}{result.name}"] = frame_table(shown_sample(result.sample))
         return dg.AssetCheckResult(
             passed=outcome.passed,
             severity=self.severity,
@@ -341,13 +351,15 @@ def build_asset_check(check: WarehouseCheck) -> dg.AssetChecksDefinition:
             "blocking": check.blocking,
             "validated_with": CHECK_KIND,
             "schemas": dg.MetadataValue.path(SCHEMAS_PATH),
-            RULES: dg.MetadataValue.md(rule_descriptions(check.rules)),
+            RULES: rule_descriptions(check.rules),
         },
     )
     def _check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
         with warehouse.session() as session:
+            if check.prepare is not None:
+                check.prepare(session)
             scope = check.resolve_scope(session, context)
             outcome = check.evaluate(session, scope)
         return check.result(outcome)
@@ -383,19 +395,6 @@ def schema_failures(schema: pa.DataFrameSchema, rows: pd.DataFrame) -> pd.Series
     return pd.Series([verdicts.get(index, "") for index in rows.index], index=rows.index)
 
 
-def _cell(value: Any, max_chars: int | None) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        text = "null"
-    elif isinstance(value, dt.datetime):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    text = " ".join(text.split()).replace("|", "\\|")
-    if max_chars is None or len(text) <= max_chars:
-        return text
-    return f"{text[: max_chars - 1]}…"
-
-
 def shown_sample(rows: pd.DataFrame) -> pd.DataFrame:
     """A sample as the check's metadata shows it: emails masked (``retention_assets.privacy``),
     in a column named for them or inside any text, unless full samples are on."""
@@ -404,20 +403,7 @@ def shown_sample(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def markdown_table(rows: pd.DataFrame, max_chars: int | None = MAX_CELL_CHARS) -> str:
-    """A markdown table of ``rows`` with every cell flattened, escaped and cut short."""
-    if rows.empty:
-        return "_no rows_"
-    header = "| " + " | ".join(_cell(column, max_chars) for column in rows.columns) + " |"
-    separator = "| " + " | ".join("---" for _ in rows.columns) + " |"
-    lines = [
-        "| " + " | ".join(_cell(value, max_chars) for value in row) + " |"
-        for row in rows.itertuples(index=False, name=None)
-    ]
-    return "\n".join([header, separator, *lines])
-
-
-def rules_table(results: Sequence[RuleResult]) -> str:
+def rules_table(results: Sequence[RuleResult]) -> dg.TableMetadataValue:
     rows = pd.DataFrame(
         {
             "rule": [result.name for result in results],
@@ -426,18 +412,20 @@ def rules_table(results: Sequence[RuleResult]) -> str:
                 for result in results
             ],
             "failing rows": [result.failing for result in results],
+            # The rows in a failed rule's `sample: <rule>`: a bounded few of the failing ones.
+            "rows shown": [len(result.sample) for result in results],
             "what it checks": [result.description for result in results],
-        }
+        },
     )
     # Our own descriptions: shown whole, they are the explanation a person came for.
-    return markdown_table(rows, max_chars=None)
+    return frame_table(rows, max_chars=None)
 
 
-def rule_descriptions(rules: Sequence[Rule]) -> str:
+def rule_descriptions(rules: Sequence[Rule]) -> dg.TableMetadataValue:
     rows = pd.DataFrame(
         {"rule": [rule.name for rule in rules], "what it checks": [r.description for r in rules]}
     )
-    return markdown_table(rows, max_chars=None)
+    return frame_table(rows, max_chars=None)
 
 
 def _rows(count: int) -> str:

@@ -493,6 +493,7 @@ def _profile_checks(
                     else []
                 ),
             ],
+            severity=dg.AssetCheckSeverity.WARN,
         )
     )
     return checks
@@ -646,7 +647,8 @@ def _event_checks(
             CUSTOMERIO_LIMITS,
             f"Events fit Customer.io's limits (resources/customerio/limits.py): a person id "
             f"of at most {IDENTIFIER_MAX_BYTES} bytes and event data of at most "
-            f"{ENTRY_MAX_BYTES} bytes, in UTF-8.",
+            f"{ENTRY_MAX_BYTES} bytes, in UTF-8. The send rejects such an event on its own, "
+            "with its reason, and sends the rest: these rows are listed here early.",
             [
                 source.per_column_rule(
                     names.CUSTOMER_ID_TOO_LONG,
@@ -664,6 +666,7 @@ def _event_checks(
                     {"max_bytes": ENTRY_MAX_BYTES},
                 ),
             ],
+            severity=dg.AssetCheckSeverity.WARN,
         ),
     ]
 

@@ -182,7 +182,7 @@ def _latency_run(
 
 
 def run_scale(customers: int, options: Options, directory: Path) -> ScaleResult:
-    as_of = dt.date.fromisoformat(DAILY_PARTITIONS.get_last_partition_key())
+    as_of = DAILY_PARTITIONS.last_day()
     # The heavy warehouse work runs in processes of its own: DuckDB keeps the memory it used,
     # and this process lives next to a sandbox holding a million profiles.
     log(f"{customers:,} customers: generation and model builds (benchmarks.model_build)")
@@ -342,6 +342,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         "--profile", type=Path, help="write a pyinstrument profile of every sync run here"
     )
     args = parser.parse_args(argv)
+    customers: tuple[int, ...]
     if args.quick:
         customers, row_samples = QUICK_CUSTOMERS, QUICK_ROW_SAMPLES
         batch_sample, out = QUICK_BATCH_SAMPLE, args.out

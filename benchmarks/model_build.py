@@ -75,8 +75,11 @@ def measure(customers: int, days: int, partition: str, threads: int | None) -> S
             )
             seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
             (materialization,) = result.asset_materializations_for_node(asset.key.path[-1])
-            rows = materialization.metadata["dagster/row_count"].value
-            timings.append(ModelTiming(asset.key.to_user_string(), seconds, cpu_seconds, int(rows)))
+            name = asset.key.to_user_string()
+            rows = materialization.metadata["dagster/row_count"]
+            if not isinstance(rows, dg.IntMetadataValue) or rows.value is None:
+                raise RuntimeError(f"{name} reported no row count: {rows!r}")
+            timings.append(ModelTiming(name, seconds, cpu_seconds, rows.value))
     return ScaleResult(
         customers=customers,
         raw_rows=sum(summary.row_counts.values()),

@@ -453,11 +453,13 @@ def scale_tables(scale: ScaleResult) -> str:
         "| # | figure | " + " | ".join(_latency(ms) for ms in latencies) + " | target | met |",
         "|---|---|" + "--:|" * len(latencies) + "---|---|",
     ]
-    for row in SYNC_ROWS:
-        cells = [_cell(row.value(scale, result), row.fmt) for result in scale.latencies]
-        target = "; ".join(check.text for check in row.checks)
-        met = _met_cell(_verdicts(scale, row), len(latencies) > 1)
-        lines.append(f"| {row.section} | {row.label} | {' | '.join(cells)} | {target} | {met} |")
+    for sync_row in SYNC_ROWS:
+        cells = [_cell(sync_row.value(scale, result), sync_row.fmt) for result in scale.latencies]
+        target = "; ".join(check.text for check in sync_row.checks)
+        met = _met_cell(_verdicts(scale, sync_row), len(latencies) > 1)
+        lines.append(
+            f"| {sync_row.section} | {sync_row.label} | {' | '.join(cells)} | {target} | {met} |"
+        )
     return "\n".join(lines)
 
 

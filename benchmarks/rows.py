@@ -50,6 +50,8 @@ def profile_entries(
     for batch in session.stream(query, profiles_to_send_params(as_of)):
         entries = batch.column(1).to_pylist()
         for customer_id, entry in zip(batch.column(0).to_pylist(), entries, strict=True):
+            if customer_id is None or entry is None:
+                raise ValueError(f"a planned profile without an id or an entry: {customer_id!r}")
             yield customer_id, orjson.loads(entry)
 
 

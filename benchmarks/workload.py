@@ -122,7 +122,7 @@ def build_workload(database: Path, customers: int, days: int, as_of: dt.date) ->
         con.execute("CHECKPOINT")
     warehouse = DuckDBWarehouse(database=str(database))
     _materialize(retention_customer_state, warehouse, partition_key=as_of.isoformat())
-    first_partition = dt.date.fromisoformat(DAILY_PARTITIONS.get_first_partition_key())
+    first_partition = DAILY_PARTITIONS.first_day()
     events_start = max(first_partition, as_of - dt.timedelta(days=days))
     backfill_started = time.perf_counter()
     _materialize(

@@ -64,7 +64,7 @@ def person_view(person: Person) -> dict[str, Any]:
 
 def index_page(state: SandboxState, limit: int) -> str:
     """A human look at the store: the first ``limit`` people and the latest ``limit`` events."""
-    people = []
+    people: list[str] = []
     for person in state.people.values():
         if len(people) == limit:
             break

@@ -44,7 +44,7 @@ from typing import Any, Final
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.snowflake import Snowflake
+from sqlglot.generators.snowflake import SnowflakeGenerator
 
 from resources.params import bind
 
@@ -96,7 +96,7 @@ def valid_raw_location(location: str) -> str:
     return location
 
 
-class _PyformatGenerator(Snowflake.Generator):
+class _PyformatGenerator(SnowflakeGenerator):
     """Snowflake SQL for client-side binding: ``%(name)s`` placeholders, other ``%`` doubled."""
 
     def __init__(self, **options: Any) -> None:
@@ -236,13 +236,14 @@ def _interval_arithmetic(node: exp.Expr) -> exp.Expr:
     if not isinstance(node, exp.Add | exp.Sub) or not isinstance(node.expression, exp.Interval):
         return node
     interval = node.expression
-    amount = interval.this
-    if isinstance(amount, exp.Literal):
+    amount, unit = interval.this, interval.unit
+    # A literal amount, or one with its unit inside, is transpiled right by sqlglot.
+    if isinstance(amount, exp.Literal) or unit is None:
         return node
     amount = amount.unnest().copy()
     if isinstance(node, exp.Sub):
         amount = exp.Neg(this=exp.Paren(this=amount))
-    return exp.DateAdd(this=node.this.copy(), expression=amount, unit=interval.unit.copy())
+    return exp.DateAdd(this=node.this.copy(), expression=amount, unit=unit.copy())
 
 
 def _timezone_conversion(node: exp.Expr) -> exp.Expr:

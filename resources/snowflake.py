@@ -11,12 +11,10 @@ resource must say ``timezone="UTC"``, which the connector sets when it opens the
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
-import dagster as dg
 import pyarrow as pa
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field, field_validator
@@ -34,25 +32,10 @@ from resources.warehouse import (
     split_statements,
 )
 
-ACCOUNT: Final = "SNOWFLAKE_ACCOUNT"
-USER: Final = "SNOWFLAKE_USER"
-PASSWORD: Final = "SNOWFLAKE_PASSWORD"
-PRIVATE_KEY: Final = "SNOWFLAKE_PRIVATE_KEY"
-PRIVATE_KEY_PATH: Final = "SNOWFLAKE_PRIVATE_KEY_PATH"
-PRIVATE_KEY_PASSWORD: Final = "SNOWFLAKE_PRIVATE_KEY_PASSWORD"
-DATABASE: Final = "SNOWFLAKE_DATABASE"
-SCHEMA: Final = "SNOWFLAKE_SCHEMA"
-WAREHOUSE: Final = "SNOWFLAKE_WAREHOUSE"
-ROLE: Final = "SNOWFLAKE_ROLE"
-
 # Rows per multi-row INSERT of insert_arrow: the connector inlines every value in the
 # statement text, which must stay well under Snowflake's limit on statement size.
 INSERT_BATCH_ROWS: Final = 1_000
 SESSION_TIMEZONE: Final = "UTC"
-_TABLE_EXISTS: Final = (
-    "SELECT count(*) FROM information_schema.tables"
-    " WHERE upper(table_schema) = upper($schema) AND upper(table_name) = upper($table)"
-)
 _REDACTED: Final = "**********"
 _SHOWN_FIELDS: Final = ("account", "user", "database", "schema_", "role", "warehouse")
 _SECRET_FIELDS: Final = ("password", "private_key", "private_key_password")
@@ -78,8 +61,6 @@ def normalize(table: pa.Table) -> pa.Table:
 
 class SnowflakeSession:
     """An open Snowflake connection that runs the project's DuckDB-dialect SQL."""
-
-    dialect = "snowflake"
 
     def __init__(self, connection: Any, raw_location: str, home_schema: str | None) -> None:
         self._connection = connection
@@ -134,10 +115,6 @@ class SnowflakeSession:
             cursor.executemany(text, data.slice(offset, INSERT_BATCH_ROWS).to_pylist())
         return data.num_rows
 
-    def table_exists(self, schema: str, table: str) -> bool:
-        rows = self.fetch_all(_TABLE_EXISTS, {"schema": schema, "table": table})
-        return bool(rows and rows[0][0])
-
 
 class SnowflakeWarehouse(WarehouseResource):
     """Snowflake as the project's warehouse (``RETENTION_WAREHOUSE=snowflake``).
@@ -190,10 +167,6 @@ class SnowflakeWarehouse(WarehouseResource):
             else:
                 yield name, value
 
-    @property
-    def dialect(self) -> str:
-        return "snowflake"
-
     def _home_schema(self) -> str | None:
         database, schema = self.snowflake.database, self.snowflake.schema_
         return f"{database}.{schema}" if database and schema else None
@@ -208,37 +181,3 @@ class SnowflakeWarehouse(WarehouseResource):
                 # get_connection commits and closes only when the block succeeds.
                 connection.close()
                 raise
-
-
-def _set(name: str) -> bool:
-    return bool(os.environ.get(name, "").strip())
-
-
-def snowflake_warehouse_from_env(raw_location: str = DEFAULT_RAW_LOCATION) -> SnowflakeWarehouse:
-    """The warehouse as a deployment configures it through the ``SNOWFLAKE_*`` variables.
-
-    Every value is a ``dg.EnvVar``, resolved when a run starts, shown by name in the UI and
-    never logged. Key-pair authentication (``SNOWFLAKE_PRIVATE_KEY`` or
-    ``SNOWFLAKE_PRIVATE_KEY_PATH``, with ``SNOWFLAKE_PRIVATE_KEY_PASSWORD`` for an encrypted
-    key) takes precedence over ``SNOWFLAKE_PASSWORD``; role and warehouse default to the
-    user's when unset.
-    """
-    settings: dict[str, Any] = {
-        "account": dg.EnvVar(ACCOUNT),
-        "user": dg.EnvVar(USER),
-        "database": dg.EnvVar(DATABASE),
-        "schema": dg.EnvVar(SCHEMA),
-        "timezone": SESSION_TIMEZONE,
-    }
-    if _set(PRIVATE_KEY):
-        settings["private_key"] = dg.EnvVar(PRIVATE_KEY)
-    elif _set(PRIVATE_KEY_PATH):
-        settings["private_key_path"] = dg.EnvVar(PRIVATE_KEY_PATH)
-    else:
-        settings["password"] = dg.EnvVar(PASSWORD)
-    if "password" not in settings and _set(PRIVATE_KEY_PASSWORD):
-        settings["private_key_password"] = dg.EnvVar(PRIVATE_KEY_PASSWORD)
-    for field, variable in (("warehouse", WAREHOUSE), ("role", ROLE)):
-        if _set(variable):
-            settings[field] = dg.EnvVar(variable)
-    return SnowflakeWarehouse(snowflake=SnowflakeResource(**settings), raw_location=raw_location)

@@ -65,8 +65,6 @@ def _statements(sql: str) -> tuple[str, ...]:
 class WarehouseSession(Protocol):
     """An open connection to the warehouse, valid inside ``WarehouseResource.session()``."""
 
-    dialect: str
-
     def execute(self, sql: str, params: Params = None) -> None:
         """Run a script of one or more statements separated by ``;``."""
 
@@ -84,16 +82,9 @@ class WarehouseSession(Protocol):
     def insert_arrow(self, table: str, data: pa.Table) -> int:
         """Append Arrow rows to an existing table, matching columns by name."""
 
-    def table_exists(self, schema: str, table: str) -> bool:
-        """Whether ``schema.table`` exists."""
-
 
 class WarehouseResource(dg.ConfigurableResource):
     """Base class of the warehouse resources; assets annotate their parameter with it."""
-
-    @property
-    def dialect(self) -> str:
-        raise NotImplementedError
 
     @contextmanager
     def session(self, for_sync: bool = False) -> Iterator[WarehouseSession]:
@@ -105,8 +96,6 @@ class WarehouseResource(dg.ConfigurableResource):
 
 class DuckDBSession:
     """A DuckDB connection with the session time zone pinned to UTC."""
-
-    dialect = "duckdb"
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self._connection = connection
@@ -150,14 +139,6 @@ class DuckDBSession:
             self._connection.unregister("incoming_rows")
         return data.num_rows
 
-    def table_exists(self, schema: str, table: str) -> bool:
-        rows = self._connection.execute(
-            "SELECT count(*) FROM information_schema.tables"
-            " WHERE table_schema = $schema AND table_name = $table",
-            {"schema": schema, "table": table},
-        ).fetchone()
-        return bool(rows and rows[0])
-
 
 class DuckDBWarehouse(WarehouseResource):
     """The embedded warehouse: one DuckDB file, for development, tests and the demo."""
@@ -177,10 +158,6 @@ class DuckDBWarehouse(WarehouseResource):
         default=600.0,
         description="How long a session waits for another process to release the file.",
     )
-
-    @property
-    def dialect(self) -> str:
-        return "duckdb"
 
     @contextmanager
     def session(self, for_sync: bool = False) -> Iterator[DuckDBSession]:

@@ -20,7 +20,6 @@ any host but loopback.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
@@ -35,6 +34,12 @@ from asset_checks import names
 from asset_checks.factory import FAILING_ROWS, PARTITIONS
 from asset_checks.raw_checks import RAW_VALUES_CHECK
 from resources.customerio.urls import is_loopback_host
+from retention_assets.settings import (
+    ALERT_WEBHOOK_URL,
+    SLACK_BOT_TOKEN,
+    SLACK_CHANNEL,
+    AlertSettings,
+)
 from retention_assets.sync.checks import (
     DELIVERY_CHECK,
     DRIFT_CHECK,
@@ -42,11 +47,6 @@ from retention_assets.sync.checks import (
     VOLUME_GUARD_CHECK,
 )
 
-WEBHOOK_URL_ENV: Final = "RETENTION_ALERT_WEBHOOK_URL"
-SLACK_TOKEN_ENV: Final = "SLACK_BOT_TOKEN"
-SLACK_CHANNEL_ENV: Final = "RETENTION_SLACK_CHANNEL"
-UI_BASE_URL_ENV: Final = "RETENTION_UI_BASE_URL"
-DEFAULT_UI_BASE_URL: Final = "http://127.0.0.1:3000"
 WEBHOOK_TIMEOUT_SECONDS: Final = 10.0
 
 CHECK_FAILED: Final = "asset_check_failed"
@@ -182,10 +182,6 @@ class Alert:
         return {**asdict(self), "title": self.title, "text": self.text()}
 
 
-def ui_base_url() -> str:
-    return (os.environ.get(UI_BASE_URL_ENV) or DEFAULT_UI_BASE_URL).rstrip("/")
-
-
 def run_url(run_id: str, base_url: str) -> str:
     return f"{base_url}/runs/{run_id}"
 
@@ -260,12 +256,12 @@ def run_failure_alert(
     )
 
 
-def slack_resource() -> SlackResource | dg.ResourceDefinition:
+def slack_resource(settings: AlertSettings) -> SlackResource | dg.ResourceDefinition:
     """The ``slack`` resource: dagster-slack when configured, else an explicit "none"."""
-    if os.environ.get(SLACK_TOKEN_ENV) and os.environ.get(SLACK_CHANNEL_ENV):
-        return SlackResource(token=dg.EnvVar(SLACK_TOKEN_ENV))
+    if settings.slack_token_set and settings.slack_channel:
+        return SlackResource(token=dg.EnvVar(SLACK_BOT_TOKEN))
     return dg.ResourceDefinition.none_resource(
-        description=f"Slack alerts are off: set {SLACK_TOKEN_ENV} and {SLACK_CHANNEL_ENV}."
+        description=f"Slack alerts are off: set {SLACK_BOT_TOKEN} and {SLACK_CHANNEL}."
     )
 
 
@@ -285,11 +281,12 @@ class AlertChannels:
     webhook_url: str | None
 
     @classmethod
-    def from_env(cls, slack: SlackResource | None) -> AlertChannels:
+    def configured(cls, slack: SlackResource | None, settings: AlertSettings) -> AlertChannels:
+        # The webhook URL is a secret: Dagster resolves it, it is never part of the settings.
         return cls(
             slack=slack,
-            slack_channel=os.environ.get(SLACK_CHANNEL_ENV) or None,
-            webhook_url=dg.EnvVar(WEBHOOK_URL_ENV).get_value() or None,
+            slack_channel=settings.slack_channel,
+            webhook_url=dg.EnvVar(ALERT_WEBHOOK_URL).get_value() or None,
         )
 
 
@@ -347,7 +344,7 @@ def deliver(alerts: Sequence[Alert], channels: AlertChannels, log: AlertLog) -> 
         return
     refusal = _webhook_refusal(channels.webhook_url) if channels.webhook_url else None
     if refusal and channels.webhook_url:
-        log.error(f"{WEBHOOK_URL_ENV} ({redacted(channels.webhook_url)}) {refusal}; not used.")
+        log.error(f"{ALERT_WEBHOOK_URL} ({redacted(channels.webhook_url)}) {refusal}; not used.")
     webhook_url = channels.webhook_url if not refusal else None
     with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
         for alert in alerts:

@@ -101,11 +101,6 @@ SYNC_MAPPING: Final[dict[str, str]] = {
 }
 
 
-def synced_attributes(mapping: dict[str, str] | None = None) -> list[Attribute]:
-    """The registry entries of the attributes a mapping writes, in mapping order."""
-    return [ATTRIBUTE_REGISTRY[name] for name in (mapping or SYNC_MAPPING).values()]
-
-
 def ownership_violations(mapping: dict[str, str]) -> list[tuple[str, str, str]]:
     """``(column, attribute, problem)`` for each mapped attribute this pipeline may not write."""
     problems = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from asset_checks import MODEL_CHECKS, RAW_CHECKS
-from resources.bindings import resources_from_env
+from retention_assets.bindings import resources_from_env
 from retention_assets.jobs import JOBS
 from retention_assets.models import MODEL_ASSETS
 from retention_assets.sensors import ALERT_RESOURCES, ALERT_SENSORS

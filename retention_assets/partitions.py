@@ -7,11 +7,16 @@ of a date range lines up across models, checks and syncs.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.partitions.context import PartitionLoadingContext
 
 from retention_assets.settings import PARTITIONS_START, load_settings
+
+_BACKFILL_BETA_NOTICE = r"Parameter `backfill_policy`"
 
 
 class RetentionDailyPartitions(dg.DailyPartitionsDefinition):
@@ -27,6 +32,19 @@ class RetentionDailyPartitions(dg.DailyPartitionsDefinition):
             super().validate_partition_key(partition_key, context)
         except dg.DagsterUnknownPartitionError:
             raise dg.DagsterUnknownPartitionError(self.unknown_key_message(partition_key)) from None
+
+    def first_day(self) -> dt.date:
+        """The day of the first partition."""
+        return self._day(self.get_first_partition_key())
+
+    def last_day(self) -> dt.date:
+        """The day of the last partition (today's in UTC, still filling)."""
+        return self._day(self.get_last_partition_key())
+
+    def _day(self, key: str | None) -> dt.date:
+        if key is None:
+            raise ValueError(f"no daily partition exists yet: {PARTITIONS_START} is in the future")
+        return dt.date.fromisoformat(key)
 
     def unknown_key_message(self, partition_key: str) -> str:
         """Why ``partition_key`` is not a partition, and the range of those there are."""
@@ -54,6 +72,18 @@ DAILY_PARTITIONS = RetentionDailyPartitions(
 # Models are rebuilt for a whole range in one run: one SQL statement per day is far cheaper
 # than one Dagster run (process start, resource setup) per day.
 SINGLE_RUN_BACKFILL = dg.BackfillPolicy.single_run()
+
+
+def single_run_asset(**asset_args: Any) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``dg.asset`` backfilled in a single run (``SINGLE_RUN_BACKFILL``).
+
+    Range backfills in one run are a deliberate, tested choice of this project; Dagster's beta
+    notice about the ``backfill_policy`` parameter, printed when the decorator is made, is
+    silenced here and for these assets only (not for every importer of the package).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_BACKFILL_BETA_NOTICE, category=dg.BetaWarning)
+        return dg.asset(backfill_policy=SINGLE_RUN_BACKFILL, **asset_args)
 
 
 def partition_days(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from typing import Any, Final
+from typing import Any, Final, Literal, TypeAlias
 
 import dagster as dg
 from dagster_slack import SlackResource
@@ -33,19 +33,26 @@ from dagster_slack import SlackResource
 from asset_checks import FRESHNESS_CHECKS
 from asset_checks.model_checks import FRESHNESS_DEADLINE, due_partition, utc_now
 from retention_assets.alerts import (
+    Alert,
     AlertChannels,
     check_failure_alert,
     deliver,
     run_failure_alert,
     slack_resource,
-    ui_base_url,
 )
+from retention_assets.settings import load_settings
 
 CHECK_ALERTS_SENSOR: Final = "retention_check_failure_alerts"
 RUN_FAILURE_SENSOR: Final = "retention_run_failure_alerts"
 FRESHNESS_SENSOR: Final = "retention_freshness_checks"
 
-FINISHED_RUN_EVENTS: Final = (
+# The run status events that end a run (a subset of what fetch_run_status_changes accepts).
+FinishedRunEvent: TypeAlias = Literal[
+    dg.DagsterEventType.RUN_SUCCESS,
+    dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterEventType.RUN_CANCELED,
+]
+FINISHED_RUN_EVENTS: Final[tuple[FinishedRunEvent, ...]] = (
     dg.DagsterEventType.RUN_SUCCESS,
     dg.DagsterEventType.RUN_FAILURE,
     dg.DagsterEventType.RUN_CANCELED,
@@ -85,7 +92,7 @@ def planned_assets(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetKe
 
 
 def _finished_runs(
-    instance: dg.DagsterInstance, event_type: dg.DagsterEventType, cursor: str | None
+    instance: dg.DagsterInstance, event_type: FinishedRunEvent, cursor: str | None
 ) -> dg.EventRecordsResult:
     if cursor is not None:
         return instance.fetch_run_status_changes(
@@ -112,8 +119,9 @@ def check_failure_alerts(
     context: dg.SensorEvaluationContext, slack: dg.ResourceParam[SlackResource | None]
 ) -> dg.SensorResult:
     cursors: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    base_url = ui_base_url()
-    alerts = []
+    # Read at every tick: the alert settings may change without a reload of the code.
+    settings = load_settings().alerts
+    alerts: list[Alert] = []
     runs = 0
     for event_type in FINISHED_RUN_EVENTS:
         result = _finished_runs(context.instance, event_type, cursors.get(event_type.value))
@@ -123,13 +131,13 @@ def check_failure_alerts(
                 continue
             runs += 1
             alerts.extend(
-                check_failure_alert(evaluation, run, base_url)
+                check_failure_alert(evaluation, run, settings.ui_base_url)
                 for evaluation in failed_check_evaluations(context.instance, run.run_id)
             )
         # An empty result's cursor points at the start of the log: keep the old one.
         if result.records:
             cursors[event_type.value] = result.cursor
-    deliver(alerts, AlertChannels.from_env(slack), context.log)
+    deliver(alerts, AlertChannels.configured(slack, settings), context.log)
     return dg.SensorResult(
         cursor=json.dumps(cursors, sort_keys=True),
         skip_reason=f"{len(alerts)} failed check(s) alerted from {runs} finished run(s).",
@@ -152,10 +160,11 @@ def run_failure_alerts(
     failed_checks = failed_check_evaluations(context.instance, run.run_id)
     assets = [*planned_assets(context.instance, run.run_id)]
     assets.extend(evaluation.asset_key for evaluation in failed_checks)
+    settings = load_settings().alerts
     alert = run_failure_alert(
-        run, context.failure_event.message or "", assets, failed_checks, ui_base_url()
+        run, context.failure_event.message or "", assets, failed_checks, settings.ui_base_url
     )
-    deliver([alert], AlertChannels.from_env(slack), context.log)
+    deliver([alert], AlertChannels.configured(slack, settings), context.log)
 
 
 @dg.sensor(
@@ -184,4 +193,4 @@ ALERT_SENSORS: list[dg.SensorDefinition] = [
 ]
 
 # Resources the alert sensors need; merge into the Definitions' resources.
-ALERT_RESOURCES: dict[str, Any] = {"slack": slack_resource()}
+ALERT_RESOURCES: dict[str, Any] = {"slack": slack_resource(load_settings().alerts)}

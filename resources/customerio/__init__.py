@@ -22,17 +22,11 @@ from resources.customerio.operations import (
     SendResult,
 )
 from resources.customerio.packing import attribute_value_bytes, entry_violation, utf8_len
-from resources.customerio.resource import (
-    DEFAULT_WORKSPACE_ENV,
-    CustomerIOResource,
-    WorkspaceEnv,
-    customerio_resource_from_env,
-)
+from resources.customerio.resource import CustomerIOResource
 from resources.customerio.retry import RetryPolicy
 from resources.customerio.track import TrackClient
 
 __all__ = [
-    "DEFAULT_WORKSPACE_ENV",
     "AppClient",
     "BatchOutcome",
     "CustomerIOAPIError",
@@ -48,9 +42,7 @@ __all__ = [
     "RetryPolicy",
     "SendResult",
     "TrackClient",
-    "WorkspaceEnv",
     "attribute_value_bytes",
-    "customerio_resource_from_env",
     "entry_violation",
     "utf8_len",
 ]

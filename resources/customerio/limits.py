@@ -11,7 +11,6 @@ from typing import Final
 # Track API v2 request and entry sizes (bytes of the serialised JSON).
 BATCH_MAX_BYTES: Final = 500_000
 ENTRY_MAX_BYTES: Final = 32_000
-ENTITY_MAX_BYTES: Final = 32_000
 
 # Per-field limits (UTF-8 bytes).
 IDENTIFIER_MAX_BYTES: Final = 150

@@ -299,9 +299,11 @@ def pack(
     size = envelope
     rejected: list[Rejection] = []
     for operation in operations:
-        data = operation.serialised
+        prechecked = operation.serialised
         # The common case, a prechecked entry within the entry limit, costs a length only.
-        if data is None or len(data) > ENTRY_MAX_BYTES:
+        if prechecked is not None and len(prechecked) <= ENTRY_MAX_BYTES:
+            data: bytes | Rejection = prechecked
+        else:
             data = encode(operation)
         if isinstance(data, Rejection):
             rejected.append(data)

@@ -4,9 +4,7 @@ Credentials come in through dg.EnvVar so that the Dagster UI only ever shows var
 names; the resource's repr and str redact them once they are resolved in a run.
 """
 
-import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Final
 
 import dagster as dg
@@ -184,71 +182,3 @@ class CustomerIOResource(dg.ConfigurableResource):
             retry=self._retry_policy(),
             timeout=self._timeout(),
         )
-
-
-def _env_number(name: str, kind: type[float] | type[int]) -> float | int | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
-        raise CustomerIOConfigError(f"{name} must be a number, got {raw!r}") from None
-
-
-def _env_text(name: str) -> str | None:
-    return os.environ.get(name, "").strip() or None
-
-
-def _env_url(name: str) -> str | None:
-    url = _env_text(name)
-    if url is None:
-        return None
-    try:
-        return checked_base_url(url)
-    except CustomerIOConfigError as error:
-        raise CustomerIOConfigError(f"{name}: {error}") from None
-
-
-@dataclass(frozen=True)
-class WorkspaceEnv:
-    """The names of the environment variables that configure one Customer.io workspace."""
-
-    site_id: str = "CUSTOMERIO_SITE_ID"
-    api_key: str = "CUSTOMERIO_API_KEY"
-    app_api_key: str | None = "CUSTOMERIO_APP_API_KEY"
-    region: str = "CUSTOMERIO_REGION"
-    track_url: str | None = "CUSTOMERIO_TRACK_URL"
-    app_url: str | None = "CUSTOMERIO_APP_URL"
-
-
-DEFAULT_WORKSPACE_ENV: Final = WorkspaceEnv()
-
-
-def customerio_resource_from_env(
-    env: WorkspaceEnv = DEFAULT_WORKSPACE_ENV,
-    *,
-    max_rps: float | None = None,
-    concurrency: int | None = None,
-) -> CustomerIOResource:
-    """The resource of one workspace as the deployment configures it through ``env``'s variables.
-
-    Secrets are dg.EnvVar (resolved at run time, shown by name in the UI); the other
-    settings are read now, and unset ones keep ``max_rps``/``concurrency`` (the workspace's
-    declared budget) or the resource defaults. ``CUSTOMERIO_MAX_RPS`` and
-    ``CUSTOMERIO_CONCURRENCY`` override the budget of every workspace of the deployment.
-    """
-    settings: dict[str, Any] = {
-        "region": _env_text(env.region),
-        "track_url": _env_url(env.track_url) if env.track_url else None,
-        "app_url": _env_url(env.app_url) if env.app_url else None,
-        "max_rps": _env_number("CUSTOMERIO_MAX_RPS", float) or max_rps,
-        "concurrency": _env_number("CUSTOMERIO_CONCURRENCY", int) or concurrency,
-    }
-    if env.app_api_key and _env_text(env.app_api_key):
-        settings["app_api_key"] = dg.EnvVar(env.app_api_key)
-    return CustomerIOResource(
-        site_id=dg.EnvVar(env.site_id),
-        api_key=dg.EnvVar(env.api_key),
-        **{name: value for name, value in settings.items() if value is not None},
-    )

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from resources.warehouse import WarehouseSession
 from retention_assets.lineage import ColumnRef, lineage_note
+from retention_assets.metadata_tables import records_table
 from retention_assets.privacy import shown_value
 from retention_assets.tables import MODEL_SCHEMA
 
@@ -71,18 +72,9 @@ def insert_sql(table: str, columns: Sequence[ModelColumn], select_sql: str) -> s
     return f"INSERT INTO {table} ({names})\n{select_sql}"
 
 
-def _cell(value: object) -> str:
-    # A pipe or newline inside a value would break the markdown table's layout.
-    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_preview(rows: pa.Table) -> dg.MetadataValue:
-    """A small markdown table of sample rows for the asset's metadata, emails masked."""
-    header = "| " + " | ".join(rows.column_names) + " |"
-    rule = "|" + "---|" * rows.num_columns
-    lines = [header, rule]
-    lines += [
-        "| " + " | ".join(_cell(shown_value(name, value)) for name, value in row.items()) + " |"
-        for row in rows.to_pylist()
+def preview_table(rows: pa.Table) -> dg.TableMetadataValue:
+    """A small table of sample rows for the asset's metadata, emails masked."""
+    records = [
+        {name: shown_value(name, value) for name, value in row.items()} for row in rows.to_pylist()
     ]
-    return dg.MetadataValue.md("\n".join(lines))
+    return records_table(rows.column_names, records)

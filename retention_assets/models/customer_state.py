@@ -24,7 +24,7 @@ from retention_assets.models.build import (
     ensure_table,
     insert_sql,
     load_sql,
-    markdown_preview,
+    preview_table,
 )
 from retention_assets.models.raw_rules import (
     STATE_TABLES,
@@ -35,9 +35,9 @@ from retention_assets.models.raw_rules import (
 )
 from retention_assets.partitions import (
     DAILY_PARTITIONS,
-    SINGLE_RUN_BACKFILL,
     day_bounds,
     partition_days,
+    single_run_asset,
 )
 from retention_assets.settings import load_settings, warehouse_kind
 from retention_assets.sources.assets import raw_asset_key
@@ -172,13 +172,12 @@ def _day_params(day: dt.date, shop_zone: str) -> dict[str, object]:
     }
 
 
-@dg.asset(
+@single_run_asset(
     key="retention_customer_state",
     group_name="retention",
     description=DESCRIPTION,
     deps=[raw_asset_key(table) for table in SOURCE_TABLES],
     partitions_def=DAILY_PARTITIONS,
-    backfill_policy=SINGLE_RUN_BACKFILL,
     owners=["team:data-engineering"],
     kinds={warehouse_kind(), "sql"},
     metadata={
@@ -223,7 +222,7 @@ def retention_customer_state(
             "last_as_of_date": str(last_day),
             "customers_on_last_day": day_rows,
             "ignored_null_customer_id_rows": null_id_rows[0][0],
-            "preview": markdown_preview(preview),
+            "preview": preview_table(preview),
             **verdicts.metadata(),
         }
     )

@@ -20,7 +20,7 @@ from retention_assets.models.build import (
     ensure_table,
     insert_sql,
     load_sql,
-    markdown_preview,
+    preview_table,
 )
 from retention_assets.models.raw_rules import (
     EVENT_TABLES,
@@ -31,9 +31,9 @@ from retention_assets.models.raw_rules import (
 )
 from retention_assets.partitions import (
     DAILY_PARTITIONS,
-    SINGLE_RUN_BACKFILL,
     day_bounds,
     partition_days,
+    single_run_asset,
 )
 from retention_assets.settings import load_settings, warehouse_kind
 from retention_assets.sources.assets import raw_asset_key
@@ -116,13 +116,12 @@ sources (`raw_rejected: ...`, `raw_normalised: ...`, `raw_verdicts`).
 """
 
 
-@dg.asset(
+@single_run_asset(
     key="retention_events",
     group_name="retention",
     description=DESCRIPTION,
     deps=[raw_asset_key(table) for table in SOURCE_TABLES],
     partitions_def=DAILY_PARTITIONS,
-    backfill_policy=SINGLE_RUN_BACKFILL,
     owners=["team:data-engineering"],
     kinds={warehouse_kind(), "sql"},
     metadata={
@@ -167,7 +166,7 @@ def retention_events(
             "dagster/row_count": rows_written,
             "partitions_built": len(days),
             "events_by_name": {name: counts.get(name, 0) for name in EVENT_NAME_PARAMS.values()},
-            "preview": markdown_preview(preview),
+            "preview": preview_table(preview),
             **verdicts.metadata(),
         }
     )

@@ -300,15 +300,15 @@ def count_verdicts(
         for row in session.fetch_all(with_staging(_VERDICTS[table], zoned), params)
     ]
     counts: dict[tuple[str, str], int] = {}
-    flag_rules = [rule for rule in RAW_RULES if rule.count_column]
+    flag_rules = [(rule.name, column) for rule in RAW_RULES if (column := rule.count_column)]
     columns = ("ids_trimmed", "emails_normalised", "statuses_normalised", "emails_invalid")
     for table, reason, total, *flags in rows:
         if reason is not None:
             counts[(table, reason)] = counts.get((table, reason), 0) + int(total)
             continue
         by_column = dict(zip(columns, flags, strict=True))
-        for rule in flag_rules:
-            hits = int(by_column[rule.count_column] or 0)
+        for name, column in flag_rules:
+            hits = int(by_column[column] or 0)
             if hits:
-                counts[(table, rule.name)] = counts.get((table, rule.name), 0) + hits
+                counts[(table, name)] = counts.get((table, name), 0) + hits
     return Verdicts(counts, zoned, tuple(tables))

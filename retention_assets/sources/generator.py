@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from retention_assets.settings import DEFAULT_SHOP_TIMEZONE, SHOP_TIMEZONE
+from retention_assets.settings import DEFAULT_SHOP_TIMEZONE, SHOP_TIMEZONE, load_settings
 from retention_assets.sources.raw_schema import RAW_TABLES, create_raw_schema_sql
 
 # The SQL steps, in dependency order: each reads the staging tables of the steps before it.
@@ -115,6 +115,14 @@ def _validate(customers: int, days: int, seed: int, shop_timezone: str) -> None:
         raise ValueError(f"shop_timezone must be an IANA zone, got {shop_timezone!r}") from error
 
 
+def _one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The single row of an aggregate or setting query (which always returns one)."""
+    row = result.fetchone()
+    if row is None:
+        raise RuntimeError("expected one row, the query returned none")
+    return row
+
+
 def _set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object]) -> None:
     for name, value in variables.items():
         # Names are this module's constants; values go in as prepared parameters.
@@ -149,7 +157,7 @@ def generate_sources(
         "gen_hi_us": _epoch_us(window_end - _ZONE_MARGIN),
     }
     saved_settings = {
-        name: con.execute("SELECT current_setting($name)", {"name": name}).fetchone()[0]
+        name: _one_row(con.execute("SELECT current_setting($name)", {"name": name}))[0]
         for name in _FAST_SETTINGS
     }
     step_seconds: dict[str, float] = {}
@@ -169,12 +177,12 @@ def generate_sources(
             step_started = time.perf_counter()
             result = con.execute(_sql("summary"))
             names = [column[0] for column in result.description]
-            cases = dict(zip(names, map(int, result.fetchone()), strict=True))
+            cases = dict(zip(names, map(int, _one_row(result)), strict=True))
             cases["duplicate_reload_rows"] = sum(
                 value for name, value in cases.items() if name.startswith("duplicate_reload_rows_")
             )
             row_counts = {
-                name: con.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchone()[0]
+                name: _one_row(con.execute(f"SELECT count(*) FROM {table.qualified_name}"))[0]
                 for name, table in RAW_TABLES.items()
             }
             step_seconds["summary"] = time.perf_counter() - step_started
@@ -222,7 +230,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed (default 7)")
     parser.add_argument(
         "--shop-timezone",
-        default=os.environ.get(SHOP_TIMEZONE) or DEFAULT_SHOP_TIMEZONE,
+        default=load_settings().shop_timezone,
         help=f"zone of the shop's naive timestamps (default ${SHOP_TIMEZONE} or "
         f"{DEFAULT_SHOP_TIMEZONE})",
     )

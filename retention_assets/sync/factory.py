@@ -18,7 +18,9 @@ from functools import cache
 
 import dagster as dg
 
-from resources.customerio import CustomerIOResource, WorkspaceEnv, customerio_resource_from_env
+from resources.customerio import CustomerIOResource
+from retention_assets.bindings import customerio_resource
+from retention_assets.settings import CustomerIOSettings, WorkspaceEnv, workspace_settings
 from retention_assets.specs.model import SyncSpec
 from retention_assets.sync.checks import stream_checks
 from retention_assets.sync.fanout import stream_assets
@@ -46,20 +48,19 @@ def workspace_env(spec: SyncSpec) -> WorkspaceEnv:
 
 
 @cache
-def _resource(env: WorkspaceEnv, max_rps: float, concurrency: int, seen: str) -> CustomerIOResource:
-    # ``seen`` is the resource's configuration as read from the environment: a changed
-    # environment (a test, a redeploy) gets a new resource, an unchanged one the same object.
-    return customerio_resource_from_env(env, max_rps=max_rps, concurrency=concurrency)
+def _resource(
+    names: WorkspaceEnv, settings: CustomerIOSettings, max_rps: float, concurrency: int
+) -> CustomerIOResource:
+    # Keyed by the configuration read from the environment: a changed environment (a test,
+    # a redeploy) gets a new resource, an unchanged one the same object.
+    return customerio_resource(settings, names, max_rps=max_rps, concurrency=concurrency)
 
 
 def workspace_resource(spec: SyncSpec) -> CustomerIOResource:
     """The Customer.io resource of the spec's workspace, one object per configuration."""
-    env = workspace_env(spec)
+    names = workspace_env(spec)
     guards = spec.guards
-    built = customerio_resource_from_env(
-        env, max_rps=guards.max_rps, concurrency=guards.concurrency
-    )
-    return _resource(env, guards.max_rps, guards.concurrency, repr(built))
+    return _resource(names, workspace_settings(names), guards.max_rps, guards.concurrency)
 
 
 def sync_job(stream: SyncStream) -> dg.UnresolvedAssetJobDefinition:

@@ -32,11 +32,13 @@ _TIMESTAMP = pa.timestamp("us", tz="UTC")
 @cache
 def _sync_table_names() -> tuple[str, ...]:
     """The tables ledgers.sql creates, read from the script itself."""
-    return tuple(
-        statement.find(exp.Table).name.lower()
-        for statement in sqlglot.parse(sql_file("ledgers").format(sync="s"), read="duckdb")
+    statements = sqlglot.parse(sql_file("ledgers").format(sync="s"), read="duckdb")
+    tables = [
+        statement.find(exp.Table)
+        for statement in statements
         if isinstance(statement, exp.Create) and statement.kind == "TABLE"
-    )
+    ]
+    return tuple(table.name.lower() for table in tables if table is not None)
 
 
 def ensure_sync_tables(session: WarehouseSession, stream: SyncStream) -> None:

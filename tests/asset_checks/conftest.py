@@ -21,6 +21,7 @@ import pytest
 from asset_checks.factory import (
     FAILED_RULES,
     FAILING_ROWS,
+    RULES,
     RUN_PARTITION,
     SAMPLE_PREFIX,
     Scope,
@@ -31,6 +32,7 @@ from retention_assets.attributes import SYNC_MAPPING
 from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
 from retention_assets.models.events import EVENT_COLUMNS
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE, MODEL_SCHEMA
+from tests.metadata_tables import as_text
 
 UTC = dt.UTC
 DAY = dt.date(2025, 3, 10)
@@ -112,9 +114,13 @@ class Verdict:
         text = self.result.metadata[FAILED_RULES].value
         return [] if text == "none" else text.split(", ")
 
+    def rules(self) -> str:
+        """The table of every rule's result, as ``| a | b |`` lines."""
+        return as_text(self.result.metadata[RULES])
+
     def sample(self, rule: str) -> str:
-        """The markdown sample of a failed rule."""
-        return self.result.metadata[f"{SAMPLE_PREFIX}{rule}"].value
+        """The sample table of a failed rule, as ``| a | b |`` lines."""
+        return as_text(self.result.metadata[f"{SAMPLE_PREFIX}{rule}"])
 
 
 class ModelTables:

@@ -45,7 +45,8 @@ def test_duplicate_customer_fails_one_row_per_customer(tables, state):
     sample = verdict.sample(names.DUPLICATE_CUSTOMER_PER_DAY)
     assert sample.count("cust_duplicate") == 2
     assert "multiple_fields_uniqueness(as_of_date, customer_id)" in sample
-    assert "2 of 2 failing rows shown" in sample
+    # rule, result, failing rows, rows shown
+    assert f"| {names.DUPLICATE_CUSTOMER_PER_DAY} | failed | 2 | 2 |" in verdict.rules()
 
 
 def test_null_and_blank_customer_id_fail_one_row_per_customer(tables, state):

@@ -26,6 +26,7 @@ from retention_assets.sources.raw_schema import (
     create_raw_schema_sql,
     create_table_sql,
 )
+from tests.metadata_tables import as_text
 
 
 def ts(text: str) -> dt.datetime:
@@ -122,7 +123,7 @@ def test_order_with_control_character_id_fails_the_orders_check(raw: RawTables) 
     assert failing(outcome) == {"customer_id_control_characters": 1, "customer_id_missing": 1}
     result = check.result(outcome)
     assert result.severity == dg.AssetCheckSeverity.WARN
-    sample = result.metadata[f"{SAMPLE_PREFIX}customer_id_control_characters"].value
+    sample = as_text(result.metadata[f"{SAMPLE_PREFIX}customer_id_control_characters"])
     assert "'4\\x072'" in sample
 
 
@@ -212,7 +213,7 @@ def test_invalid_email_fails_the_customers_check_with_the_email_masked(raw: RawT
     check, outcome = raw.evaluate("customers")
     assert failing(outcome) == {"email_invalid": 1}
     metadata = check.result(outcome).metadata
-    sample = metadata[f"{SAMPLE_PREFIX}email_invalid"].value
+    sample = as_text(metadata[f"{SAMPLE_PREFIX}email_invalid"])
     assert "j***@example.com" in sample
     assert "jane.doe" not in str(metadata)
     assert "x@example.com" not in str(metadata)

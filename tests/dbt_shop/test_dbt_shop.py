@@ -23,8 +23,8 @@ import yaml
 from dagster_dbt import DbtProject
 from sqlglot import exp
 
-from resources.bindings import warehouse_from_settings
 from resources.warehouse import DuckDBWarehouse, WarehouseResource
+from retention_assets.bindings import warehouse_from_settings
 from retention_assets.settings import DUCKDB_PATH, load_settings
 from retention_assets.specs import SyncSpec, check_spec_against_relation, parse_spec
 from retention_assets.specs.relation import relation_columns

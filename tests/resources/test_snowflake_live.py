@@ -1,7 +1,7 @@
 """Against a real Snowflake account: what fakesnow cannot show, since it runs on DuckDB.
 
 Skipped unless ``SNOWFLAKE_ACCOUNT`` is set; the connection comes from the ``SNOWFLAKE_*``
-variables exactly as a deployment's does (``snowflake_warehouse_from_env``). Run it with
+variables exactly as a deployment's does (``retention_assets.bindings``). Run it with
 ``pytest -m snowflake``. It creates temporary tables only, in the connection's schema, so
 the role needs USAGE on the database and schema and CREATE TABLE on the schema; the project's
 schemas (raw, retention, cio_sync) are not touched.
@@ -17,14 +17,18 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
-from resources.snowflake import ACCOUNT, SnowflakeSession, snowflake_warehouse_from_env
+from resources.snowflake import SnowflakeSession
 from resources.warehouse import DuckDBSession, DuckDBWarehouse
+from retention_assets.bindings import snowflake_warehouse
+from retention_assets.settings import SNOWFLAKE_ACCOUNT, load_settings
 from retention_assets.sync.shards import Shard, shard_filter_sql, shard_of
 from tests.portable_sql import CASES, Case, result
 
 pytestmark = [
     pytest.mark.snowflake,
-    pytest.mark.skipif(not os.environ.get(ACCOUNT), reason=f"{ACCOUNT} is not set"),
+    pytest.mark.skipif(
+        not os.environ.get(SNOWFLAKE_ACCOUNT), reason=f"{SNOWFLAKE_ACCOUNT} is not set"
+    ),
 ]
 
 
@@ -32,7 +36,7 @@ pytestmark = [
 def snowflake() -> Iterator[SnowflakeSession]:
     # Outside a run, the dg.EnvVar fields resolve when Dagster builds the resource.
     with (
-        dg.build_resources({"warehouse": snowflake_warehouse_from_env()}) as resources,
+        dg.build_resources({"warehouse": snowflake_warehouse(load_settings())}) as resources,
         resources.warehouse.session() as session,
     ):
         yield session

@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 from dagster_snowflake import SnowflakeResource
 
-from resources.bindings import warehouse_from_settings
-from resources.snowflake import SnowflakeWarehouse, snowflake_warehouse_from_env
+from resources.snowflake import SnowflakeWarehouse
+from retention_assets.bindings import snowflake_warehouse, warehouse_from_settings
 from retention_assets.settings import SettingsError, load_settings
 
 SNOWFLAKE_ENV = {
@@ -27,16 +27,7 @@ SNOWFLAKE_ENV = {
 }
 
 
-def _clear_snowflake_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in os.environ:
-        if name.startswith("SNOWFLAKE_"):
-            monkeypatch.delenv(name)
-
-
-def test_retention_warehouse_snowflake_binds_the_snowflake_resource_from_env_vars(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _clear_snowflake_env(monkeypatch)
+def test_retention_warehouse_snowflake_binds_the_snowflake_resource_from_env_vars() -> None:
     settings = load_settings(
         {"RETENTION_WAREHOUSE": "snowflake", "RETENTION_SNOWFLAKE_RAW_SCHEMA": "FIVETRAN.SHOP"}
     )
@@ -54,14 +45,10 @@ def test_retention_warehouse_snowflake_binds_the_snowflake_resource_from_env_var
     assert snowflake.timezone == "UTC"
 
 
-def test_key_pair_authentication_takes_precedence_over_the_password(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _clear_snowflake_env(monkeypatch)
-    for name in ("SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY_PASSWORD", "SNOWFLAKE_ROLE"):
-        monkeypatch.setenv(name, "set")
+def test_key_pair_authentication_takes_precedence_over_the_password() -> None:
+    names = ("SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY_PASSWORD", "SNOWFLAKE_ROLE")
 
-    snowflake = snowflake_warehouse_from_env().snowflake
+    snowflake = snowflake_warehouse(load_settings(dict.fromkeys(names, "set"))).snowflake
 
     assert snowflake.private_key == dg.EnvVar("SNOWFLAKE_PRIVATE_KEY")
     assert snowflake.private_key_password == dg.EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")

@@ -25,16 +25,18 @@ from retention_assets.alerts import (
     CHECK_FAILED,
     RUN_FAILED,
     RUN_FAILED_ACTION,
-    SLACK_CHANNEL_ENV,
-    SLACK_TOKEN_ENV,
-    UI_BASE_URL_ENV,
     WARNING_CHECK_ACTION,
-    WEBHOOK_URL_ENV,
     AlertChannels,
     check_failure_alert,
     deliver,
 )
 from retention_assets.sensors import check_failure_alerts, run_failure_alerts
+from retention_assets.settings import (
+    ALERT_WEBHOOK_URL,
+    SLACK_BOT_TOKEN,
+    SLACK_CHANNEL,
+    UI_BASE_URL,
+)
 
 SECRET = "s3cr3t-webhook-token"
 UI = "http://dagster.test:3000"
@@ -70,10 +72,10 @@ class Receiver:
 def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
     receiver = Receiver()
     receiver.thread.start()
-    monkeypatch.setenv(WEBHOOK_URL_ENV, f"{receiver.url}/hooks/alerts?token={SECRET}")
-    monkeypatch.setenv(UI_BASE_URL_ENV, f"{UI}/")
-    monkeypatch.delenv(SLACK_TOKEN_ENV, raising=False)
-    monkeypatch.delenv(SLACK_CHANNEL_ENV, raising=False)
+    monkeypatch.setenv(ALERT_WEBHOOK_URL, f"{receiver.url}/hooks/alerts?token={SECRET}")
+    monkeypatch.setenv(UI_BASE_URL, f"{UI}/")
+    monkeypatch.delenv(SLACK_BOT_TOKEN, raising=False)
+    monkeypatch.delenv(SLACK_CHANNEL, raising=False)
     try:
         yield receiver
     finally:
@@ -203,7 +205,7 @@ POSTED_TO_SLACK: list[dict[str, Any]] = []
 
 
 def test_slack_gets_the_same_alert_when_configured(receiver, instance, monkeypatch):
-    monkeypatch.setenv(SLACK_CHANNEL_ENV, "#retention-alerts")
+    monkeypatch.setenv(SLACK_CHANNEL, "#retention-alerts")
     POSTED_TO_SLACK.clear()
     materialize(instance, one_row_per_customer)
 

@@ -23,14 +23,14 @@ import pytest
 from asset_checks import FRESHNESS_CHECKS, MODEL_CHECKS, names
 from asset_checks.model_checks import due_partition
 from resources.warehouse import DuckDBWarehouse
-from retention_assets.alerts import CHECK_ACTIONS, UI_BASE_URL_ENV, WEBHOOK_URL_ENV
+from retention_assets.alerts import CHECK_ACTIONS
 from retention_assets.models import MODEL_ASSETS
 from retention_assets.sensors import check_failure_alerts, freshness_sensor
-from retention_assets.settings import DEFAULT_SHOP_TIMEZONE
+from retention_assets.settings import ALERT_WEBHOOK_URL, DEFAULT_SHOP_TIMEZONE, UI_BASE_URL
 from retention_assets.sources.generator import generate_sources
 from retention_assets.tables import CUSTOMER_STATE_TABLE
 
-# make demo's defaults (retention_assets/demo.py).
+# make demo's defaults (tools/demo.py).
 DEMO_CUSTOMERS = 5_000
 DEMO_HISTORY_DAYS = 180
 DEMO_SYNC_DAYS = 14
@@ -62,8 +62,8 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
     server = Receiver()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setenv(WEBHOOK_URL_ENV, server.url)
-    monkeypatch.setenv(UI_BASE_URL_ENV, "http://127.0.0.1:3000")
+    monkeypatch.setenv(ALERT_WEBHOOK_URL, server.url)
+    monkeypatch.setenv(UI_BASE_URL, "http://127.0.0.1:3000")
     try:
         yield server
     finally:

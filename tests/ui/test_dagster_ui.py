@@ -31,7 +31,6 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.warehouse import DuckDBWarehouse
-from retention_assets import demo
 from retention_assets.settings import (
     DEFAULT_SHOP_TIMEZONE,
     DUCKDB_PATH,
@@ -40,7 +39,8 @@ from retention_assets.settings import (
 )
 from retention_assets.sources.generator import generate_sources
 from retention_assets.sync.policies import BACKFILL_SUFFIX
-from retention_assets.ui import free_port, running_dagster_dev
+from tools import demo
+from tools.ui import free_port, running_dagster_dev
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Root in a container, no GPU, no network beyond loopback: nothing may phone home or wait for it.

@@ -1,16 +1,18 @@
-"""CustomerIOResource: configuration from the environment, redaction, client construction."""
+"""CustomerIOResource: configuration from the environment, redaction, client construction.
+
+The environment is read by ``retention_assets.settings`` and bound by
+``retention_assets.bindings``; the resource itself reads none.
+"""
 
 import traceback
 
 import dagster as dg
 import pytest
 
-from resources.customerio import (
-    CustomerIOConfigError,
-    CustomerIOResource,
-    customerio_resource_from_env,
-)
+from resources.customerio import CustomerIOConfigError, CustomerIOResource
 from resources.customerio.urls import checked_base_url
+from retention_assets.bindings import customerio_resource
+from retention_assets.settings import SettingsError, load_settings
 
 SECRETS = ("track-key-s3cret-value", "app-key-s3cret-value")
 
@@ -29,6 +31,10 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.setenv("CUSTOMERIO_SITE_ID", "site-123")
     monkeypatch.setenv("CUSTOMERIO_API_KEY", SECRETS[0])
     return monkeypatch
+
+
+def customerio_resource_from_env() -> CustomerIOResource:
+    return customerio_resource(load_settings().customerio)
 
 
 def test_from_env_resolves_secrets_at_run_time_and_redacts_them(env: pytest.MonkeyPatch) -> None:
@@ -66,7 +72,13 @@ def test_from_env_defaults(env: pytest.MonkeyPatch) -> None:
 
 def test_bad_numbers_in_env_are_reported(env: pytest.MonkeyPatch) -> None:
     env.setenv("CUSTOMERIO_MAX_RPS", "fast")
-    with pytest.raises(CustomerIOConfigError, match="CUSTOMERIO_MAX_RPS"):
+    with pytest.raises(SettingsError, match="CUSTOMERIO_MAX_RPS"):
+        customerio_resource_from_env()
+
+
+def test_an_unknown_region_in_env_is_reported_by_name(env: pytest.MonkeyPatch) -> None:
+    env.setenv("CUSTOMERIO_REGION", "apac")
+    with pytest.raises(SettingsError, match="CUSTOMERIO_REGION"):
         customerio_resource_from_env()
 
 
@@ -149,7 +161,7 @@ def test_a_url_setting_carrying_a_key_is_refused_by_name_without_any_part_of_it(
 ) -> None:
     env.setenv("CUSTOMERIO_APP_URL", url)
 
-    with pytest.raises(CustomerIOConfigError, match="CUSTOMERIO_APP_URL") as refused:
+    with pytest.raises(SettingsError, match="CUSTOMERIO_APP_URL") as refused:
         customerio_resource_from_env()
 
     assert _leaks(_error_texts(refused.value)) == []

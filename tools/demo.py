@@ -19,7 +19,15 @@ import dagster as dg
 
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.warehouse import DuckDBWarehouse
-from retention_assets.settings import PROJECT_ROOT, load_settings
+from retention_assets.settings import (
+    CUSTOMERIO_API_KEY,
+    CUSTOMERIO_APP_API_KEY,
+    CUSTOMERIO_APP_URL,
+    CUSTOMERIO_SITE_ID,
+    CUSTOMERIO_TRACK_URL,
+    PROJECT_ROOT,
+    load_settings,
+)
 from retention_assets.sources.generator import generate_sources
 from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 
@@ -72,11 +80,11 @@ def prepare_instance(home: Path) -> None:
 def customerio_env(sandbox: SandboxHandle) -> dict[str, str]:
     """The CUSTOMERIO_* settings that point the sync at a running sandbox."""
     return {
-        "CUSTOMERIO_SITE_ID": sandbox.site_id,
-        "CUSTOMERIO_API_KEY": sandbox.api_key,
-        "CUSTOMERIO_APP_API_KEY": sandbox.app_api_key,
-        "CUSTOMERIO_TRACK_URL": sandbox.url,
-        "CUSTOMERIO_APP_URL": sandbox.url,
+        CUSTOMERIO_SITE_ID: sandbox.site_id,
+        CUSTOMERIO_API_KEY: sandbox.api_key,
+        CUSTOMERIO_APP_API_KEY: sandbox.app_api_key,
+        CUSTOMERIO_TRACK_URL: sandbox.url,
+        CUSTOMERIO_APP_URL: sandbox.url,
     }
 
 

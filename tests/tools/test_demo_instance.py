@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from retention_assets import demo
+from tools import demo
 
 
 def test_the_written_instance_has_run_monitoring_on_with_a_runtime_bound(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """``make ui``: the Dagster UI on the embedded defaults, populated, with one command.
 
 A newcomer should see the whole pipeline (lineage, check results, runs) without configuring
-anything. This builds the demo first if it never ran to the end (``retention_assets.demo``:
+anything. This builds the demo first if it never ran to the end (``tools.demo``:
 synthetic sources, two recorded runs of ``retention_sync_job``), starts the local Customer.io
 sandbox with the demo's saved state, points the ``CUSTOMERIO_*`` variables at it and runs
 ``dagster dev`` on ``.dagster_home``, so runs launched from the UI sync into that sandbox.
@@ -30,8 +30,8 @@ from typing import IO, NoReturn
 import httpx
 
 from cio_sandbox.testing import running_sandbox
-from retention_assets import demo
-from retention_assets.settings import PROJECT_ROOT
+from retention_assets.settings import PROJECT_ROOT, UI_BASE_URL
+from tools import demo
 
 DEFAULT_PORT = 3000
 HOST = "127.0.0.1"
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with running_sandbox(state_file=demo.SANDBOX_STATE) as sandbox:
             env = {**os.environ, **demo.customerio_env(sandbox)}
-            env.setdefault("RETENTION_UI_BASE_URL", f"http://{HOST}:{port}")
+            env.setdefault(UI_BASE_URL, f"http://{HOST}:{port}")
             print(f"Customer.io sandbox: {sandbox.url}  (people and events it received)")
             print(f"starting dagster dev on port {port} with DAGSTER_HOME={home}")
             with running_dagster_dev(env, port) as ui:

@@ -1,0 +1,115 @@
+"""Imports run one way and the environment is read in one module.
+
+``resources/`` holds the warehouse and Customer.io plumbing: the domain (``retention_assets``,
+``asset_checks``) imports it, never the other way round, so a resource can be reused and tested
+without the pipeline. Environment variables are read by ``retention_assets.settings`` alone:
+the code location's other modules are handed values (or ``dg.EnvVar`` for secrets). Both are
+checked on the source with ``ast``, so an import inside a function counts too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN_PACKAGES = ("retention_assets", "asset_checks")
+# The packages of the code location Dagster loads; the launchers that start processes
+# (tools/, the sandbox, benchmarks) set up environments for their children and are not part of it.
+CODE_LOCATION = ("retention_assets", "asset_checks", "resources")
+SETTINGS_MODULE = ROOT / "retention_assets" / "settings.py"
+
+
+def imported_modules(source: str) -> Iterator[str]:
+    """Every module ``source`` imports, at any depth (absolute imports only)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def domain_imports(source: str) -> list[str]:
+    return [
+        module for module in imported_modules(source) if module.split(".")[0] in DOMAIN_PACKAGES
+    ]
+
+
+_ENVIRONMENT: frozenset[str] = frozenset({"environ", "environb", "getenv", "getenvb"})
+
+
+def _reads_environment(node: ast.AST) -> bool:
+    if isinstance(node, ast.Attribute):
+        return (
+            isinstance(node.value, ast.Name) and node.value.id == "os" and node.attr in _ENVIRONMENT
+        )
+    if isinstance(node, ast.ImportFrom) and node.module == "os":
+        return any(alias.name in _ENVIRONMENT for alias in node.names)
+    return False
+
+
+def environment_reads(source: str) -> list[int]:
+    """Lines that touch ``os.environ``/``os.getenv`` or import ``environ``/``getenv`` from os."""
+    return [node.lineno for node in ast.walk(ast.parse(source)) if _reads_environment(node)]
+
+
+def _modules(*packages: str) -> list[Path]:
+    return sorted(path for package in packages for path in (ROOT / package).rglob("*.py"))
+
+
+def test_resources_import_nothing_of_the_domain() -> None:
+    found = {
+        str(path.relative_to(ROOT)): imports
+        for path in _modules("resources")
+        if (imports := domain_imports(path.read_text()))
+    }
+
+    assert found == {}
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    found = {
+        str(path.relative_to(ROOT)): lines
+        for path in _modules(*CODE_LOCATION)
+        if path != SETTINGS_MODULE
+        if (lines := environment_reads(path.read_text()))
+    }
+
+    assert found == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from retention_assets.settings import load_settings",
+        "import asset_checks.factory",
+        "def late():\n    from retention_assets import bindings\n",
+    ],
+)
+def test_a_domain_import_is_found_wherever_it_is(source: str) -> None:
+    assert domain_imports(source) != []
+
+
+def test_imports_of_other_packages_are_not_domain_imports() -> None:
+    assert domain_imports("import dagster as dg\nfrom resources.params import bind\n") == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nos.environ.get('X')",
+        "import os\nos.getenv('X')",
+        "import os\nvalue = os.environ['X']",
+        "from os import environ",
+        "def f():\n    import os\n    return dict(os.environ)\n",
+    ],
+)
+def test_an_environment_read_is_found(source: str) -> None:
+    assert environment_reads(source) != []
+
+
+def test_other_uses_of_os_are_not_environment_reads() -> None:
+    assert environment_reads("import os\nos.path.join('a', 'b')\nos.getpid()\n") == []
