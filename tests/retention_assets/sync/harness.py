@@ -18,6 +18,7 @@ import orjson
 from cio_sandbox.testing import SandboxHandle
 from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource
+from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.shop import (
     CUSTOMER_STATE_PLAN,
     CUSTOMER_STATE_SYNC,
@@ -25,7 +26,6 @@ from retention_assets.shop import (
     EVENTS_SYNC,
 )
 from retention_assets.sync.checks import stream_checks
-from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.sync.fanout import stream_assets
 from retention_assets.sync.stream import SyncStream
 from tests.retention_assets.sync.shapes import SHOP, SourceShape
