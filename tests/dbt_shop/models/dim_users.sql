@@ -1,0 +1,13 @@
+-- One row per user: the app's users as marketing sees them.
+select
+    cast(id as varchar) as user_uuid,
+    lower(trim(email)) as email_address,
+    cast(lifetime_value_cents / 100.0 as decimal(12, 2)) as ltv_usd,
+    cast(created_local as timestamp) as signed_up_local,
+    -- Customer.io takes absolute instants; the sync spec has no source zone for an attribute
+    -- column (only for events.occurred_at), so the model states the instant itself.
+    cast(created_local as timestamp) at time zone 'Europe/Berlin' as signed_up_at,
+    plan as plan_tier,
+    marketing_opt_in,
+    cast(seats as integer) as seats
+from {{ source('raw_app', 'users') }}
