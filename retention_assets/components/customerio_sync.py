@@ -94,8 +94,10 @@ def _guards_comment() -> Iterator[str]:
 
 @dg.scaffold_with(CustomerIOSyncScaffolder)
 class CustomerIOSync(dg.Component):
-    """One declared sync from a warehouse relation to Customer.io: its plan and send assets,
-    their checks, a job and a schedule. The attributes are the sync spec (docs/sync-spec.md).
+    """A reviewed sync from a warehouse relation to Customer.io, declared by its spec.
+
+    The attributes are the sync spec (docs/sync-spec.md); the component builds its plan and
+    send assets, their checks, a job, a schedule and the workspace's Customer.io resource.
     """
 
     def __init__(self, spec: SyncSpec) -> None:
@@ -108,7 +110,6 @@ class CustomerIOSync(dg.Component):
     @classmethod
     def get_spec(cls) -> dg.ComponentTypeSpec:
         return dg.ComponentTypeSpec(
-            description="A reviewed sync from a warehouse relation to Customer.io.",
             tags=["customerio", "reverse-etl"],
             produces=["asset", "asset_check", "job", "schedule", "resource"],
         )
