@@ -265,6 +265,8 @@ class WarehouseCheck:
     blocking: bool = True
     params: Callable[[Scope | None], Mapping[str, Any]] = _no_params
     sample_rows: int = DEFAULT_SAMPLE_ROWS
+    # Run in the check's session before anything is read, e.g. to create the view it reads.
+    prepare: Callable[[WarehouseSession], None] | None = None
 
     def __post_init__(self) -> None:
         if self.blocking and self.severity != dg.AssetCheckSeverity.ERROR:
@@ -288,6 +290,8 @@ class WarehouseCheck:
         return latest_scope(session, self.partitions)
 
     def evaluate(self, session: WarehouseSession, scope: Scope | None) -> CheckOutcome:
+        if self.prepare is not None:
+            self.prepare(session)
         params = {**(scope.params() if scope else {}), **self.params(scope)}
         results = []
         for rule in self.rules:
@@ -354,6 +358,8 @@ def build_asset_check(check: WarehouseCheck) -> dg.AssetChecksDefinition:
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
         with warehouse.session() as session:
+            if check.prepare is not None:
+                check.prepare(session)
             scope = check.resolve_scope(session, context)
             outcome = check.evaluate(session, scope)
         return check.result(outcome)

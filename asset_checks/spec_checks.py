@@ -27,7 +27,6 @@ import datetime as dt
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, Final
 
 import dagster as dg
@@ -56,11 +55,10 @@ from resources.customerio.limits import (
     IDENTIFIER_MAX_BYTES,
 )
 from resources.dialect import READ_DIALECT
+from resources.sql_files import package_sql
 from resources.warehouse import WarehouseSession
 from retention_assets.attributes import ValueKind
 from retention_assets.specs.model import AttributeMapping, DailyAsOf, DailyEvents, SyncSpec
-
-SQL_DIR: Final = Path(__file__).with_name("spec_sql")
 
 # Check names, each prefixed with the sync's name (``check_name``).
 UNIQUE_ID: Final = "unique_id"
@@ -142,7 +140,7 @@ def _columns(*columns: str) -> str:
 
 @cache
 def _template(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return package_sql("asset_checks", f"spec_sql/{name}.sql")
 
 
 def spec_checks(
@@ -493,6 +491,7 @@ def _profile_checks(
                     else []
                 ),
             ],
+            severity=dg.AssetCheckSeverity.WARN,
         )
     )
     return checks
@@ -646,7 +645,8 @@ def _event_checks(
             CUSTOMERIO_LIMITS,
             f"Events fit Customer.io's limits (resources/customerio/limits.py): a person id "
             f"of at most {IDENTIFIER_MAX_BYTES} bytes and event data of at most "
-            f"{ENTRY_MAX_BYTES} bytes, in UTF-8.",
+            f"{ENTRY_MAX_BYTES} bytes, in UTF-8. The send rejects such an event on its own, "
+            "with its reason, and sends the rest: these rows are listed here early.",
             [
                 source.per_column_rule(
                     names.CUSTOMER_ID_TOO_LONG,
@@ -664,6 +664,7 @@ def _event_checks(
                     {"max_bytes": ENTRY_MAX_BYTES},
                 ),
             ],
+            severity=dg.AssetCheckSeverity.WARN,
         ),
     ]
 

@@ -24,10 +24,9 @@ import duckdb
 
 from resources.warehouse import DuckDBSession, DuckDBWarehouse
 from retention_assets.models import retention_customer_state, retention_events
-from retention_assets.partitions import DAILY_PARTITIONS
+from retention_assets.partitions import DAILY_PARTITIONS, RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import load_settings
 from retention_assets.sources.generator import generate_sources
-from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.sync.policies import EVENTS_TRAILING_DAYS
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE, SYNC_SCHEMA
 

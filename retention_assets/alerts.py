@@ -34,6 +34,7 @@ from asset_checks import names
 from asset_checks.factory import FAILING_ROWS, PARTITIONS
 from asset_checks.raw_checks import RAW_VALUES_CHECK
 from resources.customerio.urls import is_loopback_host
+from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import (
     ALERT_WEBHOOK_URL,
     SLACK_BOT_TOKEN,
@@ -53,8 +54,6 @@ CHECK_FAILED: Final = "asset_check_failed"
 RUN_FAILED: Final = "run_failed"
 
 _PARTITION_TAG: Final = "dagster/partition"
-_RANGE_START_TAG: Final = "dagster/asset_partition_range_start"
-_RANGE_END_TAG: Final = "dagster/asset_partition_range_end"
 NO_VALUE: Final = "none"
 
 # What the person who gets the alert does first. An alert nobody can act on is noise.
@@ -191,8 +190,8 @@ def run_partition(run: dg.DagsterRun) -> str:
     tags = run.tags
     if _PARTITION_TAG in tags:
         return tags[_PARTITION_TAG]
-    if _RANGE_START_TAG in tags and _RANGE_END_TAG in tags:
-        return f"{tags[_RANGE_START_TAG]}..{tags[_RANGE_END_TAG]}"
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        return f"{tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
     return NO_VALUE
 
 

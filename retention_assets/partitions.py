@@ -71,6 +71,9 @@ DAILY_PARTITIONS = RetentionDailyPartitions(
 
 # Models are rebuilt for a whole range in one run: one SQL statement per day is far cheaper
 # than one Dagster run (process start, resource setup) per day.
+# The tags with which a run (a schedule tick, a sensor, a test) names its range of partitions.
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 SINGLE_RUN_BACKFILL = dg.BackfillPolicy.single_run()
 
 

@@ -19,6 +19,7 @@ import dagster as dg
 
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.warehouse import DuckDBWarehouse
+from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import (
     CUSTOMERIO_API_KEY,
     CUSTOMERIO_APP_API_KEY,
@@ -29,7 +30,6 @@ from retention_assets.settings import (
     load_settings,
 )
 from retention_assets.sources.generator import generate_sources
-from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 SANDBOX_STATE = PROJECT_ROOT / "data" / "sandbox_state.json"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 import dagster as dg
 import pyarrow as pa
 
+from resources.sql_files import package_sql
 from resources.warehouse import WarehouseSession
 from retention_assets.lineage import ColumnRef, lineage_note
 from retention_assets.metadata_tables import records_table
@@ -56,7 +56,7 @@ def column_schema(
 
 def load_sql(filename: str) -> str:
     """The text of a ``.sql`` file shipped in this package."""
-    return resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
+    return package_sql(__package__ or "retention_assets.models", filename)
 
 
 def ensure_table(session: WarehouseSession, table: str, columns: Sequence[ModelColumn]) -> None:

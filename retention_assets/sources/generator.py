@@ -21,13 +21,13 @@ import datetime as dt
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+from resources.sql_files import package_sql
 from retention_assets.settings import DEFAULT_SHOP_TIMEZONE, SHOP_TIMEZONE, load_settings
 from retention_assets.sources.raw_schema import RAW_TABLES, create_raw_schema_sql
 
@@ -95,7 +95,7 @@ class GenerationSummary:
 
 
 def _sql(step: str) -> str:
-    return resources.files(__package__).joinpath("sql", f"{step}.sql").read_text()
+    return package_sql(__package__ or "retention_assets.sources", f"sql/{step}.sql")
 
 
 def _epoch_us(moment: dt.datetime) -> int:

@@ -189,6 +189,13 @@ class AttributeMapping(_Spec):
         description="A null leaves the attribute as it is (`skip`) or removes it (`clear`).",
     )
     description: str = Field(default="", description="What it means, for a marketer.")
+    may_be_future: bool = Field(
+        default=False,
+        description=(
+            "Timestamps only: the value is a prediction (e.g. a next purchase date) and may lie"
+            " in the future; other timestamps after now block the sync."
+        ),
+    )
 
     @property
     def attribute(self) -> str:

@@ -159,6 +159,36 @@ def _partitioning(stream: SyncStream) -> dict[str, Any]:
     return {"partitions_def": DAILY_PARTITIONS, "backfill_policy": SINGLE_RUN_BACKFILL}
 
 
+def _plan_args(stream: SyncStream, description: str) -> dict[str, Any]:
+    """What every plan asset declares: a dry run in the warehouse, downstream of the source."""
+    return {
+        "key": stream.plan_key,
+        "deps": [stream.upstream],
+        "group_name": GROUP,
+        "owners": OWNERS,
+        "kinds": {warehouse_kind(), "customerio"},
+        "metadata": catalog.plan_metadata(stream),
+        "required_resource_keys": {"warehouse"},
+        "description": description,
+        **_partitioning(stream),
+    }
+
+
+def _send_args(stream: SyncStream, description: str) -> dict[str, Any]:
+    """What every send asset declares: Customer.io writes, downstream of the plan."""
+    return {
+        "key": stream.send_key,
+        "deps": [stream.plan_key],
+        "group_name": GROUP,
+        "owners": OWNERS,
+        "kinds": {"customerio"},
+        "metadata": catalog.send_metadata(stream),
+        "required_resource_keys": {"warehouse", stream.resource_key},
+        "description": description,
+        **_partitioning(stream),
+    }
+
+
 def _policies(stream: SyncStream) -> str:
     events = stream.spec.events
     return describe_policies(
@@ -190,29 +220,25 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
     """The dry run of a profile sync."""
 
     @dg.asset(
-        key=stream.plan_key,
-        deps=[stream.upstream],
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={warehouse_kind(), "customerio"},
-        metadata=catalog.plan_metadata(stream),
-        required_resource_keys={"warehouse"},
-        description=(
-            "Dry run of the profile sync: for the partition's rows, which Customer.io profiles"
-            " are new, which attributes changed and which are cleared, compared with what"
-            " Customer.io acknowledged (the ledger). Nothing is sent here.\n\n"
-            "For marketers: review the counts and sample payloads of the latest"
-            " materialization before anything reaches Customer.io; the volume guard check"
-            " stops a send far larger than usual. `attribute_ownership` lists the attributes"
-            " this sync may write and who owns the others.\n\n"
-            f"For data engineers: computed in SQL into `{stream.schema}.customer_state_plan`"
-            f" (one row per changed attribute) and `{stream.schema}.customer_state_plan_profiles`;"
-            " rows leave the plan once Customer.io acknowledges them, so between runs it holds"
-            " what is still to send. For a range, the last day is planned: older snapshots"
-            " never overwrite newer ones. The source's blocking checks run here too, on exactly"
-            " the rows planned.\n\n" + _about(stream) + _policies(stream)
-        ),
-        **_partitioning(stream),
+        **_plan_args(
+            stream,
+            (
+                "Dry run of the profile sync: for the partition's rows, which Customer.io profiles"
+                " are new, which attributes changed and which are cleared, compared with what"
+                " Customer.io acknowledged (the ledger). Nothing is sent here.\n\n"
+                "For marketers: review the counts and sample payloads of the latest"
+                " materialization before anything reaches Customer.io; the volume guard check"
+                " stops a send far larger than usual. `attribute_ownership` lists the attributes"
+                " this sync may write and who owns the others.\n\n"
+                "For data engineers: computed in SQL into"
+                f" `{stream.schema}.customer_state_plan` (one row per changed attribute) and"
+                f" `{stream.schema}.customer_state_plan_profiles`;"
+                " rows leave the plan once Customer.io acknowledges them, so between runs it holds"
+                " what is still to send. For a range, the last day is planned: older snapshots"
+                " never overwrite newer ones. The source's blocking checks run here too, on exactly"
+                " the rows planned.\n\n" + _about(stream) + _policies(stream)
+            ),
+        )
     )
     def plan(context: dg.AssetExecutionContext, config: PlanConfig) -> dg.MaterializeResult:
         warehouse: WarehouseResource = context.resources.warehouse
@@ -287,17 +313,7 @@ def profile_send_description(stream: SyncStream) -> str:
 def profile_send_asset(stream: SyncStream) -> dg.AssetsDefinition:
     """The send of a profile sync, in one step."""
 
-    @dg.asset(
-        key=stream.send_key,
-        deps=[stream.plan_key],
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={"customerio"},
-        metadata=catalog.send_metadata(stream),
-        required_resource_keys={"warehouse", stream.resource_key},
-        description=profile_send_description(stream),
-        **_partitioning(stream),
-    )
+    @dg.asset(**_send_args(stream, profile_send_description(stream)))
     def send(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         warehouse: WarehouseResource = context.resources.warehouse
         customerio = customerio_of(stream, context)
@@ -343,26 +359,20 @@ def events_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
     """The dry run of an event sync."""
 
     @dg.asset(
-        key=stream.plan_key,
-        deps=[stream.upstream],
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={warehouse_kind(), "customerio"},
-        metadata=catalog.plan_metadata(stream),
-        required_resource_keys={"warehouse"},
-        description=(
-            "Dry run of the event sync: events of the partition(s) that Customer.io has not"
-            " acknowledged yet (late-arriving rows included). Nothing is sent here.\n\n"
-            "For marketers: only names of the locked vocabulary (`event_vocabulary`) are sent;"
-            " the volume guard check stops a send far larger than usual.\n\n"
-            f"For data engineers: `{stream.schema}.events_plan`, rebuilt for the run's days from"
-            f" the source minus `{stream.schema}.event_ledger`, and emptied of what Customer.io"
-            " acknowledges; each day's partition shows its own `planned_events_on_day`. The"
-            " source's blocking checks run here too, on exactly the days planned.\n\n"
-            + _about(stream)
-            + _policies(stream)
-        ),
-        **_partitioning(stream),
+        **_plan_args(
+            stream,
+            (
+                "Dry run of the event sync: events of the partition(s) that Customer.io has not"
+                " acknowledged yet (late-arriving rows included). Nothing is sent here.\n\n"
+                "For marketers: only names of the locked vocabulary (`event_vocabulary`) are sent;"
+                " the volume guard check stops a send far larger than usual.\n\n"
+                f"For data engineers: `{stream.schema}.events_plan`, rebuilt for the run's days"
+                f" from the source minus `{stream.schema}.event_ledger`, and emptied of what"
+                " Customer.io acknowledges; each day's partition shows its own"
+                " `planned_events_on_day`. The source's blocking checks run here too, on exactly"
+                " the days planned.\n\n" + _about(stream) + _policies(stream)
+            ),
+        )
     )
     def plan(context: dg.AssetExecutionContext, config: PlanConfig) -> dg.MaterializeResult:
         warehouse: WarehouseResource = context.resources.warehouse
@@ -454,17 +464,7 @@ def events_send_description(stream: SyncStream) -> str:
 def events_send_asset(stream: SyncStream) -> dg.AssetsDefinition:
     """The send of an event sync, in one step."""
 
-    @dg.asset(
-        key=stream.send_key,
-        deps=[stream.plan_key],
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={"customerio"},
-        metadata=catalog.send_metadata(stream),
-        required_resource_keys={"warehouse", stream.resource_key},
-        description=events_send_description(stream),
-        **_partitioning(stream),
-    )
+    @dg.asset(**_send_args(stream, events_send_description(stream)))
     def send(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         warehouse: WarehouseResource = context.resources.warehouse
         customerio = customerio_of(stream, context)

@@ -12,10 +12,11 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
+from asset_checks.factory import build_asset_check
 from resources.customerio import CustomerIOResource, Reason
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import partition_days
-from retention_assets.sync import imports, ledger, plans
+from retention_assets.sync import gates, imports, ledger, plans
 from retention_assets.sync.encoding import encode_value
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG, VolumeGuard
 from retention_assets.sync.stream import SyncStream
@@ -40,7 +41,8 @@ def _allowed(context: dg.AssetCheckExecutionContext, plan: dg.AssetKey) -> bool:
     """Whether the run allows a plan over the guard: by run tag, or by the plan's run config."""
     if context.run.tags.get(ALLOW_VOLUME_TAG, "").lower() in {"1", "true", "yes"}:
         return True
-    ops = (context.run.run_config or {}).get("ops", {})
+    run_config: dict[str, Any] = dict(context.run.run_config or {})
+    ops: dict[str, Any] = run_config.get("ops", {})
     config = ops.get(plan.to_python_identifier(), {}).get("config", {})
     return bool(config.get("allow_volume", False))
 
@@ -384,7 +386,15 @@ def _drifted(customer_id: str, attribute: str, problem: str) -> dict[str, str]:
 
 
 def stream_checks(stream: SyncStream) -> list[dg.AssetChecksDefinition]:
-    """The checks of one sync: its volume guard, open rejections, delivery, and (profiles) drift."""
+    """The checks of one sync: on its source (from the spec), then its volume guard, open
+    rejections, delivery and (profiles) read-back drift."""
+    on_source = [build_asset_check(check) for check in gates.source_checks(stream)]
     if stream.kind == "profiles":
-        return [_profile_guard(stream), _rejections(stream), _delivery(stream), _drift(stream)]
-    return [_events_guard(stream), _rejections(stream), _delivery(stream)]
+        return [
+            *on_source,
+            _profile_guard(stream),
+            _rejections(stream),
+            _delivery(stream),
+            _drift(stream),
+        ]
+    return [*on_source, _events_guard(stream), _rejections(stream), _delivery(stream)]

@@ -20,9 +20,11 @@ import dagster as dg
 
 from resources.customerio import CustomerIOResource
 from retention_assets.bindings import customerio_resource
+from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import CustomerIOSettings, WorkspaceEnv, workspace_settings
 from retention_assets.specs.model import SyncSpec
 from retention_assets.sync.checks import stream_checks
+from retention_assets.sync.continuous import continuous_sensor
 from retention_assets.sync.fanout import stream_assets
 from retention_assets.sync.stream import SyncStream
 
@@ -30,8 +32,6 @@ CUSTOMERIO_RUN_TAG = "retention/customerio"
 # Every sync job sends to Customer.io: the run queue of a deployment (docs/deployment.md) lets
 # one such run go at a time, so that runs never add up beyond the workspace's rate limit.
 CUSTOMERIO_RUN_TAGS = {CUSTOMERIO_RUN_TAG: "sync"}
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def workspace_env(spec: SyncSpec) -> WorkspaceEnv:
@@ -122,6 +122,7 @@ def sync_definitions(spec: SyncSpec, *, shards: int = 1) -> dg.Definitions:
         asset_checks=stream_checks(stream),
         jobs=[job],
         schedules=[sync_schedule(stream, job)],
+        sensors=[continuous_sensor(stream, job)] if spec.cadence.continuous else [],
         resources={stream.resource_key: workspace_resource(spec)},
     )
 

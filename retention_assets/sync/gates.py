@@ -10,6 +10,7 @@ that passed every blocking gate, or it holds nothing for its window and says why
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ import dagster as dg
 
 from asset_checks import model_checks
 from asset_checks.factory import CheckOutcome, Scope, WarehouseCheck
+from asset_checks.spec_checks import spec_checks
 from resources.warehouse import WarehouseSession
+from retention_assets.sync.ledger import ensure_source_view
 from retention_assets.sync.stream import SyncStream
 
 PLAN_SNAPSHOT = "the rows the plan reads (checked by the plan itself)"
@@ -38,9 +41,27 @@ class Refusal:
         return f"{self.check.name}: {rules}"
 
 
+def source_checks(stream: SyncStream) -> list[WarehouseCheck]:
+    """The checks every sync's source gets from its spec, on the sync's source view.
+
+    Each creates the view first (it may run before any plan, e.g. right after the model).
+    """
+    may_be_future = [m.attribute for m in stream.spec.attributes if m.may_be_future]
+    return [
+        dataclasses.replace(check, prepare=lambda session: ensure_source_view(session, stream))
+        for check in spec_checks(
+            stream.spec, stream.source_view, stream.upstream, may_be_future=may_be_future
+        )
+    ]
+
+
 def blocking_checks(stream: SyncStream) -> list[WarehouseCheck]:
-    """The blocking checks of the stream's source: the gates its rows must pass to be sent."""
-    return [check for check in model_checks() if check.asset == stream.upstream and check.blocking]
+    """The gates the stream's rows must pass to be sent: its source's blocking checks.
+
+    Those are the spec's checks and, for a model of this project, the model's own.
+    """
+    own = [check for check in model_checks() if check.asset == stream.upstream]
+    return [check for check in [*source_checks(stream), *own] if check.blocking]
 
 
 def refusals(

@@ -15,12 +15,15 @@ import datetime as dt
 from collections.abc import Sequence
 from functools import cache
 
+import dagster as dg
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
 from resources.customerio import Rejection
 from resources.warehouse import WarehouseSession, transaction
+from retention_assets.specs import SpecInvalid, check_spec_against_relation
+from retention_assets.specs.relation import relation_columns
 from retention_assets.sync.policies import BACKFILL_SUFFIX
 from retention_assets.sync.shards import UNSHARDED, Shard, shard_filter_sql
 from retention_assets.sync.sql_files import sql_file
@@ -32,11 +35,13 @@ _TIMESTAMP = pa.timestamp("us", tz="UTC")
 @cache
 def _sync_table_names() -> tuple[str, ...]:
     """The tables ledgers.sql creates, read from the script itself."""
-    return tuple(
-        statement.find(exp.Table).name.lower()
-        for statement in sqlglot.parse(sql_file("ledgers").format(sync="s"), read="duckdb")
+    statements = sqlglot.parse(sql_file("ledgers").format(sync="s"), read="duckdb")
+    tables = [
+        statement.find(exp.Table)
+        for statement in statements
         if isinstance(statement, exp.Create) and statement.kind == "TABLE"
-    )
+    ]
+    return tuple(table.name.lower() for table in tables if table is not None)
 
 
 def ensure_sync_tables(session: WarehouseSession, stream: SyncStream) -> None:
@@ -59,7 +64,18 @@ def ensure_sync_tables(session: WarehouseSession, stream: SyncStream) -> None:
 
 
 def ensure_source_view(session: WarehouseSession, stream: SyncStream) -> None:
-    """(Re)create the sync's source view from its spec: the only way the engine reads a source."""
+    """(Re)create the sync's source view from its spec: the only way the engine reads a source.
+
+    The spec is held against the relation's columns first (names, types, time zones): a spec
+    that no longer fits its relation stops here, with every error, before anything is read.
+    """
+    columns = relation_columns(session, stream.spec.source.relation)
+    errors = check_spec_against_relation(stream.spec, columns)
+    if errors:
+        raise dg.Failure(
+            description=f"{SpecInvalid(errors)}\nNothing was planned or sent for {stream.name}.",
+            allow_retries=False,
+        )
     session.execute(stream.source_view_sql)
 
 

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pyarrow as pa
@@ -151,7 +151,12 @@ def _count(
 
 def _as_bytes(column: pa.Array | pa.ChunkedArray) -> list[bytes]:
     """A text column's values as UTF-8 bytes, converted by Arrow rather than row by row."""
-    return column.cast(pa.binary()).to_pylist()
+    return cast(list[bytes], column.cast(pa.binary()).to_pylist())
+
+
+def _texts(column: pa.Array | pa.ChunkedArray) -> list[str]:
+    """A key column's values; the SQL never yields a null key."""
+    return cast(list[str], column.to_pylist())
 
 
 def profiles_to_send_params(as_of: dt.date, shard: Shard = UNSHARDED) -> dict[str, Any]:
@@ -247,7 +252,7 @@ def sync_profiles(
 
     def operations() -> Iterable[Operation]:
         for batch in session.stream(profiles_to_send_sql(stream), query_params):
-            ids = batch.column(0).to_pylist()
+            ids = _texts(batch.column(0))
             entries = _as_bytes(batch.column(1))
             needs_check = batch.column(2).to_pylist()
             report.sent += len(ids)
@@ -354,9 +359,9 @@ def sync_events(
 
     def operations() -> Iterable[Operation]:
         for batch in session.stream(events_to_send_sql(stream), query_params):
-            keys = batch.column(0).to_pylist()
-            kinds = batch.column(4).to_pylist()
-            ulids = batch.column(6).to_pylist()
+            keys = _texts(batch.column(0))
+            kinds = _texts(batch.column(4))
+            ulids = _texts(batch.column(6))
             entries = _as_bytes(batch.column(7))
             checks = batch.column(8).to_pylist()
             rows = zip(keys, kinds, ulids, entries, checks, strict=True)

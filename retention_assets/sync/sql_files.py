@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-SQL_DIR = Path(__file__).parent / "sql"
+from resources.sql_files import package_sql
 
 
-@cache
 def sql_file(name: str) -> str:
     """The text of one ``sql/<name>.sql`` file, a template with ``{sync}`` and ``{source}``."""
-    return (SQL_DIR / f"{name}.sql").read_text()
+    return package_sql("retention_assets.sync", f"sql/{name}.sql")

@@ -45,11 +45,11 @@ def _column(name: str) -> exp.Column:
     return exp.Column(this=_identifier(name))
 
 
-def _as(expression: exp.Expression, alias: str) -> exp.Alias:
+def _as(expression: exp.Expr, alias: str) -> exp.Expr:
     return exp.alias_(expression, _identifier(alias))
 
 
-def _cast(expression: exp.Expression, to: str) -> exp.Cast:
+def _cast(expression: exp.Expr, to: str) -> exp.Cast:
     return exp.cast(expression, exp.DataType.build(to, dialect=_DIALECT))
 
 
@@ -136,31 +136,31 @@ class SyncStream:
         create = exp.Create(this=self._view_table(), kind="VIEW", expression=select, replace=True)
         return create.sql(_DIALECT)
 
-    def _projections(self) -> list[exp.Expression]:
+    def _projections(self) -> list[exp.Expr]:
         identity = _as(_cast(_column(self.spec.identity.column), "VARCHAR"), "customer_id")
         if self.kind == "profiles":
             return [identity, _as(self._as_of(), "as_of_date"), *self._attribute_columns()]
         return self._event_columns(identity)
 
-    def _as_of(self) -> exp.Expression:
+    def _as_of(self) -> exp.Expr:
         partitioning = self.spec.source.partitioning
         if isinstance(partitioning, DailyAsOf):
             return _cast(_column(partitioning.column), "DATE")
         # A snapshot is the state as of today (UTC, the session's zone).
         return exp.CurrentDate()
 
-    def _attribute_columns(self) -> list[exp.Expression]:
+    def _attribute_columns(self) -> list[exp.Expr]:
         return [_as(_column(m.column), m.attribute) for m in self.spec.attributes]
 
-    def _event_columns(self, identity: exp.Expression) -> list[exp.Expression]:
+    def _event_columns(self, identity: exp.Expr) -> list[exp.Expr]:
         events = self.spec.events
         assert events is not None  # an events spec (the rules ensure it)
         if events.name.constant is not None:
-            name: exp.Expression = exp.Literal.string(events.name.constant)
+            name: exp.Expr = exp.Literal.string(events.name.constant)
         else:
             assert events.name.column is not None
             name = _cast(_column(events.name.column), "VARCHAR")
-        occurred: exp.Expression = _column(events.occurred_at.column)
+        occurred: exp.Expr = _column(events.occurred_at.column)
         zone = events.occurred_at.time_zone
         # A naive local time is read in its zone; anything else is already an instant.
         occurred = (
@@ -183,15 +183,15 @@ class SyncStream:
             _as(loaded, "loaded_at"),
         ]
 
-    def _properties(self) -> exp.Expression:
+    def _properties(self) -> exp.Expr:
         events = self.spec.events
         assert events is not None
-        pairs: list[exp.Expression] = []
+        pairs: list[exp.Expr] = []
         for prop in events.properties:
             pairs += [exp.Literal.string(prop.name or prop.column), _column(prop.column)]
         listed = exp.Anonymous(this="json_object", expressions=pairs) if pairs else None
         if events.properties_object and listed is not None:
-            merged: exp.Expression = exp.Anonymous(
+            merged: exp.Expr = exp.Anonymous(
                 this="json_merge_patch",
                 expressions=[_column(events.properties_object), listed],
             )

@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 
 from retention_assets.definitions import defs
+from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import SettingsError, load_settings
 from retention_assets.shop import CUSTOMER_STATE, EVENTS
-from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 
 
 def test_definitions_are_loadable() -> None:

@@ -9,6 +9,7 @@ import pytest
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.warehouse import WarehouseResource
 from tests.retention_assets.sync.harness import NO_FAULTS, SyncHarness
+from tests.retention_assets.sync.shapes import SHAPES, SourceShape
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +19,16 @@ def sandbox() -> Iterator[SandboxHandle]:
 
 
 @pytest.fixture
-def harness(make_warehouse: Callable[[], WarehouseResource], sandbox: SandboxHandle) -> SyncHarness:
+def shape(request: pytest.FixtureRequest) -> SourceShape:
+    """The source shape of the test: the shop's, unless the module parametrizes ``shape``."""
+    return SHAPES[getattr(request, "param", "shop")]
+
+
+@pytest.fixture
+def harness(
+    make_warehouse: Callable[[], WarehouseResource], sandbox: SandboxHandle, shape: SourceShape
+) -> SyncHarness:
     """A fresh warehouse of this run's kind wired to the module's sandbox, reset."""
     sandbox.reset()
     sandbox.configure(**NO_FAULTS)
-    return SyncHarness(make_warehouse(), sandbox)
+    return SyncHarness(make_warehouse(), sandbox, shape)

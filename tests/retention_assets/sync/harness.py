@@ -14,27 +14,21 @@ from typing import Any
 
 import dagster as dg
 import orjson
-import pyarrow as pa
 
 from cio_sandbox.testing import SandboxHandle
 from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource
-from retention_assets.models.build import ensure_table
-from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
-from retention_assets.models.events import EVENT_COLUMNS
+from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.shop import (
-    CUSTOMER_STATE,
     CUSTOMER_STATE_PLAN,
     CUSTOMER_STATE_SYNC,
-    EVENTS,
     EVENTS_PLAN,
     EVENTS_SYNC,
 )
 from retention_assets.sync.checks import stream_checks
-from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.sync.fanout import stream_assets
 from retention_assets.sync.stream import SyncStream
-from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
+from tests.retention_assets.sync.shapes import SHOP, SourceShape
 
 AS_OF = dt.date(2026, 11, 1)
 # Sandbox settings for a clean run: no injected errors, drops, rejections or latency.
@@ -100,13 +94,15 @@ def event_row(
 class SyncHarness:
     """A temporary warehouse wired to a sandbox, with helpers to load rows and run syncs."""
 
-    def __init__(self, warehouse: WarehouseResource, sandbox: SandboxHandle) -> None:
+    def __init__(
+        self, warehouse: WarehouseResource, sandbox: SandboxHandle, shape: SourceShape = SHOP
+    ) -> None:
         self.warehouse = warehouse
         self.sandbox = sandbox
+        self.shape = shape
         self.customerio = self.customerio_resource()
         with self.warehouse.session() as session:
-            ensure_table(session, CUSTOMER_STATE_TABLE, CUSTOMER_STATE_COLUMNS)
-            ensure_table(session, EVENTS_TABLE, EVENT_COLUMNS)
+            shape.create(session)
 
     def customerio_resource(self, **options: Any) -> CustomerIOResource:
         """The resource pointed at the sandbox, with fast retries; options override fields."""
@@ -125,18 +121,19 @@ class SyncHarness:
 
     def put_state(self, rows: list[dict[str, Any]]) -> None:
         """Replace the state rows of the given customers and days."""
+        relation, table = self.shape.state_rows(rows)
         with self.warehouse.session() as session:
             for row in rows:
                 session.execute(
-                    f"DELETE FROM {CUSTOMER_STATE_TABLE}"
-                    " WHERE customer_id = $customer_id AND as_of_date = $as_of",
+                    self.shape.delete_state_sql(),
                     {"customer_id": row["customer_id"], "as_of": row["as_of_date"]},
                 )
-            session.insert_arrow(CUSTOMER_STATE_TABLE, pa.Table.from_pylist(rows))
+            session.insert_arrow(relation, table)
 
     def put_events(self, rows: list[dict[str, Any]]) -> None:
+        relation, table = self.shape.event_rows(rows)
         with self.warehouse.session() as session:
-            session.insert_arrow(EVENTS_TABLE, pa.Table.from_pylist(rows))
+            session.insert_arrow(relation, table)
 
     def query(self, sql: str) -> list[tuple]:
         with self.warehouse.session() as session:
@@ -151,16 +148,18 @@ class SyncHarness:
         raise_on_error: bool = True,
         shards: int = 1,
         run_config: dict[str, Any] | None = None,
-        streams: Sequence[SyncStream] = (CUSTOMER_STATE, EVENTS),
+        streams: Sequence[SyncStream] | None = None,
     ) -> dg.ExecuteInProcessResult:
         """Materialize the selected cio_sync assets (with their checks) for a day range.
 
         With ``shards`` above one the sends run as that many steps, one after the other.
-        ``streams`` are the syncs defined (the example shop's by default).
+        ``streams`` are the syncs defined (the shape's by default).
         """
         last = last or first
+        streams = streams or self.shape.streams
         return dg.materialize(
             [
+                *self.shape.external_sources,
                 *(asset for stream in streams for asset in stream_assets(stream, shards)),
                 *(check for stream in streams for check in stream_checks(stream)),
             ],

@@ -1,7 +1,8 @@
 """A sync run in a child process and killed with SIGKILL part-way: the crash the tests recover from.
 
-The child materializes the real ``cio_sync`` assets and checks against the test's DuckDB file
-and sandbox; it is killed, with its whole process group, once ``far_enough()`` says so.
+The child materializes the real ``cio_sync`` assets and checks of the harness's source shape
+against the test's DuckDB file and sandbox; it is killed, with its whole process group, once
+``far_enough()`` says so.
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ CHILD = textwrap.dedent(
     import dagster as dg
     from resources.customerio import CustomerIOResource
     from resources.warehouse import DuckDBWarehouse
-    from retention_assets.shop import shop_sync_assets, shop_sync_checks
-    url, database, first, last, max_rps, batch, *keys = sys.argv[1:]
+    from retention_assets.sync.checks import stream_checks
+    from retention_assets.sync.fanout import stream_assets
+    from tests.retention_assets.sync.shapes import SHAPES
+    shape, url, database, first, last, max_rps, batch, *keys = sys.argv[1:]
+    streams = SHAPES[shape].streams
     dg.materialize(
-        [*shop_sync_assets(), *shop_sync_checks()],
+        [
+            *SHAPES[shape].external_sources,
+            *(asset for stream in streams for asset in stream_assets(stream)),
+            *(check for stream in streams for check in stream_checks(stream)),
+        ],
         selection=[dg.AssetKey.from_user_string(key) for key in keys] or None,
         resources={
             "warehouse": DuckDBWarehouse(database=database),
@@ -64,6 +72,7 @@ def kill_mid_sync(
             sys.executable,
             "-c",
             CHILD,
+            harness.shape.name,
             harness.sandbox.url,
             harness.warehouse.database,
             first.isoformat(),

@@ -16,6 +16,10 @@ from tests.retention_assets.sync.harness import (
     event_row,
     metadata_of,
 )
+from tests.retention_assets.sync.shapes import EVERY_SHAPE
+
+# The end-to-end suite: the example shop's source and a custom-shaped one (shapes.py).
+pytestmark = EVERY_SHAPE
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 TODAY = NOW.date()

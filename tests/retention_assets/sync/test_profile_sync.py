@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from retention_assets.shop import CUSTOMER_STATE
 from retention_assets.sync.checks import VOLUME_GUARD_CHECK
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG
 from tests.retention_assets.sync.harness import (
@@ -15,6 +14,10 @@ from tests.retention_assets.sync.harness import (
     state_row,
     with_volume_guard,
 )
+from tests.retention_assets.sync.shapes import EVERY_SHAPE
+
+# The end-to-end suite: the example shop's source and a custom-shaped one (shapes.py).
+pytestmark = EVERY_SHAPE
 
 NEXT_DAY = AS_OF + dt.timedelta(days=1)
 
@@ -115,7 +118,7 @@ def test_volume_guard_blocks_abnormal_plan_unless_allowed(harness: SyncHarness) 
     # The next day everyone's loyalty tier is wiped: a mass clear, far over the guard's floor
     # once the floor is scaled down for this small workspace.
     harness.put_state([state_row(f"c{i}", as_of=NEXT_DAY, loyalty_tier=None) for i in range(20)])
-    small = [with_volume_guard(CUSTOMER_STATE, cleared_attributes_floor=5)]
+    small = [with_volume_guard(harness.shape.profiles, cleared_attributes_floor=5)]
     blocked = harness.run(STATE_SYNC, NEXT_DAY, raise_on_error=False, streams=small)
     evaluation = next(
         e for e in blocked.get_asset_check_evaluations() if e.check_name == VOLUME_GUARD_CHECK

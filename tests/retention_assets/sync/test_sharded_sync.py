@@ -16,12 +16,12 @@ import pyarrow as pa
 
 from cio_sandbox.testing import SandboxHandle
 from resources.warehouse import WarehouseResource
+from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.shop import (
     CUSTOMER_STATE_SYNC,
     EVENTS_SYNC,
     shop_sync_assets,
 )
-from retention_assets.sync.factory import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.sync.shards import Shard, shard_filter_sql, shard_of
 from tests.retention_assets.sync import scenario
 from tests.retention_assets.sync.harness import SyncHarness, metadata_of

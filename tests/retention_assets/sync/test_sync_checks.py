@@ -7,7 +7,6 @@ import datetime as dt
 import dagster as dg
 import httpx
 
-from retention_assets.shop import EVENTS
 from retention_assets.sync.checks import DRIFT_CHECK, REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
 from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
@@ -87,7 +86,7 @@ def test_events_volume_guard_blocks_a_flood_of_events(harness: SyncHarness) -> N
             for i in range(1, 30)
         ]
     )
-    small = with_volume_guard(EVENTS, events_floor=10)
+    small = with_volume_guard(harness.shape.events, events_floor=10)
     blocked = harness.run(
         EVENTS_SYNC_KEYS, OLD.date(), OLD.date(), raise_on_error=False, streams=[small]
     )

@@ -21,7 +21,11 @@ from tests.retention_assets.sync.harness import (
     state_row,
 )
 from tests.retention_assets.sync.killed_sync import kill_mid_sync
+from tests.retention_assets.sync.shapes import EVERY_SHAPE
 from tests.warehouses import duckdb_only
+
+# The end-to-end suite: the example shop's source and a custom-shaped one (shapes.py).
+pytestmark = EVERY_SHAPE
 
 OLD = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
 FAULTS = {
