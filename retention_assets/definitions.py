@@ -1,31 +1,78 @@
-"""The project's single Dagster entry point (``dagster dev``, ``dagster asset materialize``)."""
+"""The project's single Dagster entry point (``dagster dev``, ``dagster asset materialize``, dg).
+
+Two parts: the core written in Python (raw sources, models and their checks, the whole-pipeline
+job, alert sensors, the warehouse and alert resources, the executor), and the defs folder
+(``retention_assets/defs``), where each sync is a ``CustomerIOSync`` ``defs.yaml``. The syncs
+are checked together before anything is built: two that name one workspace must configure it
+alike, and no two share a ledger.
+"""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import dagster as dg
 
+import retention_assets.defs
 from asset_checks import MODEL_CHECKS, RAW_CHECKS
 from retention_assets.bindings import resources_from_env
+from retention_assets.components import CustomerIOSync
 from retention_assets.jobs import JOBS
 from retention_assets.models import MODEL_ASSETS
 from retention_assets.sensors import ALERT_RESOURCES, ALERT_SENSORS
-from retention_assets.settings import load_settings
-from retention_assets.shop import SHOP_SPECS
+from retention_assets.settings import PROJECT_ROOT, Settings, load_settings
+from retention_assets.source_links import with_source_links
 from retention_assets.sources.assets import RAW_SOURCE_ASSETS
-from retention_assets.sync.factory import check_workspaces, sync_definitions
+from retention_assets.sync.factory import check_workspaces
 
-SETTINGS = load_settings()
 
-check_workspaces(SHOP_SPECS)
-defs = dg.Definitions.merge(
-    dg.Definitions(
-        assets=[*RAW_SOURCE_ASSETS, *MODEL_ASSETS],
+def core_definitions(settings: Settings) -> dg.Definitions:
+    """Everything of the deployment that is not a declared sync."""
+    return dg.Definitions(
+        assets=with_source_links([*RAW_SOURCE_ASSETS, *MODEL_ASSETS], settings),
         asset_checks=[*MODEL_CHECKS, *RAW_CHECKS],
         jobs=JOBS,
         sensors=ALERT_SENSORS,
-        resources={**resources_from_env(SETTINGS), **ALERT_RESOURCES},
+        resources={**resources_from_env(settings), **ALERT_RESOURCES},
         # One embedded DuckDB file takes one writer at a time: run a job's steps in one process.
-        executor=dg.in_process_executor if SETTINGS.warehouse == "duckdb" else None,
-    ),
-    *(sync_definitions(spec, shards=SETTINGS.sync_shards) for spec in SHOP_SPECS),
-)
+        executor=dg.in_process_executor if settings.warehouse == "duckdb" else None,
+    )
+
+
+def sync_tree() -> dg.ComponentTree:
+    """The defs folder's components; from the module, so an installed package finds it too."""
+    return dg.ComponentTree.from_module(
+        defs_module=retention_assets.defs, project_root=PROJECT_ROOT
+    )
+
+
+@contextmanager
+def _known_dagster_notices() -> Iterator[None]:
+    """Silence Dagster's notices about the features this module uses on purpose.
+
+    Source links (code references) are beta and the defs folder loads its modules through a
+    preview loader; the notices would print on every load of the code location, for every
+    asset, while saying nothing a person can act on.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*CodeReference", category=dg.BetaWarning)
+        warnings.filterwarnings(
+            "ignore", message=r"Function `with_source_code_references`", category=dg.BetaWarning
+        )
+        warnings.filterwarnings(
+            "ignore", message=r"Function `load_definitions_from_module", category=dg.PreviewWarning
+        )
+        yield
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """The core and every sync of the defs folder, the syncs checked together first."""
+    with _known_dagster_notices():
+        tree = sync_tree()
+        check_workspaces([sync.spec for sync in tree.get_all_components(of_type=CustomerIOSync)])
+        return dg.Definitions.merge(core_definitions(settings), tree.build_defs())
+
+
+defs = build_definitions(load_settings())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 from pydantic import ValidationError
@@ -24,12 +24,38 @@ from retention_assets.specs.errors import (
 from retention_assets.specs.model import SyncSpec
 from retention_assets.specs.rules import spec_errors
 
+# The key of a component's defs.yaml (Dagster's format) that holds the spec.
+ATTRIBUTES_KEY: Final = "attributes"
+
 
 def load_spec(path: Path | str) -> SyncSpec:
     """The validated spec in ``path``; raises :class:`SpecInvalid` with every error found."""
     path = Path(path)
     text = _read(path)
     return parse_spec(_parse_yaml(text, path), path, field_lines(text))
+
+
+def load_component_spec(path: Path | str) -> SyncSpec:
+    """The spec held by the ``attributes:`` of a component's ``defs.yaml`` (one document).
+
+    Errors name the spec's fields (``source.relation``) with their lines in ``path``.
+    """
+    path = Path(path)
+    text = _read(path)
+    data = _parse_yaml(text, path)
+    if not isinstance(data, dict) or not isinstance(data.get(ATTRIBUTES_KEY), dict):
+        raise SpecInvalid(
+            [
+                SpecError(
+                    str(path),
+                    "(top level)",
+                    f"the file holds no `{ATTRIBUTES_KEY}:` mapping",
+                    f"write the spec under `{ATTRIBUTES_KEY}:`, next to `type:`",
+                )
+            ]
+        )
+    lines = nested_lines(field_lines(text), ATTRIBUTES_KEY)
+    return parse_spec(data[ATTRIBUTES_KEY], path, lines)
 
 
 def parse_spec(data: Any, path: Path, lines: Mapping[str, int] | None = None) -> SyncSpec:
@@ -82,6 +108,16 @@ def field_lines(text: str) -> dict[str, int]:
     if root is not None:
         walk(root, ())
     return lines
+
+
+def nested_lines(lines: Mapping[str, int], key: str) -> dict[str, int]:
+    """The lines of the fields under top-level ``key``, named as if ``key`` were the top."""
+    prefix = f"{key}."
+    return {
+        field.removeprefix(prefix): line
+        for field, line in lines.items()
+        if field.startswith(prefix)
+    }
 
 
 def _read(path: Path) -> str:

@@ -22,8 +22,9 @@ from pydantic_core import PydanticUndefined
 from retention_assets.specs.model import SyncSpec
 
 DOC_PATH: Final = Path(__file__).resolve().parents[2] / "docs" / "sync-spec.md"
-EXAMPLES_DIR: Final = Path(__file__).resolve().parent / "examples"
-EXAMPLES: Final = ("customer_state.yaml", "events.yaml")
+# The example shop's syncs, each a CustomerIOSync component in the defs folder.
+DEFS_DIR: Final = Path(__file__).resolve().parents[1] / "defs"
+EXAMPLES: Final = ("customer_state", "events")
 
 
 def field_reference() -> str:
@@ -52,10 +53,10 @@ def field_reference() -> str:
 
 
 def examples() -> str:
-    """The example shop's specs, verbatim, each under its path."""
+    """The example shop's ``defs.yaml`` files, verbatim, each under its path."""
     return "\n\n".join(
-        f"`retention_assets/specs/examples/{name}`:\n\n```yaml\n"
-        f"{(EXAMPLES_DIR / name).read_text(encoding='utf-8')}```"
+        f"`retention_assets/defs/{name}/defs.yaml`:\n\n```yaml\n"
+        f"{(DEFS_DIR / name / 'defs.yaml').read_text(encoding='utf-8')}```"
         for name in EXAMPLES
     )
 

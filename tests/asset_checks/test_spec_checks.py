@@ -51,7 +51,8 @@ from resources.customerio.limits import ENTRY_MAX_BYTES, IDENTIFIER_MAX_BYTES
 from resources.dialect import translate
 from resources.warehouse import WarehouseResource
 from retention_assets.attributes import ValueKind
-from retention_assets.specs.load import load_spec, parse_spec
+from retention_assets.shop import CUSTOMER_STATE_SPEC, EVENTS_SPEC
+from retention_assets.specs.load import parse_spec
 from retention_assets.specs.model import SyncSpec
 from tests.metadata_tables import as_text
 from tests.warehouses import duckdb_only
@@ -59,9 +60,7 @@ from tests.warehouses import duckdb_only
 UTC = dt.UTC
 DAY = dt.date(2025, 3, 10)
 NOW = dt.datetime(2025, 3, 12, 12, 0, tzinfo=UTC)
-EXAMPLES = Path(__file__).parents[2] / "retention_assets" / "specs" / "examples"
-STATE_SPEC = load_spec(EXAMPLES / "customer_state.yaml")
-EVENTS_SPEC = load_spec(EXAMPLES / "events.yaml")
+STATE_SPEC = CUSTOMER_STATE_SPEC
 # The example shop's prediction: after the as-of day by design.
 PREDICTION = "predicted_next_purchase_at"
 EPOCH_DAY = dt.date(1970, 1, 1)

@@ -1,5 +1,8 @@
 """Helpers of the spec tests: start from an example spec, break one thing, load the file.
 
+The example specs are the ``attributes:`` of the shop's ``defs.yaml`` files; a broken copy is
+written as a bare spec file.
+
 Each test writes its spec to a real file and loads it through ``load_spec``, so what it
 checks is the message a person would see for that file.
 """
@@ -12,15 +15,16 @@ from typing import Any
 
 import yaml
 
+from retention_assets.shop import CUSTOMER_STATE_DEFS, EVENTS_DEFS
 from retention_assets.specs import SpecError, SpecInvalid, SyncSpec, load_spec
-from retention_assets.specs.reference import EXAMPLES_DIR
 
-PROFILES = EXAMPLES_DIR / "customer_state.yaml"
-EVENTS = EXAMPLES_DIR / "events.yaml"
+PROFILES = CUSTOMER_STATE_DEFS
+EVENTS = EVENTS_DEFS
 
 
 def example(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The spec of the ``defs.yaml`` at ``path``."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))["attributes"]
     assert isinstance(data, dict)
     return data
 

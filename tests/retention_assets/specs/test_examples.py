@@ -7,7 +7,7 @@ statement of the same facts; this test keeps the two equal until the engine read
 from __future__ import annotations
 
 from retention_assets.attributes import ATTRIBUTE_REGISTRY, PIPELINE_OWNER, SYNC_MAPPING
-from retention_assets.specs import load_spec
+from retention_assets.specs.load import load_component_spec
 from retention_assets.sync.policies import DEFAULT_BACKFILL_POLICY, EVENTS_TRAILING_DAYS
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
 from retention_assets.vocabulary import EVENT_DESCRIPTIONS, EVENT_NAMES
@@ -15,13 +15,13 @@ from tests.retention_assets.specs.edits import EVENTS, PROFILES
 
 
 def test_profile_spec_maps_every_pipeline_attribute_in_registry_order() -> None:
-    spec = load_spec(PROFILES)
+    spec = load_component_spec(PROFILES)
     assert {m.column: m.attribute for m in spec.attributes} == SYNC_MAPPING
     assert [m.attribute for m in spec.attributes] == list(SYNC_MAPPING.values())
 
 
 def test_profile_spec_agrees_on_each_attributes_kind_null_policy_and_description() -> None:
-    for mapping in load_spec(PROFILES).attributes:
+    for mapping in load_component_spec(PROFILES).attributes:
         registered = ATTRIBUTE_REGISTRY[mapping.attribute]
         assert registered.owner == PIPELINE_OWNER
         assert (mapping.kind, mapping.null_policy, mapping.description) == (
@@ -34,7 +34,7 @@ def test_profile_spec_agrees_on_each_attributes_kind_null_policy_and_description
 def test_profile_spec_declares_every_foreign_attribute_with_its_owner() -> None:
     declared = {
         a.name: (a.owner, a.kind, a.description)
-        for a in load_spec(PROFILES).workspace.foreign_attributes
+        for a in load_component_spec(PROFILES).workspace.foreign_attributes
     }
     assert declared == {
         a.name: (a.owner, a.kind, a.description)
@@ -44,7 +44,7 @@ def test_profile_spec_declares_every_foreign_attribute_with_its_owner() -> None:
 
 
 def test_events_spec_declares_the_vocabulary_in_order_with_descriptions() -> None:
-    events = load_spec(EVENTS).events
+    events = load_component_spec(EVENTS).events
     assert events is not None
     assert tuple(entry.name for entry in events.vocabulary) == EVENT_NAMES
     assert {e.name: e.description for e in events.vocabulary} == EVENT_DESCRIPTIONS
@@ -52,7 +52,7 @@ def test_events_spec_declares_the_vocabulary_in_order_with_descriptions() -> Non
 
 
 def test_example_specs_read_the_example_models_and_share_one_workspace() -> None:
-    profiles, events = load_spec(PROFILES), load_spec(EVENTS)
+    profiles, events = load_component_spec(PROFILES), load_component_spec(EVENTS)
     assert (profiles.source.relation, events.source.relation) == (
         CUSTOMER_STATE_TABLE,
         EVENTS_TABLE,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from retention_assets.specs import SpecInvalid, load_spec
+from retention_assets.specs.load import load_component_spec
 from tests.retention_assets.specs.edits import EVENTS, PROFILES, broken, example, only, write
 
 
@@ -192,8 +193,30 @@ def test_missing_file_is_a_spec_error_naming_the_path(tmp_path: Path) -> None:
 
 
 def test_loaded_spec_remembers_its_file(tmp_path: Path) -> None:
-    assert load_spec(PROFILES).path == PROFILES
-    assert load_spec(str(EVENTS)).stream == "events"
+    path = write(tmp_path, example(PROFILES))
+    assert load_spec(path).path == path
+    assert load_spec(str(write(tmp_path, example(EVENTS), "events.yaml"))).stream == "events"
+
+
+def test_a_defs_yaml_spec_is_read_from_its_attributes_with_the_files_lines(
+    tmp_path: Path,
+) -> None:
+    assert load_component_spec(PROFILES).path == PROFILES
+    text = PROFILES.read_text(encoding="utf-8").replace("kind: integer", "kind: integr", 1)
+    broken_defs = tmp_path / "defs.yaml"
+    broken_defs.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecInvalid) as raised:
+        load_component_spec(broken_defs)
+    (error,) = raised.value.errors
+    assert (error.file, error.field) == (str(broken_defs), "attributes[1].kind")
+    assert text.splitlines()[error.line - 1].strip() == "kind: integr"  # type: ignore[operator]
+
+
+def test_a_defs_yaml_without_attributes_says_where_the_spec_goes(tmp_path: Path) -> None:
+    defs_yaml = tmp_path / "defs.yaml"
+    defs_yaml.write_text("type: retention_assets.components.CustomerIOSync\n", encoding="utf-8")
+    with pytest.raises(SpecInvalid, match="write the spec under `attributes:`"):
+        load_component_spec(defs_yaml)
 
 
 def test_partitioning_without_kind_lists_the_kinds(tmp_path: Path) -> None:

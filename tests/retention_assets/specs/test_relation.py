@@ -12,7 +12,8 @@ from resources.warehouse import WarehouseResource
 from retention_assets.models.build import ensure_table
 from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
 from retention_assets.models.events import EVENT_COLUMNS
-from retention_assets.specs import SyncSpec, check_spec_against_relation, load_spec
+from retention_assets.specs import SyncSpec, check_spec_against_relation
+from retention_assets.specs.load import load_component_spec
 from retention_assets.specs.relation import relation_columns, type_family
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
 from tests.retention_assets.specs.edits import EVENTS, PROFILES, loads, only
@@ -45,7 +46,7 @@ def test_example_specs_fit_the_example_models_in_each_warehouse(
 ) -> None:
     with warehouse.session() as session:
         for spec_file in (PROFILES, EVENTS):
-            spec = load_spec(spec_file)
+            spec = load_component_spec(spec_file)
             columns = relation_columns(session, spec.source.relation)
             assert columns, spec.source.relation
             assert check_spec_against_relation(spec, columns) == []
@@ -77,7 +78,7 @@ def test_decimal_declared_integer_is_refused_in_each_warehouse(
 def test_relation_that_does_not_exist_is_one_error_on_the_relation(
     warehouse: WarehouseResource,
 ) -> None:
-    spec = load_spec(PROFILES)
+    spec = load_component_spec(PROFILES)
     with warehouse.session() as session:
         columns = relation_columns(session, "analytics.no_such_view")
     (error,) = check_spec_against_relation(spec, columns)
@@ -160,7 +161,7 @@ def test_source_zone_on_a_naive_timestamp_column_is_accepted(tmp_path: Path) -> 
 
 def test_column_names_compare_case_insensitively_as_snowflake_reports_them() -> None:
     upper = {name.upper(): sql_type for name, sql_type in STATE_COLUMNS.items()}
-    assert check_spec_against_relation(load_spec(PROFILES), upper) == []
+    assert check_spec_against_relation(load_component_spec(PROFILES), upper) == []
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from retention_assets.specs import load_spec
+from retention_assets.specs.load import load_component_spec
 from retention_assets.sync.policies import DEFAULT_VOLUME_GUARD
 from tests.retention_assets.specs.edits import EVENTS, PROFILES, broken, example, loads, only
 
@@ -194,7 +194,7 @@ def test_property_sent_twice_is_refused(tmp_path: Path) -> None:
 
 
 def test_guards_default_to_the_engines_volume_guard() -> None:
-    assert load_spec(PROFILES).guards.volume.to_policy() == DEFAULT_VOLUME_GUARD
+    assert load_component_spec(PROFILES).guards.volume.to_policy() == DEFAULT_VOLUME_GUARD
 
 
 def test_guard_thresholds_declared_in_the_spec_reach_the_engines_guard(tmp_path: Path) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import jsonschema
+import yaml
+
+from retention_assets.shop import CUSTOMER_STATE_DEFS, EVENTS_DEFS
 from retention_assets.specs import reference, schema
 
 
@@ -43,3 +47,21 @@ def test_every_field_of_the_reference_has_a_description() -> None:
     rows = [line for line in reference.field_reference().splitlines() if line.startswith("| `")]
     assert rows
     assert all(not line.rstrip().endswith("|  |") for line in rows)
+
+
+def test_committed_defs_schema_equals_the_generated_one() -> None:
+    committed = schema.DEFS_SCHEMA_PATH.read_text(encoding="utf-8")
+    assert committed == schema.schema_text(schema.defs_schema()), (
+        "run: python -m retention_assets.specs.schema"
+    )
+
+
+def test_defs_schema_accepts_the_shops_files_and_flags_a_misspelt_field() -> None:
+    validator = jsonschema.Draft202012Validator(schema.defs_schema())
+    for defs_yaml in (CUSTOMER_STATE_DEFS, EVENTS_DEFS):
+        data = yaml.safe_load(defs_yaml.read_text(encoding="utf-8"))
+        assert list(validator.iter_errors(data)) == [], defs_yaml
+        data["attributes"]["cadense"] = data["attributes"].pop("cadence")
+        messages = [error.message for error in validator.iter_errors(data)]
+        assert any("'cadense' was unexpected" in message for message in messages), messages
+        assert any("'cadence' is a required property" in message for message in messages)
