@@ -44,7 +44,6 @@ from typing import Any, Final
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.generators.snowflake import SnowflakeGenerator
 
 from resources.params import bind
 
@@ -53,6 +52,9 @@ SNOWFLAKE: Final = "snowflake"
 RAW_SCHEMA: Final = "raw"
 DEFAULT_RAW_LOCATION: Final = "RAW"
 
+# How a parameter is marked in rendered SQL until it becomes ``%(name)s``; no SQL has it.
+_PARAM_MARKER: Final = "__retention_param_{}__"
+_PARAM_MARKER_PATTERN: Final = re.compile(r"__retention_param_(\w+?)__")
 # The names the unpivot rewrite gives its own relations; no project table or column has them.
 _UNPIVOT_SOURCE: Final = "unpivot_source"
 _UNPIVOT_NAMES: Final = "unpivot_names"
@@ -96,36 +98,22 @@ def valid_raw_location(location: str) -> str:
     return location
 
 
-class _PyformatGenerator(SnowflakeGenerator):
-    """Snowflake SQL for client-side binding: ``%(name)s`` placeholders, other ``%`` doubled."""
+def _pyformat_sql(tree: exp.Expr) -> str:
+    """Snowflake SQL for client-side binding: ``%(name)s`` placeholders, every other ``%`` doubled.
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(dialect=SNOWFLAKE, **options)
-        self._escape_percent = True
-
-    def placeholder_sql(self, expression: exp.Placeholder) -> str:
-        return f"%({expression.name})s"
-
-    def literal_sql(self, expression: exp.Literal) -> str:
-        text = super().literal_sql(expression)
-        return text.replace("%", "%%") if self._escape_percent else text
-
-    def mod_sql(self, expression: exp.Mod) -> str:
-        return self.binary(expression, "%%")
-
-    def format_time(
-        self,
-        expression: exp.Expr,
-        inverse_time_mapping: dict[str, str] | None = None,
-        inverse_time_trie: dict | None = None,
-    ) -> str | None:
-        # The format literal is mapped from strftime directives, which must still read '%'.
-        self._escape_percent = False
-        try:
-            text = super().format_time(expression, inverse_time_mapping, inverse_time_trie)
-        finally:
-            self._escape_percent = True
-        return None if text is None else text.replace("%", "%%")
+    Rendered by sqlglot's own generator and rewritten as text: a subclass of the generator
+    cannot be used, since sqlglot may be installed compiled (``sqlglot[c]``, which dagster-dbt
+    pulls in), and compiled classes cannot be subclassed. Placeholders are rendered as markers
+    that contain no ``%``, every ``%`` (in literals, the modulo operator, identifiers) is
+    doubled, then each marker becomes its pyformat placeholder.
+    """
+    marked = tree.transform(
+        lambda node: (
+            exp.var(_PARAM_MARKER.format(node.name)) if isinstance(node, exp.Placeholder) else node
+        )
+    )
+    text = marked.sql(dialect=SNOWFLAKE, comments=False).replace("%", "%%")
+    return _PARAM_MARKER_PATTERN.sub(r"%(\1)s", text)
 
 
 @lru_cache(maxsize=512)
@@ -175,7 +163,7 @@ def _translated(
     casts = {name: type_sql for name, type_sql in types if type_sql}
     tree = tree.transform(lambda node: _typed_placeholder(node, casts))
     if types:
-        return _PyformatGenerator(comments=False).generate(tree)
+        return _pyformat_sql(tree)
     return tree.sql(dialect=SNOWFLAKE, comments=False)
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from dagster._core.instance.config import dagster_instance_config
 
-from resources import snowflake
 from retention_assets import settings
 from retention_assets.sync.factory import CUSTOMERIO_RUN_TAG, CUSTOMERIO_RUN_TAGS
 
@@ -58,16 +57,16 @@ def test_the_guide_names_every_setting_and_snowflake_variable() -> None:
         settings.FULL_SAMPLES,
         settings.SHOP_TIMEZONE,
         settings.PARTITIONS_START,
-        snowflake.ACCOUNT,
-        snowflake.USER,
-        snowflake.PASSWORD,
-        snowflake.PRIVATE_KEY,
-        snowflake.PRIVATE_KEY_PATH,
-        snowflake.PRIVATE_KEY_PASSWORD,
-        snowflake.DATABASE,
-        snowflake.SCHEMA,
-        snowflake.WAREHOUSE,
-        snowflake.ROLE,
+        settings.SNOWFLAKE_ACCOUNT,
+        settings.SNOWFLAKE_USER,
+        settings.SNOWFLAKE_PASSWORD,
+        settings.SNOWFLAKE_PRIVATE_KEY,
+        settings.SNOWFLAKE_PRIVATE_KEY_PATH,
+        settings.SNOWFLAKE_PRIVATE_KEY_PASSWORD,
+        settings.SNOWFLAKE_DATABASE,
+        settings.SNOWFLAKE_SCHEMA,
+        settings.SNOWFLAKE_WAREHOUSE,
+        settings.SNOWFLAKE_ROLE,
     ]
     assert [name for name in names if f"`{name}`" not in text] == []
 
