@@ -265,7 +265,8 @@ class WarehouseCheck:
     blocking: bool = True
     params: Callable[[Scope | None], Mapping[str, Any]] = _no_params
     sample_rows: int = DEFAULT_SAMPLE_ROWS
-    # Run in the check's session before anything is read, e.g. to create the view it reads.
+    # Run by the Dagster check before it reads anything, e.g. to create the view it reads; a
+    # caller of ``evaluate`` (a plan's gates) has prepared the session itself.
     prepare: Callable[[WarehouseSession], None] | None = None
 
     def __post_init__(self) -> None:
@@ -290,8 +291,6 @@ class WarehouseCheck:
         return latest_scope(session, self.partitions)
 
     def evaluate(self, session: WarehouseSession, scope: Scope | None) -> CheckOutcome:
-        if self.prepare is not None:
-            self.prepare(session)
         params = {**(scope.params() if scope else {}), **self.params(scope)}
         results = []
         for rule in self.rules:
