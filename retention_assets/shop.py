@@ -17,7 +17,7 @@ import dagster as dg
 from asset_checks.sync_checks import stream_checks
 from retention_assets.specs import SyncSpec
 from retention_assets.specs.load import load_component_spec
-from retention_assets.sync.fanout import stream_assets
+from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
 
 DEFS_DIR: Final = Path(__file__).parent / "defs"

@@ -1,10 +1,11 @@
-"""A sync's assets: plan in the warehouse, then send to Customer.io and account.
+"""A sync's plan assets, and what its plan and send steps share.
 
-Every declared sync (a :class:`SyncStream`) is two assets: a plan that is a reviewable dry run
-guarded by a blocking volume check, and a send that streams the plan through the sync's
-Customer.io resource and writes the ledgers. Profiles are identify calls, events track calls;
-both follow the daily partitions of the source they read (or none, for a snapshot source).
-The builders here are the one code path of every sync, the example shop's included.
+Every declared sync (a :class:`SyncStream`) is two assets: a plan, built here, that is a
+reviewable dry run guarded by the source's blocking checks and the volume guard, and a send
+(:mod:`retention_assets.sync.sends`) that streams the plan through the sync's Customer.io
+resource and writes the ledgers. Profiles are identify calls, events track calls; both follow
+the daily partitions of the source they read (or none, for a snapshot source). The helpers
+here (the run's day or window, its backfill policy, the report's metadata) are used by both.
 """
 
 import datetime as dt
@@ -19,7 +20,7 @@ from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, partition_days
 from retention_assets.privacy import shown_text
 from retention_assets.settings import warehouse_kind
-from retention_assets.sync import catalog, delivery_audit, gates, imports, ledger, plans
+from retention_assets.sync import catalog, gates, imports, ledger, plans
 from retention_assets.sync.policies import (
     ALLOW_VOLUME_TAG,
     BACKFILL_POLICY_TAG,
@@ -27,7 +28,7 @@ from retention_assets.sync.policies import (
     BackfillPolicy,
     describe_policies,
 )
-from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
+from retention_assets.sync.send import SyncReport
 from retention_assets.sync.stream import GROUP, SyncStream
 
 OWNERS = ["team:data-engineering", "team:retention-marketing"]
@@ -66,7 +67,7 @@ def tagged_policy(stream: SyncStream, tags: Mapping[str, str]) -> BackfillPolicy
         ) from None
 
 
-def _import_metadata(current: imports.SyncImport | None) -> dict[str, Any]:
+def import_metadata(current: imports.SyncImport | None) -> dict[str, Any]:
     if current is None:
         return {"import": "none: live sync"}
     return {"import": current.label, "import_approval": current.approval or "not yet approved"}
@@ -93,9 +94,7 @@ def event_window(
     return days[0], days[-1] + dt.timedelta(days=1)
 
 
-def _mark_planned_day(
-    stream: SyncStream, context: dg.AssetExecutionContext, as_of: dt.date
-) -> None:
+def mark_planned_day(stream: SyncStream, context: dg.AssetExecutionContext, as_of: dt.date) -> None:
     """Per partition of a range: only the last day is planned and sent, say so on the others.
 
     Without this every day of a range backfill would show the last day's counts, and the
@@ -108,7 +107,7 @@ def _mark_planned_day(
         context.add_asset_metadata({"partition_outcome": outcome}, partition_key=day.isoformat())
 
 
-def _record_per_day(
+def record_per_day(
     stream: SyncStream,
     context: dg.AssetExecutionContext,
     name: str,
@@ -152,7 +151,7 @@ def report_metadata(report: SyncReport) -> dict[str, Any]:
     return metadata
 
 
-def _partitioning(stream: SyncStream) -> dict[str, Any]:
+def partitioning(stream: SyncStream) -> dict[str, Any]:
     if not stream.partitioned:
         return {}
     return {"partitions_def": DAILY_PARTITIONS, "backfill_policy": SINGLE_RUN_BACKFILL}
@@ -169,22 +168,7 @@ def _plan_args(stream: SyncStream, description: str) -> dict[str, Any]:
         "metadata": catalog.plan_metadata(stream),
         "required_resource_keys": {"warehouse"},
         "description": description,
-        **_partitioning(stream),
-    }
-
-
-def _send_args(stream: SyncStream, description: str) -> dict[str, Any]:
-    """What every send asset declares: Customer.io writes, downstream of the plan."""
-    return {
-        "key": stream.send_key,
-        "deps": [stream.plan_key],
-        "group_name": GROUP,
-        "owners": OWNERS,
-        "kinds": {"customerio"},
-        "metadata": catalog.send_metadata(stream),
-        "required_resource_keys": {"warehouse", stream.resource_key},
-        "description": description,
-        **_partitioning(stream),
+        **partitioning(stream),
     }
 
 
@@ -197,7 +181,7 @@ def _policies(stream: SyncStream) -> str:
     )
 
 
-def _about(stream: SyncStream) -> str:
+def about(stream: SyncStream) -> str:
     source = stream.spec.source
     intro = f"{stream.spec.description}\n\n" if stream.spec.description else ""
     return (
@@ -235,7 +219,7 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 " rows leave the plan once Customer.io acknowledges them, so between runs it holds"
                 " what is still to send. For a range, the last day is planned: older snapshots"
                 " never overwrite newer ones. The source's blocking checks run here too, on exactly"
-                " the rows planned.\n\n" + _about(stream) + _policies(stream)
+                " the rows planned.\n\n" + about(stream) + _policies(stream)
             ),
         )
     )
@@ -267,7 +251,7 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 now=now,
             )
             sample = plans.customer_state_plan_sample(session, stream, as_of)
-        _mark_planned_day(stream, context, as_of)
+        mark_planned_day(stream, context, as_of)
         unchanged = summary["customers"] - summary["planned_profiles"]
         context.log.info(f"plan of {stream.name} for {as_of}: {summary}")
         payloads = "\n".join(
@@ -277,7 +261,7 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 **summary,
-                **_import_metadata(current),
+                **import_metadata(current),
                 "unchanged_customers": unchanged,
                 "as_of_date": as_of.isoformat(),
                 # Emails masked unless RETENTION_FULL_SAMPLES is on (retention_assets.privacy).
@@ -288,70 +272,6 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
         )
 
     return plan
-
-
-def profile_send_description(stream: SyncStream) -> str:
-    return (
-        "Sends the planned attribute changes to Customer.io: one identify per changed profile,"
-        " by its id, with only the changed attributes.\n\n"
-        "For marketers: segments see the new values once this succeeds; an unchanged profile"
-        " is not touched. Rows Customer.io refuses are shown in `rejection_sample`, retried on"
-        " the next run, and the `no_open_rejections` check warns while any is open. Customer.io"
-        " answers 200 even when it drops an update whose email belongs to another person: after"
-        " the send, the profiles whose email changed are read back and such drops become"
-        " rejected rows too (`delivery_audit`, `failed`).\n\n"
-        "For data engineers: Track API v2 batches, serialised in the warehouse. Acknowledged"
-        f" profiles are logged in `{stream.schema}.profile_acks` as Customer.io answers and"
-        f" folded into `{stream.schema}.customer_ledger` and `{stream.schema}.attribute_ledger`"
-        " when the send ends (or by the next run after a crash); refusals go to"
-        f" `{stream.schema}.rejected_rows` with reason and field. The columns are the profile"
-        " fields written, each with the source column it comes from.\n\n" + _about(stream)
-    )
-
-
-def profile_send_asset(stream: SyncStream) -> dg.AssetsDefinition:
-    """The send of a profile sync, in one step."""
-
-    @dg.asset(**_send_args(stream, profile_send_description(stream)))
-    def send(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        warehouse: WarehouseResource = context.resources.warehouse
-        customerio = customerio_of(stream, context)
-        as_of = as_of_day(stream, context)
-        started = dt.datetime.now(dt.UTC)
-        with warehouse.session(for_sync=True) as session:
-            with customerio.track_client() as client:
-                report = sync_profiles(
-                    session,
-                    stream,
-                    client,
-                    as_of=as_of,
-                    run_id=context.run.run_id,
-                    partition_key=as_of.isoformat(),
-                    log=context.log,
-                )
-            # A 200 is not a delivery: find the updates Customer.io dropped after accepting them.
-            with delivery_audit.app_client_if_configured(customerio) as app:
-                audit = delivery_audit.audit_email_changes(
-                    session,
-                    stream,
-                    app,
-                    as_of=as_of,
-                    run_id=context.run.run_id,
-                    since=started,
-                    log=context.log,
-                )
-            completed = imports.settle(session, stream, dt.datetime.now(dt.UTC))
-        _mark_planned_day(stream, context, as_of)
-        context.log.info(
-            f"{stream.name} {as_of}: {report.accepted:,} accepted, {report.rejected:,} rejected,"
-            f" {report.requests:,} requests in {report.seconds:,.1f} s; {audit.status},"
-            f" {audit.failed:,} dropped by Customer.io"
-        )
-        metadata = {**report_metadata(report), **audit.metadata()}
-        metadata.update(imports.completed_metadata(completed))
-        return dg.MaterializeResult(metadata=metadata)
-
-    return send
 
 
 def events_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
@@ -369,7 +289,7 @@ def events_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 f" from the source minus `{stream.schema}.event_ledger`, and emptied of what"
                 " Customer.io acknowledges; each day's partition shows its own"
                 " `planned_events_on_day`. The source's blocking checks run here too, on exactly"
-                " the days planned.\n\n" + _about(stream) + _policies(stream)
+                " the days planned.\n\n" + about(stream) + _policies(stream)
             ),
         )
     )
@@ -405,9 +325,9 @@ def events_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
             by_day = session.fetch_all(
                 stream.sql("events_plan_by_day"), {"start": start, "end": end}
             )
-        _record_per_day(stream, context, "planned_events_on_day", dict(by_day), 0)
+        record_per_day(stream, context, "planned_events_on_day", dict(by_day), 0)
         return dg.MaterializeResult(
-            metadata={**summary, **_import_metadata(current), "window": window}
+            metadata={**summary, **import_metadata(current), "window": window}
         )
 
     return plan
@@ -441,67 +361,3 @@ def events_send_policy(
         return current.backfill_policy, current
     first_sync = plans.events_synced_by_other_runs(session, stream, run_id) == 0
     return backfill_policy_for_run(stream, tags, first_sync), current
-
-
-def events_send_description(stream: SyncStream) -> str:
-    return (
-        "Sends the planned events to Customer.io as track calls.\n\n"
-        "For marketers: journeys start from these events. In a backfill run or the first sync,"
-        " events within Customer.io's 72-hour trigger window follow the backfill policy"
-        ' (default: renamed to "<name> (backfill)") so replayed history cannot start live'
-        " journeys; older events keep their names.\n\n"
-        "For data engineers: each event's id is a ULID assigned once, when the event is first"
-        f" planned (`{stream.schema}.event_ids`), and reused for good, so retries, re-runs,"
-        " overlapping backfills and corrected timestamps never duplicate an event. Acknowledged"
-        f" keys are logged in `{stream.schema}.event_acks` and folded into"
-        f" `{stream.schema}.event_ledger` when the send ends (or by the next run after a crash),"
-        f" refusals go to `{stream.schema}.rejected_rows`; `backfill_policy` says which policy"
-        " the run applied and each day's partition shows `events_on_day`.\n\n" + _about(stream)
-    )
-
-
-def events_send_asset(stream: SyncStream) -> dg.AssetsDefinition:
-    """The send of an event sync, in one step."""
-
-    @dg.asset(**_send_args(stream, events_send_description(stream)))
-    def send(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        warehouse: WarehouseResource = context.resources.warehouse
-        customerio = customerio_of(stream, context)
-        start, end = event_window(stream, context)
-        with warehouse.session(for_sync=True) as session, customerio.track_client() as client:
-            policy, current = events_send_policy(
-                session, stream, context.run.tags, context.run.run_id, start, end
-            )
-            if policy is not None:
-                context.log.info(
-                    f"backfill policy for events in the trigger window: {policy}"
-                    + (f" (the {current.label})" if current else "")
-                )
-            report = sync_events(
-                session,
-                stream,
-                client,
-                start=start,
-                end=end,
-                run_id=context.run.run_id,
-                partition_key=f"{start.isoformat()}...{end.isoformat()}",
-                backfill_policy=policy,
-                now=dt.datetime.now(dt.UTC),
-                log=context.log,
-            )
-            acks = session.fetch_all(
-                stream.sql("event_acks_by_day"),
-                {"run_id": context.run.run_id, "start": start, "end": end},
-            )
-            completed = imports.settle(session, stream, dt.datetime.now(dt.UTC))
-        per_day: dict[dt.date, dict[str, int]] = {}
-        for day, disposition, count in acks:
-            per_day.setdefault(day, {})[disposition] = count
-        _record_per_day(stream, context, "events_on_day", per_day, {})
-        metadata = report_metadata(report)
-        metadata["backfill_policy"] = str(policy) if policy else "live"
-        metadata.update(_import_metadata(current))
-        metadata.update(imports.completed_metadata(completed))
-        return dg.MaterializeResult(metadata=metadata)
-
-    return send

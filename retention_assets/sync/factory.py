@@ -25,7 +25,7 @@ from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import CustomerIOSettings, WorkspaceEnv, workspace_settings
 from retention_assets.specs.model import SyncSpec
 from retention_assets.sync.continuous import continuous_sensor
-from retention_assets.sync.fanout import stream_assets
+from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
 
 CUSTOMERIO_RUN_TAG = "retention/customerio"

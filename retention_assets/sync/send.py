@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -214,6 +215,143 @@ def _drain(
     flush(accepted, rejected)
 
 
+class _StreamSend(ABC):
+    """The lifecycle every send shares, one shard of one stream; a stream kind fills in hooks.
+
+    Fold what a crashed send left acknowledged, prepare, count the plan, then (only when
+    something is planned) check credentials, stream the planned rows as operations through the
+    client, flush acknowledgements and rejections as they come, and fold again at the end, even
+    when the send fails part-way.
+    """
+
+    def __init__(
+        self,
+        session: WarehouseSession,
+        stream: SyncStream,
+        *,
+        run_id: str,
+        partition_key: str,
+        shard: Shard,
+    ) -> None:
+        self.session, self.stream, self.shard = session, stream, shard
+        self.run_id, self.partition_key = run_id, partition_key
+
+    @abstractmethod
+    def fold(self) -> None:
+        """Fold this shard's acknowledgement log into the ledgers."""
+
+    @abstractmethod
+    def prepare(self) -> None:
+        """Settle what needs no request before the plan is counted."""
+
+    @abstractmethod
+    def planned(self) -> int:
+        """How many rows this shard has to send."""
+
+    @abstractmethod
+    def rows(self) -> tuple[str, dict[str, Any]]:
+        """The statement that yields the planned rows, and its parameters."""
+
+    @abstractmethod
+    def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Operation]:
+        """One batch of planned rows as client operations, counted in ``report``."""
+
+    @abstractmethod
+    def log_acks(self, accepted: list[str], now: dt.datetime) -> None:
+        """Append the acknowledged keys to the acknowledgement log."""
+
+    @abstractmethod
+    def forget(self, rejected: Sequence[Rejection]) -> None:
+        """Drop what was kept in memory for rows Customer.io refused."""
+
+    def _flush(self, accepted: list[str], rejected: list[Rejection]) -> None:
+        now = dt.datetime.now(dt.UTC)
+        self.log_acks(accepted, now)
+        self.forget(rejected)
+        ledger.record_rejections(
+            self.session,
+            self.stream,
+            rejected,
+            partition_key=self.partition_key,
+            run_id=self.run_id,
+            now=now,
+        )
+
+    def run(self, client: TrackClient, log: logging.Logger | None) -> SyncReport:
+        started = time.monotonic()
+        ledger.ensure_sync_tables(self.session, self.stream)
+        # Acknowledgements a crashed send left in the log are kept before anything is re-read.
+        self.fold()
+        self.prepare()
+        report = SyncReport(planned=self.planned())
+        if report.planned:
+            # Fail fast on bad credentials or region, but spend no request when nothing changed.
+            client.check_credentials()
+            statement, params = self.rows()
+
+            def operations() -> Iterator[Operation]:
+                for batch in self.session.stream(statement, params):
+                    yield from self.operations(batch, report)
+
+            progress = _Progress(log, f"{self.stream.name} sync", report.planned)
+            try:
+                _drain(client.iter_send(operations()), report, progress, self._flush)
+            finally:
+                self.fold()
+        report.seconds = time.monotonic() - started
+        return report
+
+
+class _ProfileSend(_StreamSend):
+    """Identify calls by customer id for the planned attribute changes of one as-of day."""
+
+    def __init__(self, session: WarehouseSession, stream: SyncStream, *, as_of: dt.date, **kw: Any):
+        super().__init__(session, stream, **kw)
+        self.as_of = as_of
+
+    def fold(self) -> None:
+        ledger.fold_profile_acks(self.session, self.stream, self.shard)
+
+    def prepare(self) -> None:
+        with transaction(self.session):
+            self.session.execute(
+                sharded_statement(self.stream, "settle_unchanged_profiles", "pp.customer_id"),
+                {
+                    "as_of": self.as_of,
+                    **self.shard.params(),
+                    "run_id": self.run_id,
+                    "acknowledged_at": dt.datetime.now(dt.UTC),
+                },
+            )
+
+    def planned(self) -> int:
+        params = {"as_of": self.as_of, **self.shard.params()}
+        return _count(self.session, self.stream, "profiles_to_send_count", "pp.customer_id", params)
+
+    def rows(self) -> tuple[str, dict[str, Any]]:
+        return profiles_to_send_sql(self.stream), profiles_to_send_params(self.as_of, self.shard)
+
+    def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Operation]:
+        ids = _texts(batch.column(0))
+        entries = _as_bytes(batch.column(1))
+        needs_check = batch.column(2).to_pylist()
+        report.sent += len(ids)
+        for customer_id, entry, check in zip(ids, entries, needs_check, strict=True):
+            yield (
+                Operation(customer_id, orjson.loads(entry))
+                if check
+                else Operation.prechecked(customer_id, entry)
+            )
+
+    def forget(self, rejected: Sequence[Rejection]) -> None:
+        """A profile send keeps nothing per row in memory."""
+
+    def log_acks(self, accepted: list[str], now: dt.datetime) -> None:
+        ledger.log_profile_acks(
+            self.session, self.stream, accepted, as_of=self.as_of, run_id=self.run_id, now=now
+        )
+
+
 def sync_profiles(
     session: WarehouseSession,
     stream: SyncStream,
@@ -230,58 +368,10 @@ def sync_profiles(
     Only the customers of ``shard`` are settled, sent and recorded: the shards of one
     partition can run side by side and together do exactly what one unsharded send does.
     """
-    started = time.monotonic()
-    ledger.ensure_sync_tables(session, stream)
-    # Acknowledgements a crashed send left in the log are kept before anything is re-read.
-    ledger.fold_profile_acks(session, stream, shard)
-    params = {"as_of": as_of, **shard.params()}
-    with transaction(session):
-        session.execute(
-            sharded_statement(stream, "settle_unchanged_profiles", "pp.customer_id"),
-            {**params, "run_id": run_id, "acknowledged_at": dt.datetime.now(dt.UTC)},
-        )
-    report = SyncReport(
-        planned=_count(session, stream, "profiles_to_send_count", "pp.customer_id", params)
+    send = _ProfileSend(
+        session, stream, as_of=as_of, run_id=run_id, partition_key=partition_key, shard=shard
     )
-    if not report.planned:
-        report.seconds = time.monotonic() - started
-        return report
-    # Fail fast on bad credentials or region, but spend no request when nothing changed.
-    client.check_credentials()
-    query_params = profiles_to_send_params(as_of, shard)
-
-    def operations() -> Iterable[Operation]:
-        for batch in session.stream(profiles_to_send_sql(stream), query_params):
-            ids = _texts(batch.column(0))
-            entries = _as_bytes(batch.column(1))
-            needs_check = batch.column(2).to_pylist()
-            report.sent += len(ids)
-            for customer_id, entry, check in zip(ids, entries, needs_check, strict=True):
-                yield (
-                    Operation(customer_id, orjson.loads(entry))
-                    if check
-                    else Operation.prechecked(customer_id, entry)
-                )
-
-    def flush(accepted: list[str], rejected: list[Rejection]) -> None:
-        now = dt.datetime.now(dt.UTC)
-        ledger.log_profile_acks(session, stream, accepted, as_of=as_of, run_id=run_id, now=now)
-        ledger.record_rejections(
-            session,
-            stream,
-            rejected,
-            partition_key=partition_key,
-            run_id=run_id,
-            now=now,
-        )
-
-    progress = _Progress(log, f"{stream.name} sync", report.planned)
-    try:
-        _drain(client.iter_send(operations()), report, progress, flush)
-    finally:
-        ledger.fold_profile_acks(session, stream, shard)
-    report.seconds = time.monotonic() - started
-    return report
+    return send.run(client, log)
 
 
 def event_entry(
@@ -317,6 +407,86 @@ def _event_entry_of(batch: pa.RecordBatch, index: int) -> dict[str, Any]:
     return event_entry(customer_id, name, ulid, occurred_ms, properties, disposition)
 
 
+class _EventSend(_StreamSend):
+    """Track calls for the planned, unacknowledged events of a window, under their planned ids."""
+
+    def __init__(
+        self,
+        session: WarehouseSession,
+        stream: SyncStream,
+        *,
+        start: dt.date,
+        end: dt.date,
+        backfill_policy: BackfillPolicy | None,
+        now: dt.datetime,
+        **kw: Any,
+    ):
+        super().__init__(session, stream, **kw)
+        self.start, self.end, self.backfill_policy, self.now = start, end, backfill_policy, now
+        # The ULID of every event in flight, the disposition of those not sent under their own
+        # name, and the suppressed events to record; filled by ``operations``, which the
+        # client may consume on another thread.
+        self.in_flight: dict[str, str] = {}
+        self.dispositions: dict[str, str] = {}
+        self.suppressed: deque[tuple[str, str]] = deque()
+
+    def fold(self) -> None:
+        ledger.fold_event_acks(self.session, self.stream, self.shard)
+
+    def prepare(self) -> None:
+        """Nothing to settle: an event that needs no request is never planned."""
+
+    def planned(self) -> int:
+        params = {"start": self.start, "end": self.end, **self.shard.params()}
+        return _count(self.session, self.stream, "events_to_send_count", "p.customer_id", params)
+
+    def rows(self) -> tuple[str, dict[str, Any]]:
+        params = events_to_send_params(
+            self.start, self.end, self.shard, self.backfill_policy, self.now
+        )
+        return events_to_send_sql(self.stream), params
+
+    def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Operation]:
+        keys = _texts(batch.column(0))
+        kinds = _texts(batch.column(4))
+        ulids = _texts(batch.column(6))
+        entries = _as_bytes(batch.column(7))
+        checks = batch.column(8).to_pylist()
+        rows = zip(keys, kinds, ulids, entries, checks, strict=True)
+        for index, (key, disposition, ulid, entry, check) in enumerate(rows):
+            if disposition != "sent":
+                if disposition == "suppressed":
+                    self.suppressed.append((key, ulid))
+                    report.skipped += 1
+                    continue
+                self.dispositions[key] = disposition
+            self.in_flight[key] = ulid
+            report.sent += 1
+            if check:
+                yield Operation(key, _event_entry_of(batch, index))
+            else:
+                yield Operation.prechecked(key, entry)
+
+    def log_acks(self, accepted: list[str], now: dt.datetime) -> None:
+        keys = accepted
+        ulids = [self.in_flight.pop(key) for key in accepted]
+        kinds = None
+        if self.dispositions or self.suppressed:
+            kinds = [self.dispositions.pop(key, "sent") for key in accepted]
+            keys = [*accepted, *(key for key, _ulid in self.suppressed)]
+            ulids += [ulid for _key, ulid in self.suppressed]
+            kinds += ["suppressed"] * len(self.suppressed)
+            self.suppressed.clear()
+        ledger.log_event_acks(
+            self.session, self.stream, keys, ulids, kinds, run_id=self.run_id, now=now
+        )
+
+    def forget(self, rejected: Sequence[Rejection]) -> None:
+        for rejection in rejected:
+            self.in_flight.pop(rejection.key, None)
+            self.dispositions.pop(rejection.key, None)
+
+
 def sync_events(
     session: WarehouseSession,
     stream: SyncStream,
@@ -337,76 +507,15 @@ def sync_events(
     Customer.io's trigger window are then renamed, marked or suppressed so that they cannot
     start a live journey. Only the events of ``shard``'s customers are sent.
     """
-    started = time.monotonic()
-    ledger.ensure_sync_tables(session, stream)
-    ledger.fold_event_acks(session, stream, shard)
-    params = {"start": start, "end": end, **shard.params()}
-    report = SyncReport(
-        planned=_count(session, stream, "events_to_send_count", "p.customer_id", params)
+    send = _EventSend(
+        session,
+        stream,
+        start=start,
+        end=end,
+        backfill_policy=backfill_policy,
+        now=now,
+        run_id=run_id,
+        partition_key=partition_key,
+        shard=shard,
     )
-    if not report.planned:
-        report.seconds = time.monotonic() - started
-        return report
-    # Fail fast on bad credentials or region, but spend no request when nothing changed.
-    client.check_credentials()
-    query_params = events_to_send_params(start, end, shard, backfill_policy, now)
-    # The ULID of every event in flight, the disposition of those not sent under their own
-    # name, and the suppressed events to record; filled by the operations generator, which
-    # the client may consume on another thread.
-    in_flight: dict[str, str] = {}
-    dispositions: dict[str, str] = {}
-    suppressed: deque[tuple[str, str]] = deque()
-
-    def operations() -> Iterable[Operation]:
-        for batch in session.stream(events_to_send_sql(stream), query_params):
-            keys = _texts(batch.column(0))
-            kinds = _texts(batch.column(4))
-            ulids = _texts(batch.column(6))
-            entries = _as_bytes(batch.column(7))
-            checks = batch.column(8).to_pylist()
-            rows = zip(keys, kinds, ulids, entries, checks, strict=True)
-            for index, (key, disposition, ulid, entry, check) in enumerate(rows):
-                if disposition != "sent":
-                    if disposition == "suppressed":
-                        suppressed.append((key, ulid))
-                        report.skipped += 1
-                        continue
-                    dispositions[key] = disposition
-                in_flight[key] = ulid
-                report.sent += 1
-                if check:
-                    yield Operation(key, _event_entry_of(batch, index))
-                else:
-                    yield Operation.prechecked(key, entry)
-
-    def flush(accepted: list[str], rejected: list[Rejection]) -> None:
-        flushed_at = dt.datetime.now(dt.UTC)
-        keys = accepted
-        ulids = [in_flight.pop(key) for key in accepted]
-        kinds = None
-        if dispositions or suppressed:
-            kinds = [dispositions.pop(key, "sent") for key in accepted]
-            keys = [*accepted, *(key for key, _ulid in suppressed)]
-            ulids += [ulid for _key, ulid in suppressed]
-            kinds += ["suppressed"] * len(suppressed)
-            suppressed.clear()
-        ledger.log_event_acks(session, stream, keys, ulids, kinds, run_id=run_id, now=flushed_at)
-        for rejection in rejected:
-            in_flight.pop(rejection.key, None)
-            dispositions.pop(rejection.key, None)
-        ledger.record_rejections(
-            session,
-            stream,
-            rejected,
-            partition_key=partition_key,
-            run_id=run_id,
-            now=flushed_at,
-        )
-
-    progress = _Progress(log, f"{stream.name} sync", report.planned)
-    try:
-        _drain(client.iter_send(operations()), report, progress, flush)
-    finally:
-        ledger.fold_event_acks(session, stream, shard)
-    report.seconds = time.monotonic() - started
-    return report
+    return send.run(client, log)

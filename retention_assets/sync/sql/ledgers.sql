@@ -133,3 +133,15 @@ CREATE TABLE IF NOT EXISTS {sync}.sync_imports (
     approved_at TIMESTAMPTZ,
     completed_at TIMESTAMPTZ
 );
+
+-- What each shard step of a send reported, read by the send's summary step. The steps hand
+-- nothing to each other through Dagster's IO manager, so a send works on any executor (one
+-- pod per step included) without shared storage. A re-executed shard replaces its report in
+-- the run group (the root run of a re-execution).
+CREATE TABLE IF NOT EXISTS {sync}.send_reports (
+    run_group VARCHAR NOT NULL,
+    shard_index INTEGER NOT NULL,
+    shard_count INTEGER NOT NULL,
+    report VARCHAR NOT NULL,
+    reported_at TIMESTAMPTZ NOT NULL
+);

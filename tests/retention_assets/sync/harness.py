@@ -26,7 +26,7 @@ from retention_assets.shop import (
     EVENTS_PLAN,
     EVENTS_SYNC,
 )
-from retention_assets.sync.fanout import stream_assets
+from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
 from tests.retention_assets.sync.shapes import SHOP, SourceShape
 
@@ -149,11 +149,13 @@ class SyncHarness:
         shards: int = 1,
         run_config: dict[str, Any] | None = None,
         streams: Sequence[SyncStream] | None = None,
+        resources: dict[str, Any] | None = None,
     ) -> dg.ExecuteInProcessResult:
         """Materialize the selected cio_sync assets (with their checks) for a day range.
 
         With ``shards`` above one the sends run as that many steps, one after the other.
-        ``streams`` are the syncs defined (the shape's by default).
+        ``streams`` are the syncs defined (the shape's by default); ``resources`` add to or
+        replace the warehouse and the workspace.
         """
         last = last or first
         streams = streams or self.shape.streams
@@ -164,7 +166,11 @@ class SyncHarness:
                 *(check for stream in streams for check in stream_checks(stream)),
             ],
             selection=selection,
-            resources={"warehouse": self.warehouse, "customerio": self.customerio},
+            resources={
+                "warehouse": self.warehouse,
+                "customerio": self.customerio,
+                **(resources or {}),
+            },
             instance=dg.DagsterInstance.ephemeral(),
             tags={
                 RANGE_START_TAG: first.isoformat(),

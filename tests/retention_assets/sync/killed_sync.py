@@ -25,7 +25,7 @@ CHILD = textwrap.dedent(
     from resources.customerio import CustomerIOResource
     from resources.warehouse import DuckDBWarehouse
     from asset_checks.sync_checks import stream_checks
-    from retention_assets.sync.fanout import stream_assets
+    from retention_assets.sync.sends import stream_assets
     from tests.retention_assets.sync.shapes import SHAPES
     shape, url, database, first, last, max_rps, batch, *keys = sys.argv[1:]
     streams = SHAPES[shape].streams

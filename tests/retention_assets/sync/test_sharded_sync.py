@@ -133,7 +133,7 @@ def test_multiprocess_sharded_run_equals_the_unsharded_run(
         ]
 
     steps = {event.step_key for event in starts}
-    assert {f"events_sharded_send.events_send_shard_{i}_of_3" for i in (1, 2, 3)} <= steps
+    assert {f"events_send.events_send_shard_{i}_of_3" for i in (1, 2, 3)} <= steps
     # One process per step: each shard ran in a process of its own.
     assert len({event.pid for event in starts}) == len(starts)
     assert scenario.snapshot(sharded_harness) == unsharded
