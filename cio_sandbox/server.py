@@ -43,7 +43,7 @@ from cio_sandbox.config import SandboxConfig
 from cio_sandbox.faults import FaultInjector
 from cio_sandbox.ratelimit import TokenBucket
 from cio_sandbox.requestlog import DEFAULT_LOG_SIZE, RequestLog
-from cio_sandbox.state import SandboxState
+from cio_sandbox.state import Obj, Person, SandboxState, Segment
 from cio_sandbox.validation import (
     BATCH_REQUEST_LIMIT,
     ENTITY_REQUEST_LIMIT,
@@ -76,7 +76,8 @@ from cio_sandbox.views import (
 # status, JSON body, entries the request carried
 Outcome = tuple[int, dict[str, Any], int]
 TrackHandler = Callable[[web.Request, bytes], Outcome]
-AppHandler = Callable[[web.Request, bytes], tuple[int, dict[str, Any]]]
+AppOutcome = tuple[int, dict[str, Any]]  # status, JSON body
+AppHandler = Callable[[web.Request, bytes], AppOutcome]
 Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Every entry allocates a few long-lived dicts, which makes CPython's default collector (a pass
@@ -362,7 +363,7 @@ class Sandbox:
 
         return endpoint
 
-    def _customer(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _customer(self, request: web.Request, body: bytes) -> AppOutcome:
         id_type = request.query.get("id_type", "id")
         if id_type not in ID_TYPES:
             return 400, _app_error(400, "id_type must be id, email or cio_id")
@@ -371,7 +372,7 @@ class Sandbox:
             return 404, _app_error(404, "customer not found")
         return 200, {"customer": customer_view(person)}
 
-    def _customers(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _customers(self, request: web.Request, body: bytes) -> AppOutcome:
         id_type = request.query.get("id_type", "id")
         if id_type not in ID_TYPES:
             return 400, _app_error(400, "id_type must be id, email or cio_id")
@@ -382,7 +383,7 @@ class Sandbox:
         found = (self.state.find(id_type, str(value)) for value in ids)
         return 200, {"customers": [customer_view(person) for person in found if person]}
 
-    def _activities(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _activities(self, request: web.Request, body: bytes) -> AppOutcome:
         id_type = request.query.get("id_type", "id")
         if id_type not in ID_TYPES:
             return 400, _app_error(400, "id_type must be id, email or cio_id")
@@ -404,7 +405,7 @@ class Sandbox:
         following = str(end) if limit and end < len(activities) else ""
         return 200, {"activities": activities[start:end], "next": following}
 
-    def _customers_by_email(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _customers_by_email(self, request: web.Request, body: bytes) -> AppOutcome:
         email = request.query.get("email")
         if not email:
             return 400, _app_error(400, "email is required")
@@ -414,16 +415,14 @@ class Sandbox:
         identifiers = customer_view(person)["identifiers"]
         return 200, {"results": [{"email": None, "id": None, **identifiers}]}
 
-    def _customer_segments(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _customer_segments(self, request: web.Request, body: bytes) -> AppOutcome:
         person = self._addressed_person(request)
         if isinstance(person, tuple):
             return person
         segments = self.state.segments_of(person)
         return 200, {"segments": [segment_view(segment) for segment in segments]}
 
-    def _customer_relationships(
-        self, request: web.Request, body: bytes
-    ) -> tuple[int, dict[str, Any]]:
+    def _customer_relationships(self, request: web.Request, body: bytes) -> AppOutcome:
         person = self._addressed_person(request)
         if isinstance(person, tuple):
             return person
@@ -434,7 +433,7 @@ class Sandbox:
         ]
         return _paged(request, "cio_relationships", listed, 100)
 
-    def _addressed_person(self, request: web.Request) -> Any:
+    def _addressed_person(self, request: web.Request) -> Person | AppOutcome:
         """The person the path names (with ``id_type``), or the (status, body) refusal."""
         id_type = request.query.get("id_type", "id")
         if id_type not in ID_TYPES:
@@ -444,7 +443,7 @@ class Sandbox:
             return 404, _app_error(404, "customer not found")
         return person
 
-    def _create_segment(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _create_segment(self, request: web.Request, body: bytes) -> AppOutcome:
         document = _parse_json(body)
         segment = document.get("segment") if type(document) is dict else None
         name = segment.get("name") if type(segment) is dict else None
@@ -457,16 +456,16 @@ class Sandbox:
         created = self.state.create_segment(name, description, int(time.time()))
         return 200, {"segment": segment_view(created)}
 
-    def _list_segments(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _list_segments(self, request: web.Request, body: bytes) -> AppOutcome:
         return 200, {"segments": [segment_view(s) for s in self.state.segments.values()]}
 
-    def _get_segment(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _get_segment(self, request: web.Request, body: bytes) -> AppOutcome:
         segment = self._addressed_segment(request)
         if isinstance(segment, tuple):
             return segment
         return 200, {"segment": segment_view(segment)}
 
-    def _membership(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _membership(self, request: web.Request, body: bytes) -> AppOutcome:
         segment = self._addressed_segment(request)
         if isinstance(segment, tuple):
             return segment
@@ -481,22 +480,20 @@ class Sandbox:
         ids = [identifiers["id"] or "" for identifiers in page]
         return 200, {"identifiers": page, "ids": ids, "next": following}
 
-    def _addressed_segment(self, request: web.Request) -> Any:
+    def _addressed_segment(self, request: web.Request) -> Segment | AppOutcome:
         raw_id = request.match_info["segment_id"]
         segment = self.state.segments.get(int(raw_id)) if raw_id.isdigit() else None
         if segment is None:
             return 404, _app_error(404, "segment not found")
         return segment
 
-    def _object(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _object(self, request: web.Request, body: bytes) -> AppOutcome:
         obj = self._addressed_object(request)
         if isinstance(obj, tuple):
             return obj
         return 200, {"object": object_view(obj)}
 
-    def _object_relationships(
-        self, request: web.Request, body: bytes
-    ) -> tuple[int, dict[str, Any]]:
+    def _object_relationships(self, request: web.Request, body: bytes) -> AppOutcome:
         obj = self._addressed_object(request)
         if isinstance(obj, tuple):
             return obj
@@ -510,7 +507,7 @@ class Sandbox:
         ]
         return _paged(request, "cio_relationships", listed, 100)
 
-    def _addressed_object(self, request: web.Request) -> Any:
+    def _addressed_object(self, request: web.Request) -> Obj | AppOutcome:
         id_type = request.query.get("id_type", "object_id")
         if id_type not in OBJECT_ID_TYPES:
             return 400, _app_error(400, "id_type must be object_id or cio_object_id")
@@ -692,9 +689,7 @@ def _query_int(request: web.Request, name: str, default: int | None) -> int | No
     return int(raw) if raw.isdigit() else None
 
 
-def _paged(
-    request: web.Request, key: str, items: list[Any], default_limit: int
-) -> tuple[int, dict[str, Any]]:
+def _paged(request: web.Request, key: str, items: list[Any], default_limit: int) -> AppOutcome:
     """An App API page of ``items`` under ``key``, chained by ``start`` and ``next``."""
     limit = _query_int(request, "limit", default_limit)
     start = _query_int(request, "start", 0)

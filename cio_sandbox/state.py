@@ -136,27 +136,25 @@ class SandboxState:
     def apply(self, op: Operation) -> None:
         """Apply one validated operation; raise :class:`EntryError` if the store refuses it."""
         now = int(time.time())
-        kind = type(op)
-        if kind is Identify:
-            self._identify(op, now)  # type: ignore[arg-type]
-        elif kind is Track:
-            self._track(op, now)  # type: ignore[arg-type]
-        elif kind is Delete:
-            person = self.find(op.kind, op.value)  # type: ignore[union-attr]
+        if isinstance(op, Identify):
+            self._identify(op, now)
+        elif isinstance(op, Track):
+            self._track(op, now)
+        elif isinstance(op, Delete):
+            person = self.find(op.kind, op.value)
             if person is not None:
                 self._remove(person)
-        elif kind is Relate:
-            self._relate_person(op, now)  # type: ignore[arg-type]
-        elif kind is Merge:
-            self._merge_people(op, now)  # type: ignore[arg-type]
-        elif kind is Suppress:
-            self._suppress(op, now)  # type: ignore[arg-type]
-        elif kind is ObjectIdentify:
-            self._identify_object(op, now)  # type: ignore[arg-type]
-        elif kind is ObjectRelate:
-            self._relate_object(op, now)  # type: ignore[arg-type]
+        elif isinstance(op, Relate):
+            self._relate_person(op, now)
+        elif isinstance(op, Merge):
+            self._merge_people(op, now)
+        elif isinstance(op, Suppress):
+            self._suppress(op, now)
+        elif isinstance(op, ObjectIdentify):
+            self._identify_object(op, now)
+        elif isinstance(op, ObjectRelate):
+            self._relate_object(op, now)
         else:
-            assert type(op) is ObjectDelete
             self._delete_object(op)
 
     # Manual segments (App API creates them, Track v1 adds and removes members)
