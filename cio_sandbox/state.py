@@ -13,9 +13,10 @@ Identity rules, after Customer.io's documented behaviour (customerio-api.md):
 * Identify by an ``id`` that nobody has, with a body ``email`` owned by a person without an id:
   that person is updated and takes the id (no duplicate is created).
 * An update that would give a person an email, or an ``id`` attribute, that belongs to someone
-  else, or change an id a person already has, is answered like any other (200) but not
-  applied: the whole update is dropped and a ``failed_attribute_change`` activity is recorded
-  on the identified person (Customer.io's "Attribute Update Failure"). An ``id`` nobody had is
+  else, or change an id a person already has (except when addressed by ``cio_id``, which may
+  set any id nobody has), is answered like any other (200) but not applied: the whole
+  update is dropped and a ``failed_attribute_change`` activity is recorded on the identified
+  person (Customer.io's "Attribute Update Failure"). An ``id`` nobody had is
   still created, empty, so that the failure is readable where Customer.io shows it: in that
   person's activities. A ``cio_id`` attribute is ignored: it cannot change.
 * Identify creates the person unless ``_update: true`` was sent; events create their person
@@ -302,7 +303,9 @@ class SandboxState:
                 person = email_owner
         if body_id is not None:
             current_id = person["id"] if person is not None else new_id
-            if current_id is None and body_id not in self.by_id:
+            # Addressed by cio_id, a person's id may change to one nobody has.
+            renamable = current_id is None or (op.kind == "cio_id" and person is not None)
+            if body_id != current_id and renamable and body_id not in self.by_id:
                 new_id = body_id
             elif body_id != current_id:
                 self._fail(person, now, "id", "id belongs to another person or cannot change")
@@ -319,7 +322,9 @@ class SandboxState:
         relations = self._resolve_relations(op.relations, True, person) if op.relations else []
         if person is None:
             person = self._create(op.kind, op.value, now)
-        if new_id is not None and person["id"] is None:
+        if new_id is not None and person["id"] != new_id:
+            if person["id"] is not None:
+                del self.by_id[person["id"]]
             person["id"] = new_id
             self.by_id[new_id] = person
         self._merge(person, attributes, op.timestamp, now)

@@ -249,3 +249,19 @@ def test_an_identifier_nobody_has_can_be_suppressed_ahead(
     assert sandbox.people() == {}
     response = batch(track, person({"phone": "+15555550100"}, "suppress"))
     assert rejected(response) == [(0, "invalid", "identifiers.phone")]
+
+
+def test_an_id_changes_only_through_cio_id_and_only_to_a_free_one(
+    track: httpx.Client, app: httpx.Client, sandbox: SandboxHandle
+) -> None:
+    applied(track, identify({"id": "old"}, email="p@x.io"), identify({"id": "taken"}))
+    (found,) = by_email(app, "p@x.io")
+    applied(track, identify({"id": "old"}, id="renamed-by-id"))
+    assert set(sandbox.people()) == {"old", "taken"}
+    applied(track, identify({"cio_id": found["cio_id"]}, id="new", plan="gold"))
+    assert sandbox.people() == {"new": {"email": "p@x.io", "plan": "gold"}, "taken": {}}
+    assert app.get("/v1/customers/old/attributes").status_code == 404
+    applied(track, identify({"cio_id": found["cio_id"]}, id="taken", plan="silver"))
+    assert sandbox.people()["new"] == {"email": "p@x.io", "plan": "gold"}
+    fields = [a["data"]["field"] for a in activities(app, "new", type="failed_attribute_change")]
+    assert fields == ["id", "id"]
