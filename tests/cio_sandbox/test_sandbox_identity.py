@@ -265,3 +265,19 @@ def test_an_id_changes_only_through_cio_id_and_only_to_a_free_one(
     assert sandbox.people()["new"] == {"email": "p@x.io", "plan": "gold"}
     fields = [a["data"]["field"] for a in activities(app, "new", type="failed_attribute_change")]
     assert fields == ["id", "id"]
+
+
+def test_the_entity_endpoint_takes_the_new_operations_one_at_a_time(
+    track: httpx.Client, sandbox: SandboxHandle
+) -> None:
+    applied(track, identify({"id": "a"}), identify({"email": "b@x.io"}, y=2))
+    ok = track.post("/api/v2/entity", json=merge({"id": "a"}, {"email": "b@x.io"}))
+    assert (ok.status_code, ok.json()) == (200, {})
+    assert sandbox.people() == {"a": {"email": "b@x.io", "y": 2}}
+    missing = track.post("/api/v2/entity", json=merge({"id": "a"}, {}))
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["field"] == "secondary"
+    relate = person({"id": "a"}, "add_relationships", cio_relationships=[])
+    assert track.post("/api/v2/entity", json=relate).status_code == 400
+    assert track.post("/api/v2/entity", json=person({"id": "a"}, "suppress")).status_code == 200
+    assert sandbox.people() == {}
