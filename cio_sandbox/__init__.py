@@ -3,8 +3,11 @@
 The project syncs warehouse rows to Customer.io; this package lets it do so without a real
 workspace: the README's demo syncs into it, and contract, fault-injection and benchmark tests
 run against it. It follows the contract in the shared ``customerio-api.md`` page (auth,
-limits, 207 partial failures, ULID event dedupe, App API read-back and its 10 req/s limit)
-and can misbehave on purpose (429/5xx, slow or dropped responses, per-entry rejections).
+limits, 207 partial failures, ULID event dedupe, App API read-back and its 10 req/s limit),
+and Customer.io's data-in beyond people and events: objects and relationships, manual
+segments, delete, suppress, unsuppress and merge (docs/customerio-sandbox.md says how and on
+what sources). It can misbehave on purpose (429/5xx, slow or dropped responses, per-entry
+rejections, silently failed events).
 
 Run it with ``python -m cio_sandbox``; use :func:`cio_sandbox.testing.running_sandbox` from
 tests. The credentials below are the defaults the server accepts unless told otherwise.

@@ -30,6 +30,9 @@ class SandboxConfig:
     slow_rate: float = _option(0.0, "share of Track writes delayed by slow_ms more")
     slow_ms: float = _option(1000.0, "extra delay of a slow response, in ms")
     entry_reject_rate: float = _option(0.0, "share of /v2/batch entries rejected as 'injected'")
+    event_fail_rate: float = _option(
+        0.0, "share of accepted events dropped and recorded as failed_event activities"
+    )
     seed: int | None = _option(None, "seed that makes fault draws repeatable")
     app_rate_limit: float = _option(10.0, "App API requests per second before 429 (0: no limit)")
 

@@ -41,5 +41,9 @@ class FaultInjector:
     def is_slow(self, config: SandboxConfig) -> bool:
         return config.slow_rate > 0 and self._rng.random() < config.slow_rate
 
+    def fails_event(self, config: SandboxConfig) -> bool:
+        """Whether an accepted event is recorded as a ``failed_event`` activity instead."""
+        return config.event_fail_rate > 0 and self._rng.random() < config.event_fail_rate
+
     def rejects_entry(self, config: SandboxConfig) -> bool:
         return config.entry_reject_rate > 0 and self._rng.random() < config.entry_reject_rate

@@ -9,9 +9,12 @@ given its fault draws; then it waits ``latency_ms`` (every Track request, 401s i
 request (429, 500, 503 or a dropped connection) applies nothing, so a client retry is always
 safe. Whole-request problems (bad JSON, no ``batch``, oversize body) are a 400 before any
 entry applies; per-entry problems in ``/v2/batch`` are a 207 listing ``batch_index`` while
-every other entry applies. The App API checks Bearer auth and then a token bucket
+every other entry applies. Manual segment membership (Track v1 ``add_customers`` and
+``remove_customers``, 1 to 1,000 ids), suppress, unsuppress and merge go through the same
+auth, faults and latency. The App API checks Bearer auth and then a token bucket
 (``app_rate_limit``, 10 req/s by default) that answers 429 with ``Retry-After``; a person's
-activities are listed newest first, in pages chained by ``start`` and ``next``.
+activities, a segment's members and relationships are listed in pages chained by ``start``
+and ``next``.
 ``/_sandbox/`` routes need no auth: the server binds loopback unless told otherwise.
 
 Throughput, measured on a 2-vCPU container with the load generator on the same machine
@@ -40,24 +43,41 @@ from cio_sandbox.config import SandboxConfig
 from cio_sandbox.faults import FaultInjector
 from cio_sandbox.ratelimit import TokenBucket
 from cio_sandbox.requestlog import DEFAULT_LOG_SIZE, RequestLog
-from cio_sandbox.state import SandboxState
+from cio_sandbox.state import Obj, Person, SandboxState, Segment
 from cio_sandbox.validation import (
     BATCH_REQUEST_LIMIT,
     ENTITY_REQUEST_LIMIT,
     ENTRY_LIMIT,
     Delete,
     EntryError,
+    ObjectRef,
+    Operation,
+    Suppress,
+    Track,
+    check_object_type_id,
     entry_size,
     parse_v1_event,
     parse_v1_identify,
+    parse_v1_merge,
     parse_v2_operation,
+    v1_path_identifier,
 )
-from cio_sandbox.views import activity_view, customer_view, index_page, person_view
+from cio_sandbox.views import (
+    activity_view,
+    customer_view,
+    index_page,
+    member_view,
+    object_view,
+    person_view,
+    relationship_view,
+    segment_view,
+)
 
 # status, JSON body, entries the request carried
 Outcome = tuple[int, dict[str, Any], int]
 TrackHandler = Callable[[web.Request, bytes], Outcome]
-AppHandler = Callable[[web.Request, bytes], tuple[int, dict[str, Any]]]
+AppOutcome = tuple[int, dict[str, Any]]  # status, JSON body
+AppHandler = Callable[[web.Request, bytes], AppOutcome]
 Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Every entry allocates a few long-lived dicts, which makes CPython's default collector (a pass
@@ -67,6 +87,9 @@ MAX_BODY = 16 * 1024 * 1024  # above the API limits, so oversize bodies get Cust
 APP_BATCH_LIMIT = 100
 HTML_DEFAULT_LIMIT = 50
 ID_TYPES = frozenset({"id", "email", "cio_id"})
+SEGMENT_IDS_LIMIT = 1000  # ids per add_customers / remove_customers request
+MEMBERSHIP_PAGE_LIMIT = 30_000  # the documented maximum ``limit`` of a membership page
+OBJECT_ID_TYPES = frozenset({"object_id", "cio_object_id"})
 
 
 @dataclass(frozen=True)
@@ -102,14 +125,45 @@ class Sandbox:
         add("PUT", "/api/v1/customers/{id}", self._track(self._v1_identify, write=True))
         add("DELETE", "/api/v1/customers/{id}", self._track(self._v1_delete, write=True))
         add("POST", "/api/v1/customers/{id}/events", self._track(self._v1_event, write=True))
+        add("POST", "/api/v1/customers/{id}/suppress", self._track(self._v1_suppress, write=True))
+        add("POST", "/api/v1/customers/{id}/unsuppress", self._track(self._v1_suppress, write=True))
+        add("POST", "/api/v1/merge_customers", self._track(self._v1_merge, write=True))
+        add(
+            "POST",
+            "/api/v1/segments/{segment_id}/add_customers",
+            self._track(self._segment_members, write=True),
+        )
+        add(
+            "POST",
+            "/api/v1/segments/{segment_id}/remove_customers",
+            self._track(self._segment_members, write=True),
+        )
         add("POST", "/api/v2/entity", self._track(self._v2_entity, write=True))
         add("POST", "/api/v2/batch", self._track(self._v2_batch, write=True))
+        add("GET", "/v1/customers", self._app(self._customers_by_email))
         add("GET", "/v1/customers/{id}/attributes", self._app(self._customer))
         add("POST", "/v1/customers/attributes", self._app(self._customers))
         add("GET", "/v1/customers/{id}/activities", self._app(self._activities))
+        add("GET", "/v1/customers/{id}/segments", self._app(self._customer_segments))
+        add("GET", "/v1/customers/{id}/relationships", self._app(self._customer_relationships))
+        add("POST", "/v1/segments", self._app(self._create_segment))
+        add("GET", "/v1/segments", self._app(self._list_segments))
+        add("GET", "/v1/segments/{segment_id}", self._app(self._get_segment))
+        add("GET", "/v1/segments/{segment_id}/membership", self._app(self._membership))
+        add("GET", "/v1/objects/{type_id}/{object_id}/attributes", self._app(self._object))
+        add(
+            "GET",
+            "/v1/objects/{type_id}/{object_id}/relationships",
+            self._app(self._object_relationships),
+        )
         add("GET", "/", self._index)
         add("GET", "/_sandbox/people", self._people)
         add("GET", "/_sandbox/events", self._events)
+        add("GET", "/_sandbox/objects", self._objects)
+        add("GET", "/_sandbox/relationships", self._relationships)
+        add("GET", "/_sandbox/segments", self._segments)
+        add("GET", "/_sandbox/suppressions", self._suppressions)
+        add("GET", "/_sandbox/merges", self._merges)
         add("GET", "/_sandbox/requests", self._requests)
         add("GET", "/_sandbox/stats", self._stats)
         add("POST", "/_sandbox/reset", self._reset)
@@ -193,6 +247,50 @@ class Sandbox:
     def _v1_delete(self, request: web.Request, body: bytes) -> Outcome:
         return self._apply_one(lambda: Delete("id", request.match_info["id"]))
 
+    def _v1_suppress(self, request: web.Request, body: bytes) -> Outcome:
+        """``/suppress`` or ``/unsuppress``: the identifier's type follows from its shape."""
+        suppress = request.path.endswith("/suppress")
+
+        def parse() -> Suppress:
+            kind, value = v1_path_identifier(request.match_info["id"])
+            return Suppress(kind, value, suppress)
+
+        return self._apply_one(parse)
+
+    def _v1_merge(self, request: web.Request, body: bytes) -> Outcome:
+        document = _parse_json(body)
+        if isinstance(document, EntryError):
+            return 400, {"errors": [document.as_dict()]}, 0
+        return self._apply_one(lambda: parse_v1_merge(document))
+
+    def _segment_members(self, request: web.Request, body: bytes) -> Outcome:
+        raw_id = request.match_info["segment_id"]
+        if not raw_id.isdigit():
+            return 400, _error("invalid", "segment_id", "segment_id must be an integer"), 0
+        id_type = request.query.get("id_type", "id")
+        if id_type not in ID_TYPES:
+            return 400, _error("invalid", "id_type", "id_type must be id, email or cio_id"), 0
+        document = _parse_json(body)
+        ids = document.get("ids") if type(document) is dict else None
+        if type(ids) is not list or not 1 <= len(ids) <= SEGMENT_IDS_LIMIT:
+            message = f"ids must be a list of 1 to {SEGMENT_IDS_LIMIT} ids"
+            return 400, _error("invalid", "ids", message), 0
+        if any(type(value) not in (str, int) or type(value) is bool for value in ids):
+            return 400, _error("invalid", "ids", "ids must be strings"), 0
+        segment = self.state.segments.get(int(raw_id))
+        if segment is None:
+            return 404, _error("not_found", "segment_id", "segment not found"), len(ids)
+        # Values that cannot be of id_type are ignored, as Customer.io documents.
+        values = [str(value) for value in ids]
+        if id_type == "email":
+            values = [value for value in values if "@" in value]
+        add = request.path.endswith("/add_customers")
+        ignored = self.state.change_membership(segment, id_type, values, add)
+        ignored += len(ids) - len(values)
+        self.state.membership_ids_ignored += ignored
+        self.state.entries_accepted += len(ids)
+        return 200, {}, len(ids)
+
     def _v2_entity(self, request: web.Request, body: bytes) -> Outcome:
         if len(body) >= ENTITY_REQUEST_LIMIT:
             return 400, _error("too_large", "", "an entity request must be under 32 KB"), 0
@@ -220,7 +318,10 @@ class Sandbox:
                     raise EntryError("too_large", "", "an entry must be 32 KB or less")
                 if faults.rejects_entry(config):
                     raise EntryError("injected", "", "sandbox fault injection: entry rejected")
-                state.apply(parse_v2_operation(op))
+                parsed = parse_v2_operation(op)
+                if type(parsed) is Track:
+                    parsed.failed = faults.fails_event(config)
+                state.apply(parsed)
             except EntryError as error:
                 errors.append(error.as_dict(index))
         state.entries_accepted += len(batch) - len(errors)
@@ -229,10 +330,13 @@ class Sandbox:
             return 207, {"errors": errors}, len(batch)
         return 200, {}, len(batch)
 
-    def _apply_one(self, parse: Callable[[], Any]) -> Outcome:
+    def _apply_one(self, parse: Callable[[], Operation]) -> Outcome:
         """Apply a single-operation request: any problem rejects the whole request with 400."""
         try:
-            self.state.apply(parse())
+            parsed = parse()
+            if type(parsed) is Track:
+                parsed.failed = self._faults.fails_event(self.config)
+            self.state.apply(parsed)
         except EntryError as error:
             self.state.entries_rejected += 1
             return 400, {"errors": [error.as_dict()]}, 1
@@ -259,7 +363,7 @@ class Sandbox:
 
         return endpoint
 
-    def _customer(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _customer(self, request: web.Request, body: bytes) -> AppOutcome:
         id_type = request.query.get("id_type", "id")
         if id_type not in ID_TYPES:
             return 400, _app_error(400, "id_type must be id, email or cio_id")
@@ -268,7 +372,7 @@ class Sandbox:
             return 404, _app_error(404, "customer not found")
         return 200, {"customer": customer_view(person)}
 
-    def _customers(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _customers(self, request: web.Request, body: bytes) -> AppOutcome:
         id_type = request.query.get("id_type", "id")
         if id_type not in ID_TYPES:
             return 400, _app_error(400, "id_type must be id, email or cio_id")
@@ -279,7 +383,7 @@ class Sandbox:
         found = (self.state.find(id_type, str(value)) for value in ids)
         return 200, {"customers": [customer_view(person) for person in found if person]}
 
-    def _activities(self, request: web.Request, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _activities(self, request: web.Request, body: bytes) -> AppOutcome:
         id_type = request.query.get("id_type", "id")
         if id_type not in ID_TYPES:
             return 400, _app_error(400, "id_type must be id, email or cio_id")
@@ -301,6 +405,127 @@ class Sandbox:
         following = str(end) if limit and end < len(activities) else ""
         return 200, {"activities": activities[start:end], "next": following}
 
+    def _customers_by_email(self, request: web.Request, body: bytes) -> AppOutcome:
+        email = request.query.get("email")
+        if not email:
+            return 400, _app_error(400, "email is required")
+        person = self.state.find("email", email)
+        if person is None:
+            return 200, {"results": []}
+        identifiers = customer_view(person)["identifiers"]
+        return 200, {"results": [{"email": None, "id": None, **identifiers}]}
+
+    def _customer_segments(self, request: web.Request, body: bytes) -> AppOutcome:
+        person = self._addressed_person(request)
+        if isinstance(person, tuple):
+            return person
+        segments = self.state.segments_of(person)
+        return 200, {"segments": [segment_view(segment) for segment in segments]}
+
+    def _customer_relationships(self, request: web.Request, body: bytes) -> AppOutcome:
+        person = self._addressed_person(request)
+        if isinstance(person, tuple):
+            return person
+        objects = self.state.relations.get(person["cio_id"], {})
+        listed = [
+            relationship_view(self.state.objects[cio_object_id], attributes)
+            for cio_object_id, attributes in objects.items()
+        ]
+        return _paged(request, "cio_relationships", listed, 100)
+
+    def _addressed_person(self, request: web.Request) -> Person | AppOutcome:
+        """The person the path names (with ``id_type``), or the (status, body) refusal."""
+        id_type = request.query.get("id_type", "id")
+        if id_type not in ID_TYPES:
+            return 400, _app_error(400, "id_type must be id, email or cio_id")
+        person = self.state.find(id_type, request.match_info["id"])
+        if person is None:
+            return 404, _app_error(404, "customer not found")
+        return person
+
+    def _create_segment(self, request: web.Request, body: bytes) -> AppOutcome:
+        document = _parse_json(body)
+        segment = document.get("segment") if type(document) is dict else None
+        name = segment.get("name") if type(segment) is dict else None
+        if type(name) is not str or not name.strip():
+            return 400, _app_error(400, "segment.name is required")
+        assert type(segment) is dict
+        description = segment.get("description", "")
+        if type(description) is not str:
+            return 400, _app_error(400, "segment.description must be a string")
+        created = self.state.create_segment(name, description, int(time.time()))
+        return 200, {"segment": segment_view(created)}
+
+    def _list_segments(self, request: web.Request, body: bytes) -> AppOutcome:
+        return 200, {"segments": [segment_view(s) for s in self.state.segments.values()]}
+
+    def _get_segment(self, request: web.Request, body: bytes) -> AppOutcome:
+        segment = self._addressed_segment(request)
+        if isinstance(segment, tuple):
+            return segment
+        return 200, {"segment": segment_view(segment)}
+
+    def _membership(self, request: web.Request, body: bytes) -> AppOutcome:
+        segment = self._addressed_segment(request)
+        if isinstance(segment, tuple):
+            return segment
+        limit = _query_int(request, "limit", MEMBERSHIP_PAGE_LIMIT)
+        start = _query_int(request, "start", 0)
+        if limit is None or start is None or not 1 <= limit <= MEMBERSHIP_PAGE_LIMIT:
+            message = f"limit must be 1 to {MEMBERSHIP_PAGE_LIMIT}; start a token from next"
+            return 400, _app_error(400, message)
+        cio_ids = list(segment["members"])
+        page = [member_view(self.state.people[cio_id]) for cio_id in cio_ids[start : start + limit]]
+        following = str(start + limit) if start + limit < len(cio_ids) else ""
+        ids = [identifiers["id"] or "" for identifiers in page]
+        return 200, {"identifiers": page, "ids": ids, "next": following}
+
+    def _addressed_segment(self, request: web.Request) -> Segment | AppOutcome:
+        raw_id = request.match_info["segment_id"]
+        segment = self.state.segments.get(int(raw_id)) if raw_id.isdigit() else None
+        if segment is None:
+            return 404, _app_error(404, "segment not found")
+        return segment
+
+    def _object(self, request: web.Request, body: bytes) -> AppOutcome:
+        obj = self._addressed_object(request)
+        if isinstance(obj, tuple):
+            return obj
+        return 200, {"object": object_view(obj)}
+
+    def _object_relationships(self, request: web.Request, body: bytes) -> AppOutcome:
+        obj = self._addressed_object(request)
+        if isinstance(obj, tuple):
+            return obj
+        members = self.state.members.get(obj["cio_object_id"], {})
+        listed = [
+            {
+                "identifiers": member_view(self.state.people[cio_id]),
+                "relationship_attributes": attributes,
+            }
+            for cio_id, attributes in members.items()
+        ]
+        return _paged(request, "cio_relationships", listed, 100)
+
+    def _addressed_object(self, request: web.Request) -> Obj | AppOutcome:
+        id_type = request.query.get("id_type", "object_id")
+        if id_type not in OBJECT_ID_TYPES:
+            return 400, _app_error(400, "id_type must be object_id or cio_object_id")
+        try:
+            type_id = check_object_type_id(request.match_info["type_id"], "object_type_id")
+        except EntryError as error:
+            return 400, _app_error(400, error.message)
+        object_id = request.match_info["object_id"]
+        if id_type == "cio_object_id":
+            obj = self.state.objects.get(object_id)
+            if obj is not None and obj["object_type_id"] != type_id:
+                obj = None
+        else:
+            obj = self.state.find_object(ObjectRef(type_id, object_id))
+        if obj is None:
+            return 404, _app_error(404, "object not found")
+        return obj
+
     # /_sandbox/ controls
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
@@ -321,6 +546,48 @@ class Sandbox:
         if page is None:
             return _json(400, {"errors": [{"message": "limit/offset must be integers >= 0"}]})
         return _json(200, {"count": len(self.state.events), "events": page})
+
+    async def _objects(self, request: web.Request) -> web.StreamResponse:
+        objects = list(self.state.objects.values())
+        page = _page(request, objects)
+        if page is None:
+            return _json(400, {"errors": [{"message": "limit/offset must be integers >= 0"}]})
+        return _json(200, {"count": len(objects), "objects": [object_view(o) for o in page]})
+
+    async def _relationships(self, request: web.Request) -> web.StreamResponse:
+        """Every relationship: the person, the object and the relationship attributes."""
+        state = self.state
+        listed = [
+            {
+                "person": member_view(state.people[cio_id]),
+                **relationship_view(state.objects[cio_object_id], attributes),
+            }
+            for cio_id, objects in state.relations.items()
+            for cio_object_id, attributes in objects.items()
+        ]
+        page = _page(request, listed)
+        if page is None:
+            return _json(400, {"errors": [{"message": "limit/offset must be integers >= 0"}]})
+        return _json(200, {"count": len(listed), "relationships": page})
+
+    async def _segments(self, request: web.Request) -> web.StreamResponse:
+        """Segments with their members' identifiers, in the order they joined."""
+        people = self.state.people
+        listed = [
+            {
+                **segment_view(segment),
+                "members": [member_view(people[cio_id]) for cio_id in segment["members"]],
+            }
+            for segment in self.state.segments.values()
+        ]
+        return _json(200, {"count": len(listed), "segments": listed})
+
+    async def _suppressions(self, request: web.Request) -> web.StreamResponse:
+        listed = self.state.suppressions()
+        return _json(200, {"count": len(listed), "suppressions": listed})
+
+    async def _merges(self, request: web.Request) -> web.StreamResponse:
+        return _json(200, {"count": len(self.state.merges), "merges": self.state.merges})
 
     async def _requests(self, request: web.Request) -> web.StreamResponse:
         limit = _query_int(request, "limit", None)
@@ -420,6 +687,17 @@ def _query_int(request: web.Request, name: str, default: int | None) -> int | No
     if raw is None:
         return default
     return int(raw) if raw.isdigit() else None
+
+
+def _paged(request: web.Request, key: str, items: list[Any], default_limit: int) -> AppOutcome:
+    """An App API page of ``items`` under ``key``, chained by ``start`` and ``next``."""
+    limit = _query_int(request, "limit", default_limit)
+    start = _query_int(request, "start", 0)
+    if limit is None or start is None:
+        return 400, _app_error(400, "limit and start must be non-negative integers")
+    end = start + limit
+    following = str(end) if limit and end < len(items) else ""
+    return 200, {key: items[start:end], "next": following}
 
 
 def _page(request: web.Request, items: list[Any]) -> list[Any] | None:

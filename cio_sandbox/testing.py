@@ -56,6 +56,44 @@ class SandboxHandle:
         timestamp, data, received_at."""
         return self._get("/_sandbox/events")["events"]
 
+    def objects(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Attributes of every object, keyed by ``(object_type_id, object_id)``."""
+        listing = self._get("/_sandbox/objects")["objects"]
+        return {
+            (o["identifiers"]["object_type_id"], o["identifiers"]["object_id"]): {
+                name: value for name, value in o["attributes"].items() if name != "object_id"
+            }
+            for o in listing
+        }
+
+    def relationships(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """Relationship attributes keyed by ``(person id or cio_id, object_type_id, object_id)``."""
+        listing = self._get("/_sandbox/relationships")["relationships"]
+        return {
+            (
+                r["person"]["id"] or r["person"]["cio_id"],
+                r["identifiers"]["object_type_id"],
+                r["identifiers"]["object_id"],
+            ): r["relationship_attributes"]
+            for r in listing
+        }
+
+    def segments(self) -> dict[str, list[str]]:
+        """Members of every manual segment (their id, else email, else cio_id), by name."""
+        listing = self._get("/_sandbox/segments")["segments"]
+        return {
+            segment["name"]: [m["id"] or m["email"] or m["cio_id"] for m in segment["members"]]
+            for segment in listing
+        }
+
+    def suppressions(self) -> list[dict[str, Any]]:
+        """Suppressions in force, oldest first: keys, identifiers, suppressed_at."""
+        return self._get("/_sandbox/suppressions")["suppressions"]
+
+    def merges(self) -> list[dict[str, Any]]:
+        """Merges done, oldest first: primary, secondary, what moved, merged_at."""
+        return self._get("/_sandbox/merges")["merges"]
+
     def stats(self) -> dict[str, Any]:
         return self._get("/_sandbox/stats")
 

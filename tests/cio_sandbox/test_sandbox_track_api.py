@@ -358,10 +358,16 @@ def test_entry_over_32_kb_is_rejected_inside_batch(
 
 
 def test_unsupported_operations_are_named(track: httpx.Client, sandbox: SandboxHandle) -> None:
-    merge = {"type": "person", "identifiers": {"id": "1"}, "action": "merge"}
-    obj = {"type": "object", "identifiers": {"object_type_id": "1", "object_id": "o"}}
-    errors = batch(track, merge, obj).json()["errors"]
+    page = {"type": "person", "identifiers": {"id": "1"}, "action": "page", "name": "/"}
+    anonymous = {
+        "type": "object",
+        "identifiers": {"object_type_id": "1", "object_id": "o"},
+        "action": "identify_anonymous",
+    }
+    delivery = {"type": "delivery", "identifiers": {"id": "d"}, "action": "opened"}
+    errors = batch(track, page, anonymous, delivery).json()["errors"]
     assert [(e["reason"], e["field"]) for e in errors] == [
+        ("unsupported", "action"),
         ("unsupported", "action"),
         ("unsupported", "type"),
     ]
