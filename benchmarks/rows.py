@@ -47,7 +47,7 @@ def profile_entries(
 ) -> Iterator[tuple[str, Entry]]:
     """``(customer_id, identify entry)`` for every planned, unacknowledged profile."""
     query = _limited(PROFILES_TO_SEND, limit)
-    for batch in session.stream(query, profiles_to_send_params(as_of)):
+    for batch in session.stream(query, profiles_to_send_params(CUSTOMER_STATE, as_of)):
         entries = batch.column(1).to_pylist()
         for customer_id, entry in zip(batch.column(0).to_pylist(), entries, strict=True):
             if customer_id is None or entry is None:
@@ -59,7 +59,7 @@ def serialised_profile_entries(
     session: WarehouseSession, as_of: dt.date
 ) -> Iterator[tuple[str, bytes]]:
     """The same profiles as the JSON bytes the warehouse renders."""
-    for batch in session.stream(PROFILES_TO_SEND, profiles_to_send_params(as_of)):
+    for batch in session.stream(PROFILES_TO_SEND, profiles_to_send_params(CUSTOMER_STATE, as_of)):
         entries = batch.column(1).cast(pa.binary()).to_pylist()
         yield from zip(batch.column(0).to_pylist(), entries, strict=True)
 

@@ -174,6 +174,19 @@ class Identity(_Spec):
     )
 
 
+class ObjectType(_Spec):
+    """The Customer.io object type whose objects an object stream writes."""
+
+    id: int = Field(
+        ge=1,
+        description=(
+            "The object type's integer id in the workspace (Data & Integrations > Objects);"
+            " types are numbered from 1."
+        ),
+    )
+    name: str = Field(default="", description="What the objects are, for a person.")
+
+
 class AttributeMapping(_Spec):
     """One column written as one Customer.io profile attribute."""
 
@@ -382,9 +395,19 @@ class SyncSpec(_Spec):
     )
     source: Source = Field(description="The upstream asset and relation.")
     workspace: Workspace = Field(description="The Customer.io workspace it writes to.")
-    identity: Identity = Field(description="The column sent as the person's `id`.")
+    identity: Identity = Field(
+        description="The column sent as the person's `id` (an object stream: the `object_id`)."
+    )
+    object_type: ObjectType | None = Field(
+        default=None,
+        description=(
+            "Object stream: the rows are objects of this type, not people; `identity.column`"
+            " is their `object_id` and `attributes` their attributes, diffed like a profile's."
+        ),
+    )
     attributes: tuple[AttributeMapping, ...] = Field(
-        default=(), description="Profile stream: the columns written as profile attributes."
+        default=(),
+        description="Profile (or object) stream: the columns written as attributes.",
     )
     events: Events | None = Field(
         default=None, description="Event stream: the rows sent as events."
@@ -411,6 +434,11 @@ class SyncSpec(_Spec):
     def ledger(self) -> str:
         """The schema that holds this sync's plans and ledgers."""
         return self.ledger_schema or f"cio_{self.name}"
+
+    @property
+    def entity(self) -> Literal["person", "object"]:
+        """What the rows are in Customer.io: people, or objects of ``object_type``."""
+        return "object" if self.object_type is not None else "person"
 
     @property
     def stream(self) -> Literal["profiles", "events"]:

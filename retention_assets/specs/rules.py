@@ -56,6 +56,12 @@ def _stream(spec: SyncSpec) -> Iterator[Finding]:
             "one spec declares both attributes and events",
             "split it into two specs, one per stream (profiles, events)",
         )
+    if spec.events is not None and spec.object_type is not None:
+        yield (
+            "object_type",
+            "an event stream cannot write objects: events belong to people",
+            "remove `object_type`, or declare the objects' attributes in a spec of their own",
+        )
     if spec.events is None and isinstance(partitioning, DailyEvents):
         yield (
             "source.partitioning.kind",

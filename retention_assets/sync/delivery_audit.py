@@ -117,6 +117,8 @@ def audit_email_changes(
     ``since`` is when the send started. Never raises for the App API: without a key the
     audit is skipped, and an App API failure ends it early; both are logged and reported.
     """
+    if stream.entity == "object":
+        return AuditReport(status=f"nothing to audit: {stream.name} writes objects, not people")
     email = next((a for a in stream.attributes if a.name == EMAIL_ATTRIBUTE), None)
     if email is None:
         return AuditReport(status=f"nothing to audit: {stream.name} writes no email attribute")

@@ -160,9 +160,12 @@ def _texts(column: pa.Array | pa.ChunkedArray) -> list[str]:
     return cast(list[str], column.to_pylist())
 
 
-def profiles_to_send_params(as_of: dt.date, shard: Shard = UNSHARDED) -> dict[str, Any]:
-    """The parameters of ``PROFILES_TO_SEND`` for one partition and shard."""
+def profiles_to_send_params(
+    stream: SyncStream, as_of: dt.date, shard: Shard = UNSHARDED
+) -> dict[str, Any]:
+    """The parameters of ``PROFILES_TO_SEND`` for one stream, partition and shard."""
     return {
+        "identifiers_prefix": stream.identifiers_prefix,
         "as_of": as_of,
         **shard.params(),
         # Customer.io applies identify calls in timestamp order: stamp them with the as-of time.
@@ -329,7 +332,8 @@ class _ProfileSend(_StreamSend):
         return _count(self.session, self.stream, "profiles_to_send_count", "pp.customer_id", params)
 
     def rows(self) -> tuple[str, dict[str, Any]]:
-        return profiles_to_send_sql(self.stream), profiles_to_send_params(self.as_of, self.shard)
+        params = profiles_to_send_params(self.stream, self.as_of, self.shard)
+        return profiles_to_send_sql(self.stream), params
 
     def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Operation]:
         ids = _texts(batch.column(0))

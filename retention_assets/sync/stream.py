@@ -22,6 +22,7 @@ from functools import cache, cached_property
 from typing import Final, Literal
 
 import dagster as dg
+import orjson
 from sqlglot import exp
 
 from retention_assets.attributes import PIPELINE_OWNER, Attribute
@@ -67,6 +68,23 @@ class SyncStream:
     @property
     def kind(self) -> Kind:
         return self.spec.stream
+
+    @property
+    def entity(self) -> Literal["person", "object"]:
+        """What a row is in Customer.io: a person, or an object of the spec's object type."""
+        return self.spec.entity
+
+    @property
+    def identifiers_prefix(self) -> str:
+        """The start of every identify entry, up to the row's id (JSON text, bound as a value).
+
+        A profile stream addresses a person by ``id``; an object stream an object by its type
+        and ``object_id``. The SQL appends the id and the attributes.
+        """
+        if self.spec.object_type is None:
+            return '{"type":"person","identifiers":{"id":'
+        type_id = orjson.dumps(str(self.spec.object_type.id)).decode()
+        return f'{{"type":"object","identifiers":{{"object_type_id":{type_id},"object_id":'
 
     @property
     def schema(self) -> str:

@@ -1,12 +1,13 @@
 -- Planned profiles not yet acknowledged, for the customers of one shard, each as its whole
--- Track API v2 identify entry: JSON text built here, so Python only packs bytes. needs_check
+-- Track API v2 identify entry: JSON text built here, so Python only packs bytes.
+-- $identifiers_prefix opens the entry up to the id: a person's, or an object's type and id. needs_check
 -- marks the rare entries that might break a Customer.io field limit (an identifier that is
 -- long or blank, a value longer than the value limit as JSON text, which bounds it as sent);
 -- the client parses and checks those itself. $stamp is the identify timestamp (epoch seconds,
 -- as text). A template (sql_files.sharded_sql): braces are doubled.
 SELECT
     p.customer_id,
-    '{{"type":"person","identifiers":{{"id":' || to_json(p.customer_id)
+    $identifiers_prefix || to_json(p.customer_id)
         || '}},"action":"identify","attributes":{{'
         || string_agg(to_json(p.attribute) || ':' || coalesce(p.value_json, 'null'), ',')
         || '}},"timestamp":' || $stamp || '}}' AS entry,
