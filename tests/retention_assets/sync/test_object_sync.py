@@ -24,6 +24,8 @@ from retention_assets.specs import SpecInvalid, load_spec
 from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
 from tests.retention_assets.sync.harness import SyncHarness, metadata_of
+from tests.retention_assets.sync.killed_sync import kill_mid_sync
+from tests.warehouses import duckdb_only
 
 SPEC = Path(__file__).parent / "object_stream" / "loyalty_programs.yaml"
 STREAM = SyncStream(load_spec(SPEC))
@@ -149,6 +151,37 @@ def test_an_object_customer_io_refuses_is_a_rejected_row_and_the_rest_arrive(
         f"SELECT row_key, reason FROM {STREAM.schema}.rejected_rows WHERE resolved_at IS NULL"
     )
     assert [key for key, _reason in rejected] == [too_long]
+
+
+@duckdb_only
+def test_kill_minus_nine_mid_object_sync_then_rerun_is_exact(programs: SyncHarness) -> None:
+    count = 600
+    _programs(programs, [_program(f"p{i:04}", member_count=i) for i in range(count)])
+    # 40 objects/s: by 200 accepted the send has flushed acknowledgements (every 2 s) at
+    # least twice, so the resumed run must find some of them in the ledger.
+    kill_mid_sync(
+        programs,
+        None,
+        None,
+        lambda: programs.sandbox.stats()["entries_accepted"] >= 200,
+        specs=[SPEC],
+        max_rps=2,
+        entries_per_batch=20,
+        timeout_seconds=60,
+    )
+    received = programs.sandbox.stats()["entries_accepted"]
+    assert 0 < received < count
+
+    resumed = metadata_of(_sync(programs), STREAM.send_key.to_user_string())
+
+    objects = programs.sandbox.objects()
+    assert sorted(objects) == [(TYPE_ID, f"p{i:04}") for i in range(count)]
+    assert all(objects[(TYPE_ID, f"p{i:04}")]["members"] == i for i in range(count))
+    # What the killed run got acknowledged and flushed is not sent again.
+    assert resumed["planned"] < count
+    assert programs.query(f"SELECT count(*) FROM {STREAM.schema}.customer_ledger") == [(count,)]
+    again = metadata_of(_sync(programs), STREAM.send_key.to_user_string())
+    assert again["planned"] == again["requests"] == 0
 
 
 def _spec_text(**replace: str) -> str:
