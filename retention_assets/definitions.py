@@ -26,6 +26,7 @@ from retention_assets.sensors import ALERT_RESOURCES, ALERT_SENSORS
 from retention_assets.settings import PROJECT_ROOT, Settings, load_settings
 from retention_assets.source_links import with_source_links
 from retention_assets.sources.assets import RAW_SOURCE_ASSETS
+from retention_assets.specs.load import defs_yaml_syntax_error
 from retention_assets.sync.factory import check_external_sources, check_workspaces
 
 
@@ -72,7 +73,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """The core and every sync of the defs folder, the syncs checked together first."""
     with _known_dagster_notices():
         tree = sync_tree()
-        specs = [sync.spec for sync in tree.get_all_components(of_type=CustomerIOSync)]
+        try:
+            specs = [sync.spec for sync in tree.get_all_components(of_type=CustomerIOSync)]
+        except Exception as error:
+            # A defs.yaml that is not YAML fails in Dagster's loader, in Dagster's words.
+            invalid = defs_yaml_syntax_error(error)
+            if invalid is None:
+                raise
+            raise invalid from None
         check_workspaces(specs)
         defs = dg.Definitions.merge(core_definitions(settings), tree.build_defs())
         check_external_sources(specs, defs)

@@ -39,7 +39,7 @@ def with_source_links(assets: Sequence[AssetLike], settings: Settings) -> Sequen
         assets_defs=linked,
         git_url=settings.source_git_url,
         git_branch=settings.source_git_branch,
-        file_path_mapping=_IN_REPOSITORY,
+        file_path_mapping=_in_repository(),
     )
 
 
@@ -55,10 +55,11 @@ def file_reference(
     if settings.source_git_url is None or settings.source_git_branch is None:
         return local
     base = base_git_url(settings.source_git_url, settings.source_git_branch, platform=None)
-    return convert_local_path_to_git_path(base, _IN_REPOSITORY, local)
+    return convert_local_path_to_git_path(base, _in_repository(), local)
 
 
-# Paths in the repository are paths relative to the project root.
-_IN_REPOSITORY = dg.AnchorBasedFilePathMapping(
-    local_file_anchor=PROJECT_ROOT, file_anchor_path_in_repository=""
-)
+def _in_repository() -> dg.AnchorBasedFilePathMapping:
+    """Paths in the repository are paths relative to the project root."""
+    return dg.AnchorBasedFilePathMapping(
+        local_file_anchor=PROJECT_ROOT, file_anchor_path_in_repository=""
+    )

@@ -14,6 +14,7 @@ from resources.warehouse import DuckDBWarehouse
 from retention_assets.components import CustomerIOSync
 from retention_assets.shop import CUSTOMER_STATE_DEFS, CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SPEC
 from retention_assets.specs import SpecInvalid
+from retention_assets.specs.load import defs_yaml_syntax_error
 from retention_assets.sync.factory import check_external_sources
 
 TYPE = "retention_assets.components.CustomerIOSync"
@@ -162,3 +163,27 @@ def test_two_specs_declaring_one_external_source_are_refused(sandbox: DefsFolder
         pytest.raises(ValueError, match="both declare the external asset 'crm/member_snapshots'"),
     ):
         check_external_sources([one.spec, other.spec], dg.Definitions())
+
+
+def test_a_defs_yaml_that_is_not_yaml_is_reported_as_a_spec_error(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    text = CUSTOMER_STATE_DEFS.read_text(encoding="utf-8")
+    text = text.replace("  version: 1\n", "  version: 1\n  description: [unclosed\n", 1)
+    directory = _write(sandbox, "broken", text)
+
+    with pytest.raises(Exception) as raised, sandbox.build_all_defs():
+        pass
+
+    invalid = defs_yaml_syntax_error(raised.value)
+    assert invalid is not None, raised.value
+    (error,) = invalid.errors
+    assert (error.file, error.field) == (str(directory / "defs.yaml"), "(YAML)")
+    opened = text.splitlines().index("  description: [unclosed") + 1
+    assert error.line == opened + 1  # where the parser stopped
+    assert f"while parsing a flow sequence at line {opened}" in error.problem
+    assert str(error).endswith("Fix: correct the syntax")
+
+
+def test_an_error_that_is_not_yaml_syntax_is_left_alone() -> None:
+    assert defs_yaml_syntax_error(ValueError("not about YAML")) is None

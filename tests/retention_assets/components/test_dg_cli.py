@@ -268,3 +268,32 @@ def test_dg_check_defs_refuses_an_external_source_the_project_builds(tmp_path: P
     )
     assert "also defined elsewhere in this deployment" in error[2]
     assert "Fix: remove `external: true`" in error[2]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("list", "defs", "--json"), ("check", "defs", "--no-check-yaml")],
+    ids=["list_defs", "check_defs_without_dgs_yaml_precheck"],
+)
+def test_a_defs_yaml_syntax_error_is_reported_as_file_line_problem_and_fix(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Dagster's loader fails on it in its own words; the definitions report it in ours.
+
+    (Plain `dg check defs` first runs dg's own YAML pre-check, in the dg process, before any
+    code of the project is loaded: docs/components.md says what it prints.)
+    """
+    project = project_copy(tmp_path / "project")
+    path = defs_yaml(project, "customer_state")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  version: 1\n", "  version: 1\n  description: [unclosed\n", 1)
+    path.write_text(text, encoding="utf-8")
+
+    result = dg(*command, project=project, home=dagster_home(tmp_path / "home"))
+
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    error = re.search(rf"{re.escape(str(path))}:(\d+): \(YAML\): not valid YAML (.*)", output)
+    assert error, output[-3000:]
+    opened = text.splitlines().index("  description: [unclosed") + 1
+    assert f"at line {opened}. Fix: correct the syntax" in error[2]
