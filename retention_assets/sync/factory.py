@@ -209,7 +209,12 @@ def check_external_sources(specs: Sequence[SyncSpec], defs: dg.Definitions) -> N
     others: dict[dg.AssetKey, set[str]] = {key: set() for key in declared}
     for definition in defs.assets or ():
         if isinstance(definition, dg.AssetsDefinition):
-            keys, name = set(definition.keys), f"the asset definition {definition.node_def.name!r}"
+            keys = set(definition.keys)
+            name = (
+                f"the asset definition {definition.node_def.name!r}"
+                if definition.is_executable
+                else "an external asset definition"
+            )
         elif isinstance(definition, dg.AssetSpec):
             if definition.metadata.get(DECLARED_BY) is not None:
                 continue  # a spec's own declaration

@@ -187,3 +187,15 @@ def test_a_defs_yaml_that_is_not_yaml_is_reported_as_a_spec_error(
 
 def test_an_error_that_is_not_yaml_syntax_is_left_alone() -> None:
     assert defs_yaml_syntax_error(ValueError("not about YAML")) is None
+
+
+def test_an_external_source_also_declared_in_python_is_refused(sandbox: DefsFolderSandbox) -> None:
+    """The Python declaration external: true replaces must go, or the two would disagree."""
+    directory = _write(sandbox, "crm", _external_spec_text())
+
+    with sandbox.load_component_and_build_defs(defs_path=directory) as (component, defs):
+        deployment = dg.Definitions.merge(defs, dg.Definitions(assets=[dg.AssetSpec(EXTERNAL)]))
+        with pytest.raises(ValueError, match="also defined elsewhere in this deployment, by an"):
+            check_external_sources([component.spec], deployment)
+        # Alone, the spec's own declaration is no conflict.
+        check_external_sources([component.spec], defs)
