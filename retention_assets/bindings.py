@@ -51,6 +51,9 @@ def customerio_resource(
     """
     configured: dict[str, Any] = {
         "region": settings.region,
+        # Errors about them name the workspace's own variables.
+        "region_source": names.region,
+        "app_api_key_source": names.app_api_key or "the sync spec's `workspace.app_key_env`",
         "track_url": settings.track_url,
         "app_url": settings.app_url,
         "max_rps": settings.max_rps or max_rps,

@@ -3,8 +3,9 @@
 Two parts: the core written in Python (raw sources, models and their checks, the whole-pipeline
 job, alert sensors, the warehouse and alert resources, the executor), and the defs folder
 (``retention_assets/defs``), where each sync is a ``CustomerIOSync`` ``defs.yaml``. The syncs
-are checked together before anything is built: two that name one workspace must configure it
-alike, and no two share a ledger.
+are checked together: before anything is built, two that name one workspace must configure it
+alike and no two share a ledger; once built, an asset a sync declares external (its relation
+is built outside the deployment) must be defined by nothing else.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from retention_assets.sensors import ALERT_RESOURCES, ALERT_SENSORS
 from retention_assets.settings import PROJECT_ROOT, Settings, load_settings
 from retention_assets.source_links import with_source_links
 from retention_assets.sources.assets import RAW_SOURCE_ASSETS
-from retention_assets.sync.factory import check_workspaces
+from retention_assets.specs.load import defs_yaml_syntax_error
+from retention_assets.sync.factory import check_external_sources, check_workspaces
 
 
 def core_definitions(settings: Settings) -> dg.Definitions:
@@ -71,8 +73,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """The core and every sync of the defs folder, the syncs checked together first."""
     with _known_dagster_notices():
         tree = sync_tree()
-        check_workspaces([sync.spec for sync in tree.get_all_components(of_type=CustomerIOSync)])
-        return dg.Definitions.merge(core_definitions(settings), tree.build_defs())
+        try:
+            specs = [sync.spec for sync in tree.get_all_components(of_type=CustomerIOSync)]
+        except Exception as error:
+            # A defs.yaml that is not YAML fails in Dagster's loader, in Dagster's words.
+            invalid = defs_yaml_syntax_error(error)
+            if invalid is None:
+                raise
+            raise invalid from None
+        check_workspaces(specs)
+        defs = dg.Definitions.merge(core_definitions(settings), tree.build_defs())
+        check_external_sources(specs, defs)
+        return defs
 
 
 defs = build_definitions(load_settings())

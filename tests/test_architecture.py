@@ -10,6 +10,7 @@ checked on the source with ``ast``, so an import inside a function counts too.
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,3 +114,40 @@ def test_an_environment_read_is_found(source: str) -> None:
 
 def test_other_uses_of_os_are_not_environment_reads() -> None:
     assert environment_reads("import os\nos.path.join('a', 'b')\nos.getpid()\n") == []
+
+
+# Packages of an optional extra (pyproject's [project.optional-dependencies]): a deployment
+# without the extra must still load, so no shipped module may import them.
+OPTIONAL_IMPORTS = {"dbt": ("dagster_dbt", "dbt")}
+SHIPPED = ("retention_assets", "asset_checks", "resources", "cio_sandbox", "benchmarks", "tools")
+
+
+def test_no_shipped_module_imports_a_package_of_an_optional_extra() -> None:
+    optional = {module for modules in OPTIONAL_IMPORTS.values() for module in modules}
+    found = {
+        str(path.relative_to(ROOT)): imports
+        for path in _modules(*SHIPPED)
+        if (
+            imports := [
+                module
+                for module in imported_modules(path.read_text())
+                if module.split(".")[0] in optional
+            ]
+        )
+    }
+
+    assert found == {}
+
+
+def test_dagster_dbt_is_an_optional_extra_pinned_alike_everywhere() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    constraints = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+
+    def pins(requirements: list[str]) -> list[str]:
+        return [line for line in requirements if line.startswith("dagster-dbt==")]
+
+    assert pins(project["dependencies"]) == []
+    (pin,) = pins(extras["dbt"])
+    assert pins(extras["dev"]) == [pin]
+    assert pins(constraints) == [pin]

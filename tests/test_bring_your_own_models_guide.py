@@ -18,3 +18,6 @@ def test_every_spec_in_the_guide_loads() -> None:
     specs = [parse_spec(yaml.safe_load(block), GUIDE) for block in blocks]
     assert [spec.stream for spec in specs] == ["profiles", "events"]
     assert specs[1].cadence.continuous
+    # The guide shows the fields that spare a team Python and SQL.
+    assert specs[0].source.external
+    assert [m.time_zone for m in specs[0].attributes if m.time_zone != "UTC"] == ["Europe/Berlin"]

@@ -42,6 +42,13 @@ class CustomerIOResource(dg.ConfigurableResource):
     region: str = Field(
         default="us", description="Workspace region, 'us' or 'eu'; picks the API hosts."
     )
+    region_source: str = Field(
+        default="region",
+        description=(
+            "Where `region` is configured (e.g. the name of an environment variable): a region"
+            " mismatch error tells to set it."
+        ),
+    )
     track_url: str | None = Field(
         default=None,
         description=("Track API base URL override (sandbox, proxy). https only, except loopback."),
@@ -53,6 +60,13 @@ class CustomerIOResource(dg.ConfigurableResource):
     app_api_key: str | None = Field(
         default=None,
         description="App API key, for the read-back of a test cohort. Set it with dg.EnvVar.",
+    )
+    app_api_key_source: str = Field(
+        default="app_api_key",
+        description=(
+            "Where `app_api_key` is configured (e.g. the name of an environment variable): the"
+            " error of a read-back without a key tells to set it."
+        ),
     )
     max_rps: float = Field(
         default=DEFAULT_TRACK_MAX_RPS,
@@ -158,6 +172,7 @@ class CustomerIOResource(dg.ConfigurableResource):
             self.site_id,
             self.api_key,
             region=self.region,
+            region_source=self.region_source,
             base_url=self.track_url,
             max_rps=self.max_rps / parallel_senders,
             concurrency=max(1, self.concurrency // parallel_senders),
@@ -172,7 +187,7 @@ class CustomerIOResource(dg.ConfigurableResource):
         """A new App API client for read-back; use it in a ``with`` block."""
         if not self.app_api_key:
             raise CustomerIOConfigError(
-                "The App API read-back needs an App API key: set CUSTOMERIO_APP_API_KEY"
+                f"The App API read-back needs an App API key: set {self.app_api_key_source}"
             )
         return AppClient(
             self.app_api_key,

@@ -82,6 +82,7 @@ class TrackClient:
         api_key: str,
         *,
         region: str = "us",
+        region_source: str = "region",
         base_url: str | None = None,
         max_rps: float = DEFAULT_TRACK_MAX_RPS,
         concurrency: int = 8,
@@ -104,6 +105,8 @@ class TrackClient:
         except ValueError as exc:
             raise CustomerIOConfigError(str(exc)) from None
         self.region = normalise_region(region)
+        # What a region mismatch tells the reader to set: the caller knows where it is configured.
+        self.region_source = region_source
         self.base_url = track_base_url(self.region, base_url)
         self.concurrency = concurrency
         self.batch_max_bytes = batch_max_bytes
@@ -170,7 +173,7 @@ class TrackClient:
         if result.is_redirect:
             raise CustomerIORegionError(
                 f"Customer.io redirected the region check (HTTP {status}): the workspace "
-                f"is not in region {self.region!r}; set CUSTOMERIO_REGION to its region"
+                f"is not in region {self.region!r}; set {self.region_source} to its region"
             )
         if status != 200:
             raise CustomerIOAPIError(
@@ -186,7 +189,7 @@ class TrackClient:
         if region != self.region:
             raise CustomerIORegionError(
                 f"The Customer.io workspace is in region {region!r} but the client is "
-                f"configured for {self.region!r}; set CUSTOMERIO_REGION={region or '?'}"
+                f"configured for {self.region!r}; set {self.region_source}={region or '?'}"
             )
         return RegionInfo(str(body.get("url") or ""), region, body.get("environment_id"))
 

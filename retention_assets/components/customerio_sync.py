@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Self
 
 import dagster as dg
 from dagster_shared.record import copy
-from dagster_shared.yaml_utils.source_position import SourcePositionTree
+from dagster_shared.yaml_utils.source_position import SourcePosition, SourcePositionTree
 from pydantic import BaseModel, ConfigDict
 
 from retention_assets.settings import load_settings
-from retention_assets.source_links import with_source_links
+from retention_assets.source_links import file_reference, with_source_links
 from retention_assets.specs import SpecError, SpecInvalid, SyncSpec, parse_spec
 from retention_assets.specs.errors import field_path
 from retention_assets.specs.load import ATTRIBUTES_KEY
@@ -135,6 +135,13 @@ class CustomerIOSync(dg.Component):
         if placeholders:
             raise SpecInvalid(placeholders)
         return cls(parse_spec(data, path, lines))
+
+    @classmethod
+    def get_code_references_for_yaml(
+        cls, yaml_path: Path, source_position: SourcePosition, context: dg.ComponentLoadContext
+    ) -> Sequence[dg.LocalFileCodeReference | dg.UrlCodeReference]:
+        """The ``defs.yaml`` of the sync, linked like the engine's code (``source_links``)."""
+        return [file_reference(yaml_path, source_position.start.line, load_settings())]
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         settings = load_settings()

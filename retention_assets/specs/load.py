@@ -133,11 +133,40 @@ def _parse_yaml(text: str, path: Path) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        line = mark.line + 1 if mark else None
-        problem = f"not valid YAML{at}: {problem}"
-        raise SpecInvalid(
-            [SpecError(str(path), "(YAML)", problem, "correct the syntax", line)]
-        ) from None
+        raise yaml_syntax_error(error, path) from None
+
+
+def yaml_syntax_error(error: yaml.YAMLError, path: Path | str | None = None) -> SpecInvalid:
+    """A YAML syntax error as a spec error: the file, the line, what is wrong and where.
+
+    ``path`` defaults to the file the parser names (Dagster's defs loader names it); the
+    line is where the parser stopped, and the construct it was reading is named with its own
+    line (an unclosed ``[`` is usually the mistake, a few lines above).
+    """
+    mark = getattr(error, "problem_mark", None)
+    context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+    at = f" at column {mark.column + 1}" if mark else ""
+    problem = getattr(error, "problem", None) or str(error)
+    if context and context_mark is not None:
+        problem += f", {context} at line {context_mark.line + 1}"
+    file = str(path) if path is not None else (mark.name if mark else "(unknown file)")
+    line = mark.line + 1 if mark else None
+    return SpecInvalid(
+        [SpecError(file, "(YAML)", f"not valid YAML{at}: {problem}", "correct the syntax", line)]
+    )
+
+
+def defs_yaml_syntax_error(error: BaseException) -> SpecInvalid | None:
+    """The spec error of a YAML syntax error behind ``error``, raised by Dagster's defs loader.
+
+    Dagster parses each ``defs.yaml`` itself before any component sees it, and raises the
+    parser's error (possibly wrapped); it is found along the exception's causes.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, yaml.MarkedYAMLError):
+            return yaml_syntax_error(current)
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

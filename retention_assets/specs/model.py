@@ -37,6 +37,8 @@ SYNC_NAME_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
 RELATION_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){1,2}$"
 ENV_PATTERN: Final = r"^[A-Z_][A-Z0-9_]*$"
 DEFAULT_WORKSPACE: Final = "default"
+# The zone a naive timestamp column is read in unless the spec names another.
+UTC: Final = "UTC"
 
 # What to write instead, for a value that does not match a pattern.
 PATTERN_FIXES: Final = {
@@ -91,8 +93,8 @@ class Source(_Spec):
     asset: Name = Field(
         description=(
             "Key of the upstream Dagster asset (a model of this project, a dagster-dbt model, or"
-            " an external table declared as a source asset); slash-separated for a multi-part"
-            " key, e.g. `analytics/customer_profiles`."
+            " an external table, declared with `external: true`); slash-separated for a"
+            " multi-part key, e.g. `analytics/customer_profiles`."
         )
     )
     relation: Name = Field(
@@ -100,6 +102,16 @@ class Source(_Spec):
         description="The warehouse table or view it reads, as `schema.name` or `db.schema.name`.",
     )
     partitioning: Partitioning = Field(description="How the relation is partitioned.")
+    external: bool = Field(
+        default=False,
+        description=(
+            "The relation is built outside this deployment (a loader, another team's"
+            " pipeline): the sync declares `asset` itself, as an external source asset that"
+            " names the relation, so no Python is needed. Leave it `false` for a model of this"
+            " project or a dagster-dbt model. One spec per asset declares it; others name the"
+            " same `asset` without `external`."
+        ),
+    )
 
 
 # --- workspace --------------------------------------------------------------------------
@@ -209,6 +221,14 @@ class AttributeMapping(_Spec):
             " in the future; other timestamps after now block the sync."
         ),
     )
+    time_zone: Name = Field(
+        default=UTC,
+        description=(
+            "Timestamps only: IANA time zone of a naive timestamp column (e.g. `Europe/Berlin`);"
+            " it is converted to UTC before it is sent as unix seconds. A column with a time"
+            " zone is already absolute: keep `UTC`."
+        ),
+    )
 
     @property
     def attribute(self) -> str:
@@ -248,7 +268,7 @@ class OccurredAt(_Spec):
 
     column: Name = Field(description="The timestamp column.")
     time_zone: Name = Field(
-        default="UTC",
+        default=UTC,
         description=(
             "IANA time zone of a naive timestamp column (e.g. `Europe/Berlin`); it is"
             " converted to UTC. A column with a time zone is already absolute: keep `UTC`."

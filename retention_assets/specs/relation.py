@@ -17,7 +17,7 @@ from typing import Final
 from resources.warehouse import WarehouseSession
 from retention_assets.attributes import ValueKind
 from retention_assets.specs.errors import SpecError, did_you_mean, with_lines
-from retention_assets.specs.model import DailyAsOf, DailyEvents, SyncSpec
+from retention_assets.specs.model import UTC, DailyAsOf, DailyEvents, SyncSpec
 
 # Warehouse type names by family, DuckDB and Snowflake spellings (information_schema's
 # data_type, upper case, without the parenthesised precision).
@@ -166,15 +166,23 @@ def _zone_conflict(spec: SyncSpec, types: Mapping[str, str]) -> Iterator[tuple[s
     """A source time zone other than UTC on a column that already carries its zone.
 
     Such a column holds absolute instants, so a declared zone could only be ignored: that
-    hides a misreading of the data, which the reviewer should hear about.
+    hides a misreading of the data, which the reviewer should hear about. A naive column
+    without a zone is read as UTC, for event times and timestamp attributes alike.
     """
-    events = spec.events
-    if events is None or events.occurred_at.time_zone == "UTC":
-        return
-    found = types.get(events.occurred_at.column.lower())
-    if found is not None and type_family(found) in _ZONED:
-        yield (
-            "events.occurred_at.time_zone",
-            f"column {events.occurred_at.column!r} is {found}: it already holds absolute instants",
-            "set `time_zone: UTC`, or point `column` at the naive local timestamp",
-        )
+    zoned: list[tuple[str, str, str]] = [
+        (f"attributes[{index}].time_zone", mapping.column, mapping.time_zone)
+        for index, mapping in enumerate(spec.attributes)
+        if mapping.kind is ValueKind.TIMESTAMP
+    ]
+    if spec.events is not None:
+        occurred_at = spec.events.occurred_at
+        zoned.append(("events.occurred_at.time_zone", occurred_at.column, occurred_at.time_zone))
+    for field, column, zone in zoned:
+        found = types.get(column.lower())
+        if zone != UTC and found is not None and type_family(found) in _ZONED:
+            yield (
+                field,
+                f"column {column!r} is {found}: it already holds absolute instants",
+                "set `time_zone: UTC` (or remove it), or point `column` at the naive local"
+                " timestamp",
+            )

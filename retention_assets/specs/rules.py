@@ -20,8 +20,16 @@ from resources.customerio.limits import (
     EVENT_NAME_MAX_BYTES,
     PERSON_IDENTIFIER_KEYS,
 )
+from retention_assets.attributes import ValueKind
 from retention_assets.specs.errors import SpecError, did_you_mean, one_of
-from retention_assets.specs.model import DailyAsOf, DailyEvents, Events, SyncSpec
+from retention_assets.specs.model import (
+    UTC,
+    AttributeMapping,
+    DailyAsOf,
+    DailyEvents,
+    Events,
+    SyncSpec,
+)
 
 
 def spec_errors(spec: SyncSpec) -> list[SpecError]:
@@ -124,6 +132,7 @@ def _attributes(spec: SyncSpec) -> Iterator[Finding]:
                 f"attribute name is longer than {ATTRIBUTE_NAME_MAX_BYTES} bytes",
                 "choose a shorter name",
             )
+        yield from _attribute_zone(mapping, f"{field}.time_zone")
     for index, attribute in enumerate(spec.workspace.foreign_attributes):
         if list(foreign).index(attribute.name) != index:
             yield (
@@ -160,13 +169,7 @@ def _events(events: Events) -> Iterator[Finding]:
             f"use one of {one_of(vocabulary)}{did_you_mean(constant, vocabulary)},"
             " or add it to `events.vocabulary`",
         )
-    zone = events.occurred_at.time_zone
-    if zone not in _time_zones():
-        yield (
-            "events.occurred_at.time_zone",
-            f"{zone!r} is not an IANA time zone",
-            f"write a name such as 'UTC' or 'Europe/Berlin'{did_you_mean(zone, _time_zones())}",
-        )
+    yield from _zone("events.occurred_at.time_zone", events.occurred_at.time_zone)
     names = [prop.name or prop.column for prop in events.properties]
     for index, name in enumerate(names):
         if names.index(name) != index:
@@ -175,6 +178,28 @@ def _events(events: Events) -> Iterator[Finding]:
                 f"property {name!r} is sent twice",
                 "send each property once: remove one, or give it another `name`",
             )
+
+
+def _attribute_zone(mapping: AttributeMapping, field: str) -> Iterator[Finding]:
+    if mapping.time_zone == UTC:
+        return
+    if mapping.kind is not ValueKind.TIMESTAMP:
+        yield (
+            field,
+            f"a source time zone applies to timestamps, this attribute is {mapping.kind}",
+            "remove `time_zone`, or declare `kind: timestamp` if the column holds times",
+        )
+        return
+    yield from _zone(field, mapping.time_zone)
+
+
+def _zone(field: str, zone: str) -> Iterator[Finding]:
+    if zone not in _time_zones():
+        yield (
+            field,
+            f"{zone!r} is not an IANA time zone",
+            f"write a name such as 'UTC' or 'Europe/Berlin'{did_you_mean(zone, _time_zones())}",
+        )
 
 
 def _cadence(spec: SyncSpec) -> Iterator[Finding]:

@@ -22,7 +22,12 @@ from asset_checks.sync_checks import stream_checks
 from resources.customerio import CustomerIOResource
 from retention_assets.bindings import customerio_resource
 from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from retention_assets.settings import CustomerIOSettings, WorkspaceEnv, workspace_settings
+from retention_assets.settings import (
+    CustomerIOSettings,
+    WorkspaceEnv,
+    warehouse_kind,
+    workspace_settings,
+)
 from retention_assets.specs.model import SyncSpec
 from retention_assets.sync.continuous import continuous_sensor
 from retention_assets.sync.sends import stream_assets
@@ -32,6 +37,10 @@ CUSTOMERIO_RUN_TAG = "retention/customerio"
 # Every sync job sends to Customer.io: the run queue of a deployment (docs/deployment.md) lets
 # one such run go at a time, so that runs never add up beyond the workspace's rate limit.
 CUSTOMERIO_RUN_TAGS = {CUSTOMERIO_RUN_TAG: "sync"}
+# The group of the relations sync specs declare as external sources.
+EXTERNAL_GROUP = "external_sources"
+# Metadata of such a source: the sync whose spec declares it.
+DECLARED_BY = "retention/declared_by_sync"
 
 
 def workspace_env(spec: SyncSpec) -> WorkspaceEnv:
@@ -113,12 +122,34 @@ def sync_schedule(
     )
 
 
+def external_source(stream: SyncStream) -> dg.AssetSpec:
+    """The source asset of a relation nothing in the deployment builds (``source.external``).
+
+    It is what a team would otherwise declare in Python: the key the spec names, the relation
+    in its description and ``dagster/table_name``, the warehouse as its kind. The plan depends
+    on it, so the relation and the sync sit in one lineage graph.
+    """
+    spec = stream.spec
+    declared = f" (`source.external` in {spec.path.name})" if spec.path else ""
+    return dg.AssetSpec(
+        key=stream.upstream,
+        group_name=EXTERNAL_GROUP,
+        description=(
+            f"The warehouse relation `{spec.source.relation}`, built outside this deployment;"
+            f" the sync `{spec.name}` reads it. Declared by its sync spec{declared}."
+        ),
+        kinds={warehouse_kind()},
+        metadata={"dagster/table_name": spec.source.relation, DECLARED_BY: spec.name},
+    )
+
+
 def sync_definitions(spec: SyncSpec, *, shards: int = 1) -> dg.Definitions:
     """Everything one declared sync adds to a deployment."""
     stream = SyncStream(spec)
     job = sync_job(stream)
+    external = [external_source(stream)] if spec.source.external else []
     return dg.Definitions(
-        assets=stream_assets(stream, shards),
+        assets=[*external, *stream_assets(stream, shards)],
         asset_checks=stream_checks(stream),
         jobs=[job],
         schedules=[sync_schedule(stream, job)],
@@ -153,3 +184,57 @@ def check_workspaces(specs: Sequence[SyncSpec]) -> None:
                 f" {spec.name!r} its own `ledger_schema`"
             )
         by_ledger.setdefault((spec.ledger, "workspace"), spec)
+
+
+def check_external_sources(specs: Sequence[SyncSpec], defs: dg.Definitions) -> None:
+    """Each external source is declared once, by one spec, and built by nothing else.
+
+    Dagster accepts an external asset spec beside an asset that materialises the same key
+    and keeps the latter without a word, so a spec saying `external: true` over a model of
+    the deployment would silently mean something else than it says; two specs declaring one
+    asset would each add a differing declaration. Both are refused here, by name.
+    """
+    declared: dict[dg.AssetKey, SyncSpec] = {}
+    for spec in specs:
+        if not spec.source.external:
+            continue
+        key = dg.AssetKey.from_user_string(spec.source.asset)
+        first = declared.setdefault(key, spec)
+        if first is not spec:
+            raise ValueError(
+                f"{_where(spec)}: source.external: syncs {first.name!r} and {spec.name!r} both"
+                f" declare the external asset {spec.source.asset!r}. Fix: keep `external: true`"
+                f" in one of them; the other names the same `asset` without it"
+            )
+    others: dict[dg.AssetKey, set[str]] = {key: set() for key in declared}
+    for definition in defs.assets or ():
+        if isinstance(definition, dg.AssetsDefinition):
+            keys = set(definition.keys)
+            name = (
+                f"the asset definition {definition.node_def.name!r}"
+                if definition.is_executable
+                else "an external asset definition"
+            )
+        elif isinstance(definition, dg.AssetSpec):
+            if definition.metadata.get(DECLARED_BY) is not None:
+                continue  # a spec's own declaration
+            keys, name = {definition.key}, "an asset spec"
+        elif isinstance(definition, dg.SourceAsset):
+            keys, name = {definition.key}, "a source asset"
+        else:
+            continue
+        for key in keys & set(declared):
+            others[key].add(name)
+    for key, names in others.items():
+        if names:
+            spec = declared[key]
+            raise ValueError(
+                f"{_where(spec)}: source.external: asset {spec.source.asset!r} is also defined"
+                f" elsewhere in this deployment, by {', '.join(sorted(names))}. Fix: remove"
+                " `external: true`, so the sync reads that asset, or name another asset"
+            )
+
+
+def _where(spec: SyncSpec) -> str:
+    line = spec.lines.get("source.external")
+    return f"{spec.path or spec.name}:{line}" if line else str(spec.path or spec.name)

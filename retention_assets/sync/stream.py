@@ -25,8 +25,8 @@ import dagster as dg
 import orjson
 from sqlglot import exp
 
-from retention_assets.attributes import PIPELINE_OWNER, Attribute
-from retention_assets.specs.model import DEFAULT_WORKSPACE, DailyAsOf, SyncSpec
+from retention_assets.attributes import PIPELINE_OWNER, Attribute, ValueKind
+from retention_assets.specs.model import DEFAULT_WORKSPACE, UTC, DailyAsOf, SyncSpec
 from retention_assets.sync.sql_files import sql_file
 
 GROUP: Final = "cio_sync"
@@ -52,6 +52,16 @@ def _as(expression: exp.Expr, alias: str) -> exp.Expr:
 
 def _cast(expression: exp.Expr, to: str) -> exp.Cast:
     return exp.cast(expression, exp.DataType.build(to, dialect=_DIALECT))
+
+
+def _from_zone(naive: exp.Expr, zone: str) -> exp.Expr:
+    """The instant of a naive wall-clock time in ``zone`` (a validated IANA name).
+
+    DuckDB's ``timezone(zone, naive)``; ``resources.dialect`` renders it for Snowflake as
+    ``CONVERT_TIMEZONE(zone, 'UTC', naive)``. The relation check refuses a zone on a column
+    that already has one, so this never shifts an instant.
+    """
+    return exp.Anonymous(this="timezone", expressions=[exp.Literal.string(zone), naive])
 
 
 @dataclass(frozen=True)
@@ -168,7 +178,15 @@ class SyncStream:
         return exp.CurrentDate()
 
     def _attribute_columns(self) -> list[exp.Expr]:
-        return [_as(_column(m.column), m.attribute) for m in self.spec.attributes]
+        return [
+            _as(
+                _from_zone(_column(m.column), m.time_zone)
+                if m.kind is ValueKind.TIMESTAMP and m.time_zone != UTC
+                else _column(m.column),
+                m.attribute,
+            )
+            for m in self.spec.attributes
+        ]
 
     def _event_columns(self, identity: exp.Expr) -> list[exp.Expr]:
         events = self.spec.events
@@ -180,12 +198,7 @@ class SyncStream:
             name = _cast(_column(events.name.column), "VARCHAR")
         occurred: exp.Expr = _column(events.occurred_at.column)
         zone = events.occurred_at.time_zone
-        # A naive local time is read in its zone; anything else is already an instant.
-        occurred = (
-            _cast(occurred, "TIMESTAMPTZ")
-            if zone == "UTC"
-            else exp.Anonymous(this="timezone", expressions=[exp.Literal.string(zone), occurred])
-        )
+        occurred = _cast(occurred, "TIMESTAMPTZ") if zone == UTC else _from_zone(occurred, zone)
         loaded = (
             _cast(_column(events.loaded_at), "TIMESTAMPTZ")
             if events.loaded_at

@@ -40,7 +40,6 @@ from tests.dbt_shop.project import (
 )
 from tests.dbt_shop.rows import ACTIONS, ADA, BOB, CYD, USERS
 
-UTC: Final = dt.UTC
 DIM_USERS: Final = dg.AssetKey(["analytics", "dim_users"])
 FCT_USER_ACTIONS: Final = dg.AssetKey(["analytics", "fct_user_actions"])
 
@@ -196,17 +195,24 @@ def test_a_spec_that_misnames_a_model_column_does_not_fit(good_run: ShopRun) -> 
     assert "ltv_usd" in error.fix
 
 
-def test_the_model_states_berlin_times_as_utc_instants(good_run: ShopRun) -> None:
+def test_the_model_keeps_berlin_wall_clock_times_for_the_spec_to_convert(
+    good_run: ShopRun,
+) -> None:
     with good_run.warehouse.session() as session:
-        users = dict(session.fetch_all("SELECT user_uuid, signed_up_at FROM analytics.dim_users"))
+        users = dict(
+            session.fetch_all("SELECT user_uuid, signed_up_local FROM analytics.dim_users")
+        )
         emails = {
             row[0] for row in session.fetch_all("SELECT email_address FROM analytics.dim_users")
         }
+    # Naive: the model does no time zone arithmetic; the spec's `time_zone` does it.
     assert users == {
-        ADA: dt.datetime(2026, 1, 15, 8, 30, tzinfo=UTC),
-        BOB: dt.datetime(2026, 6, 30, 22, 15, tzinfo=UTC),
-        CYD: dt.datetime(2026, 11, 30, 17, 0, tzinfo=UTC),
+        ADA: dt.datetime(2026, 1, 15, 9, 30),
+        BOB: dt.datetime(2026, 7, 1, 0, 15),
+        CYD: dt.datetime(2026, 11, 30, 18, 0),
     }
+    (signed_up,) = [m for m in SPECS["app_users"].attributes if m.column == "signed_up_local"]
+    assert signed_up.time_zone == "Europe/Berlin"
     assert "ada@example.com" in emails
 
 

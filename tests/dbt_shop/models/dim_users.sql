@@ -3,10 +3,8 @@ select
     cast(id as varchar) as user_uuid,
     lower(trim(email)) as email_address,
     cast(lifetime_value_cents / 100.0 as decimal(12, 2)) as ltv_usd,
+    -- Naive local time in Europe/Berlin; the sync spec declares the zone.
     cast(created_local as timestamp) as signed_up_local,
-    -- Customer.io takes absolute instants; the sync spec has no source zone for an attribute
-    -- column (only for events.occurred_at), so the model states the instant itself.
-    cast(created_local as timestamp) at time zone 'Europe/Berlin' as signed_up_at,
     plan as plan_tier,
     marketing_opt_in,
     cast(seats as integer) as seats

@@ -107,9 +107,12 @@ def test_invalid_settings_are_refused_at_configuration(settings: dict[str, objec
         CustomerIOResource(site_id="s", api_key="k", **settings)  # type: ignore[arg-type]
 
 
-def test_app_client_needs_an_app_key() -> None:
-    with pytest.raises(CustomerIOConfigError, match="CUSTOMERIO_APP_API_KEY"):
+def test_app_client_needs_an_app_key_and_names_where_it_is_configured() -> None:
+    with pytest.raises(CustomerIOConfigError, match="set app_api_key"):
         CustomerIOResource(site_id="s", api_key="k").app_client()
+    configured = CustomerIOResource(site_id="s", api_key="k", app_api_key_source="CRM_APP_KEY")
+    with pytest.raises(CustomerIOConfigError, match="set CRM_APP_KEY"):
+        configured.app_client()
 
 
 def test_track_client_carries_the_settings() -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 import yaml
 from dagster.components.testing import DefsFolderSandbox, create_defs_folder_sandbox
 
+from resources.warehouse import DuckDBWarehouse
 from retention_assets.components import CustomerIOSync
 from retention_assets.shop import CUSTOMER_STATE_DEFS, CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SPEC
 from retention_assets.specs import SpecInvalid
+from retention_assets.specs.load import defs_yaml_syntax_error
+from retention_assets.sync.factory import check_external_sources
 
 TYPE = "retention_assets.components.CustomerIOSync"
 
@@ -88,3 +92,110 @@ def test_a_defs_yaml_without_attributes_lists_the_required_fields(
     missing = {error.field for error in cause.errors if "missing" in error.problem}
     assert {"version", "name", "source", "workspace", "identity", "cadence"} <= missing
     assert all(error.file == str(directory / "defs.yaml") for error in cause.errors)
+
+
+def _external_spec_text() -> str:
+    """The shop's profile sync over a CRM table nothing in the deployment builds."""
+    document = yaml.safe_load(CUSTOMER_STATE_DEFS.read_text(encoding="utf-8"))
+    document["attributes"]["source"].update(
+        {"asset": "crm/member_snapshots", "relation": "crm.member_snapshots", "external": True}
+    )
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+EXTERNAL = dg.AssetKey(["crm", "member_snapshots"])
+
+
+def test_an_external_source_is_declared_by_the_component_and_feeds_the_plan(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    directory = _write(sandbox, "crm", _external_spec_text())
+
+    with sandbox.load_component_and_build_defs(defs_path=directory) as (_, defs):
+        # The warehouse is the deployment's (definitions.py).
+        warehouse = DuckDBWarehouse(database=str(sandbox.project_root / "warehouse.duckdb"))
+        deployment = dg.Definitions.merge(defs, dg.Definitions(resources={"warehouse": warehouse}))
+        specs = {spec.key: spec for spec in deployment.resolve_all_asset_specs()}
+        graph = deployment.resolve_asset_graph()
+
+    source = specs[EXTERNAL]
+    assert "`crm.member_snapshots`" in (source.description or "")
+    assert "built outside this deployment" in (source.description or "")
+    assert source.kinds == {"duckdb"}
+    assert source.metadata["dagster/table_name"] == "crm.member_snapshots"
+    assert not graph.get(EXTERNAL).is_materializable
+    assert graph.get(CUSTOMER_STATE_PLAN).parent_keys == {EXTERNAL}
+    # No Python: the defs.yaml is the only code that declares it.
+    references = source.metadata["dagster/code_references"].code_references
+    assert [Path(reference.file_path) for reference in references] == [directory / "defs.yaml"]
+
+
+def test_an_external_source_that_the_deployment_also_builds_is_refused_by_name(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    directory = _write(sandbox, "crm", _external_spec_text())
+
+    @dg.asset(key=EXTERNAL)
+    def member_snapshots() -> None:
+        """A model of the deployment that builds the relation the spec calls external."""
+
+    with sandbox.load_component_and_build_defs(defs_path=directory) as (component, defs):
+        deployment = dg.Definitions.merge(defs, dg.Definitions(assets=[member_snapshots]))
+        with pytest.raises(ValueError) as raised:
+            check_external_sources([component.spec], deployment)
+
+    message = str(raised.value)
+    line = component.spec.lines["source.external"]
+    assert message.startswith(f"{directory / 'defs.yaml'}:{line}: source.external: ")
+    assert "by the asset definition 'crm__member_snapshots'. Fix" in message
+    assert "Fix: remove `external: true`" in message
+
+
+def test_two_specs_declaring_one_external_source_are_refused(sandbox: DefsFolderSandbox) -> None:
+    first = _write(sandbox, "crm", _external_spec_text())
+    document = yaml.safe_load(_external_spec_text())
+    document["attributes"].update({"name": "crm_copy", "ledger_schema": "cio_crm_copy"})
+    second = _write(sandbox, "crm_copy", yaml.safe_dump(document, sort_keys=False))
+
+    with (
+        sandbox.load_component_and_build_defs(defs_path=first) as (one, _),
+        sandbox.load_component_and_build_defs(defs_path=second) as (other, _),
+        pytest.raises(ValueError, match="both declare the external asset 'crm/member_snapshots'"),
+    ):
+        check_external_sources([one.spec, other.spec], dg.Definitions())
+
+
+def test_a_defs_yaml_that_is_not_yaml_is_reported_as_a_spec_error(
+    sandbox: DefsFolderSandbox,
+) -> None:
+    text = CUSTOMER_STATE_DEFS.read_text(encoding="utf-8")
+    text = text.replace("  version: 1\n", "  version: 1\n  description: [unclosed\n", 1)
+    directory = _write(sandbox, "broken", text)
+
+    with pytest.raises(Exception) as raised, sandbox.build_all_defs():
+        pass
+
+    invalid = defs_yaml_syntax_error(raised.value)
+    assert invalid is not None, raised.value
+    (error,) = invalid.errors
+    assert (error.file, error.field) == (str(directory / "defs.yaml"), "(YAML)")
+    opened = text.splitlines().index("  description: [unclosed") + 1
+    assert error.line == opened + 1  # where the parser stopped
+    assert f"while parsing a flow sequence at line {opened}" in error.problem
+    assert str(error).endswith("Fix: correct the syntax")
+
+
+def test_an_error_that_is_not_yaml_syntax_is_left_alone() -> None:
+    assert defs_yaml_syntax_error(ValueError("not about YAML")) is None
+
+
+def test_an_external_source_also_declared_in_python_is_refused(sandbox: DefsFolderSandbox) -> None:
+    """The Python declaration external: true replaces must go, or the two would disagree."""
+    directory = _write(sandbox, "crm", _external_spec_text())
+
+    with sandbox.load_component_and_build_defs(defs_path=directory) as (component, defs):
+        deployment = dg.Definitions.merge(defs, dg.Definitions(assets=[dg.AssetSpec(EXTERNAL)]))
+        with pytest.raises(ValueError, match="also defined elsewhere in this deployment, by an"):
+            check_external_sources([component.spec], deployment)
+        # Alone, the spec's own declaration is no conflict.
+        check_external_sources([component.spec], defs)

@@ -5,12 +5,14 @@ Every test runs the real ``dg`` CLI in a subprocess, in the repository or in a c
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from retention_assets.shop import CUSTOMER_STATE_PLAN
@@ -214,3 +216,84 @@ def test_dg_launch_runs_a_real_sync_into_the_sandbox(
     assert harness.query("SELECT count(*) FROM cio_sync.customer_ledger") == [(2,)], (
         "the ledger holds what Customer.io acknowledged"
     )
+
+
+def _external_sync(project: Path, asset: str, relation: str) -> Path:
+    """A second profile sync of the project whose source is declared external."""
+    path = defs_yaml(project, "crm_state")
+    path.parent.mkdir()
+    shutil.copy2(defs_yaml(project, "customer_state"), path)
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    source = {**document["attributes"]["source"], "asset": asset, "relation": relation}
+    edit_spec(
+        path,
+        name="crm_state",
+        ledger_schema="cio_crm",
+        source={**source, "external": True},
+    )
+    return path
+
+
+def test_dg_list_defs_lists_an_external_source_declared_by_a_defs_yaml(tmp_path: Path) -> None:
+    project = project_copy(tmp_path / "project")
+    _external_sync(project, "crm/member_snapshots", "crm.member_snapshots")
+    home = dagster_home(tmp_path / "home")
+
+    checked = dg("check", "defs", project=project, home=home)
+    listed = dg("list", "defs", "--json", project=project, home=home)
+
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+    listing = json.loads(listed.stdout[listed.stdout.index("{") :])
+    assets = {asset["asset_key"]: asset for asset in listing["assets"]}
+    source = assets["crm/member_snapshots"]
+    assert "`crm.member_snapshots`" in source["description"]
+    assert "duckdb" in source["kinds"]
+    assert source["is_executable"] is False
+    assert source["source"] == "retention_assets/defs/crm_state/defs.yaml:1"
+    assert assets["cio_sync/crm_state_plan"]["dependency_keys"] == ["crm/member_snapshots"]
+
+
+def test_dg_check_defs_refuses_an_external_source_the_project_builds(tmp_path: Path) -> None:
+    project = project_copy(tmp_path / "project")
+    path = _external_sync(project, "retention_customer_state", "retention.customer_state")
+
+    result = dg("check", "defs", project=project, home=dagster_home(tmp_path / "home"))
+
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    error = re.search(rf"{re.escape(str(path))}:(\d+): source\.external: (.*)", output)
+    assert error, output[-3000:]
+    assert path.read_text(encoding="utf-8").splitlines()[int(error[1]) - 1].strip() == (
+        "external: true"
+    )
+    assert "also defined elsewhere in this deployment" in error[2]
+    assert "Fix: remove `external: true`" in error[2]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("list", "defs", "--json"), ("check", "defs", "--no-check-yaml")],
+    ids=["list_defs", "check_defs_without_dgs_yaml_precheck"],
+)
+def test_a_defs_yaml_syntax_error_is_reported_as_file_line_problem_and_fix(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Dagster's loader fails on it in its own words; the definitions report it in ours.
+
+    (Plain `dg check defs` first runs dg's own YAML pre-check, in the dg process, before any
+    code of the project is loaded: docs/components.md says what it prints.)
+    """
+    project = project_copy(tmp_path / "project")
+    path = defs_yaml(project, "customer_state")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  version: 1\n", "  version: 1\n  description: [unclosed\n", 1)
+    path.write_text(text, encoding="utf-8")
+
+    result = dg(*command, project=project, home=dagster_home(tmp_path / "home"))
+
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    error = re.search(rf"{re.escape(str(path))}:(\d+): \(YAML\): not valid YAML (.*)", output)
+    assert error, output[-3000:]
+    opened = text.splitlines().index("  description: [unclosed") + 1
+    assert f"at line {opened}. Fix: correct the syntax" in error[2]

@@ -159,6 +159,41 @@ def test_source_zone_on_a_naive_timestamp_column_is_accepted(tmp_path: Path) -> 
     assert check_spec_against_relation(spec, naive) == []
 
 
+def test_source_zone_on_a_timestamp_attribute_that_has_one_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["attributes"][3]["time_zone"] = "Europe/Berlin"  # first_order_at, TIMESTAMPTZ
+
+    spec = _spec(PROFILES, tmp_path, edit)
+    error = only(check_spec_against_relation(spec, STATE_COLUMNS), "attributes[3].time_zone")
+    assert "already holds absolute instants" in error.problem
+    assert "set `time_zone: UTC`" in error.fix
+    assert error.line == spec.lines["attributes[3].time_zone"]
+
+
+def test_source_zone_on_a_naive_timestamp_attribute_is_accepted_in_each_warehouse(
+    warehouse: WarehouseResource, tmp_path: Path
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["source"]["relation"] = "analytics.users"
+        data["source"]["partitioning"] = {"kind": "snapshot"}
+        data["identity"]["column"] = "user_uuid"
+        data["attributes"] = [
+            {"column": "signed_up_at", "kind": "timestamp", "time_zone": "Europe/Berlin"}
+        ]
+
+    spec = _spec(PROFILES, tmp_path, edit)
+    with warehouse.session() as session:
+        columns = relation_columns(session, "analytics.users")
+    assert check_spec_against_relation(spec, columns) == []
+
+
+def test_naive_timestamp_attribute_without_a_zone_is_read_as_utc(tmp_path: Path) -> None:
+    """As for events.occurred_at: no zone means UTC, for naive and zoned columns alike."""
+    spec = load_component_spec(PROFILES)
+    naive = {**STATE_COLUMNS, "first_order_at": "TIMESTAMP"}
+    assert check_spec_against_relation(spec, naive) == []
+
+
 def test_column_names_compare_case_insensitively_as_snowflake_reports_them() -> None:
     upper = {name.upper(): sql_type for name, sql_type in STATE_COLUMNS.items()}
     assert check_spec_against_relation(load_component_spec(PROFILES), upper) == []

@@ -89,6 +89,34 @@ def test_bad_time_zone_gets_a_close_iana_name(tmp_path: Path) -> None:
     assert "did you mean 'Europe/Berlin'?" in error.fix
 
 
+def test_bad_time_zone_of_a_timestamp_attribute_gets_a_close_iana_name(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["attributes"][3]["time_zone"] = "europe/berlin"  # first_order_at
+
+    error = only(broken(tmp_path, PROFILES, edit), "attributes[3].time_zone")
+    assert error.problem == "'europe/berlin' is not an IANA time zone"
+    assert "did you mean 'Europe/Berlin'?" in error.fix
+    assert error.line is not None
+
+
+def test_time_zone_of_an_attribute_that_is_no_timestamp_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["attributes"][0]["time_zone"] = "Europe/Berlin"  # email, a string
+
+    error = only(broken(tmp_path, PROFILES, edit), "attributes[0].time_zone")
+    assert "applies to timestamps, this attribute is string" in error.problem
+    assert "remove `time_zone`" in error.fix
+
+
+def test_timestamp_attribute_with_an_iana_zone_loads(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["attributes"][3]["time_zone"] = "Europe/Berlin"
+
+    spec = loads(tmp_path, PROFILES, edit)
+    assert spec.attributes[3].time_zone == "Europe/Berlin"
+    assert spec.attributes[4].time_zone == "UTC"
+
+
 def test_constant_event_name_outside_the_vocabulary_lists_the_vocabulary(tmp_path: Path) -> None:
     def edit(data: dict[str, Any]) -> None:
         data["events"]["name"] = {"constant": "Order Plased"}

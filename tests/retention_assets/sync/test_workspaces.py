@@ -13,10 +13,11 @@ import dagster as dg
 import pytest
 
 from cio_sandbox.testing import SandboxHandle, running_sandbox
+from resources.customerio import CustomerIORegionError
 from resources.warehouse import DuckDBWarehouse
 from retention_assets.shop import CUSTOMER_STATE_SPEC
 from retention_assets.specs import SyncSpec
-from retention_assets.sync.factory import check_workspaces, sync_definitions
+from retention_assets.sync.factory import check_workspaces, sync_definitions, workspace_resource
 from tests.retention_assets.sync.harness import AS_OF, NO_FAULTS, SyncHarness, state_row
 from tests.retention_assets.sync.shapes import CUSTOM, SHOP
 
@@ -137,3 +138,19 @@ def test_two_workspaces_in_one_ledger_schema_are_refused() -> None:
     )
     with pytest.raises(ValueError, match="two workspaces"):
         check_workspaces([CUSTOMER_STATE_SPEC, events])
+
+
+def test_a_region_mismatch_names_the_workspaces_own_region_variable(
+    sandboxes: tuple[SandboxHandle, SandboxHandle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The EU workspace configured as US: the fix names EU_CIO_REGION, not the default's."""
+    _, eu = sandboxes
+    for name, value in {**EU_ENV, "EU_CIO_REGION": "us", "EU_CIO_URL": eu.url}.items():
+        monkeypatch.setenv(name, value)
+    resource = workspace_resource(_eu_spec()).process_config_and_initialize()
+
+    with resource.track_client() as client, pytest.raises(CustomerIORegionError) as raised:
+        client.check_credentials()
+
+    assert "set EU_CIO_REGION=eu" in str(raised.value)
+    assert "CUSTOMERIO_REGION" not in str(raised.value)
