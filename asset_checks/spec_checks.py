@@ -57,7 +57,7 @@ from resources.customerio.limits import (
 from resources.dialect import READ_DIALECT
 from resources.sql_files import package_sql
 from resources.warehouse import WarehouseSession
-from retention_assets.attributes import ValueKind
+from retention_assets.attribute_types import ValueKind
 from retention_assets.specs.model import AttributeMapping, DailyAsOf, DailyEvents, SyncSpec
 
 # Check names, each prefixed with the sync's name (``check_name``).
@@ -565,21 +565,21 @@ def _event_checks(
     return [
         source.check(
             UNIQUE_KEY,
-            f"Every event has a trimmed {key}, and no key appears twice in the checked days. "
-            "The key derives the event's id in Customer.io: a duplicate is sent once at most.",
+            f"Every event has a trimmed {key}, and no key of the checked days appears twice in "
+            f"{spec.source.relation}, on any day. The key derives the event's id in Customer.io: "
+            "a duplicate is sent once at most.",
             [
                 *_id_rules(
                     source, schema, EVENT_KEY, key, names.MISSING_EVENT_KEY, PADDED_EVENT_KEY
                 ),
                 source.rule(
                     names.DUPLICATE_EVENT_KEY,
-                    f"Events whose {key} appears more than once in the checked days; every "
-                    "copy is listed.",
-                    "duplicate_key",
+                    f"Events whose {key} is a key of the checked days and appears more than "
+                    "once in the relation; every copy is listed, whatever its day.",
+                    "duplicate_key_any_day",
                     source.keys,
                     schema,
                     columns=_columns(*source.keys),
-                    key=quoted(EVENT_KEY),
                     id=quoted(EVENT_KEY),
                 ),
             ],

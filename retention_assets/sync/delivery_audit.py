@@ -37,7 +37,7 @@ import pyarrow as pa
 from asset_checks.sql import EMAIL_WHITESPACE
 from resources.customerio import AppClient, CustomerIOError, CustomerIOResource, Rejection
 from resources.warehouse import WarehouseSession, transaction
-from retention_assets.attributes import Attribute
+from retention_assets.attribute_types import Attribute
 from retention_assets.sync import ledger
 from retention_assets.sync.encoding import encode_value
 from retention_assets.sync.stream import SyncStream

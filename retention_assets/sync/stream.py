@@ -24,7 +24,7 @@ from typing import Final, Literal
 import dagster as dg
 from sqlglot import exp
 
-from retention_assets.attributes import PIPELINE_OWNER, Attribute
+from retention_assets.attribute_types import PIPELINE_OWNER, Attribute
 from retention_assets.specs.model import DEFAULT_WORKSPACE, DailyAsOf, SyncSpec
 from retention_assets.sync.sql_files import sql_file
 

@@ -10,7 +10,8 @@ import yaml
 from dagster.components.testing import DefsFolderSandbox, create_defs_folder_sandbox
 
 from retention_assets.components import CustomerIOSync
-from retention_assets.shop import CUSTOMER_STATE_DEFS, CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SPEC
+from retention_assets.shop import CUSTOMER_STATE_PLAN
+from retention_assets.shop_specs import CUSTOMER_STATE_DEFS, CUSTOMER_STATE_SPEC
 from retention_assets.specs import SpecInvalid
 
 TYPE = "retention_assets.components.CustomerIOSync"
