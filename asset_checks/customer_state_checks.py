@@ -27,6 +27,7 @@ from asset_checks.factory import (
 )
 from asset_checks.rules import naive_timestamp_rule, schema_value_rules, timestamp_dtype_rule
 from asset_checks.schemas import CUSTOMER_STATE_SCHEMA, timestamp_columns
+from resources.customerio.emails import EMAIL_WHITESPACE
 from retention_assets.tables import CUSTOMER_STATE_TABLE
 
 STATE: Final = PartitionedTable(CUSTOMER_STATE_TABLE, "as_of_date")
@@ -136,7 +137,7 @@ def _shared_email_check() -> WarehouseCheck:
                     table=STATE.table,
                 ),
                 order_by=f"{STATE.partition_column}, customers DESC, customer_ids",
-                params={"whitespace": sql.EMAIL_WHITESPACE},
+                params={"whitespace": EMAIL_WHITESPACE},
             )
         ],
     )

@@ -49,6 +49,7 @@ from asset_checks.factory import (
 from asset_checks.model_checks import DEFAULT_FUTURE_SKEW, utc_now
 from asset_checks.schemas import DATE, NOT_BLANK, UTC_TIMESTAMP
 from asset_checks.vocabulary_drift import as_written, resemblance
+from resources.customerio.emails import EMAIL_WHITESPACE
 from resources.customerio.limits import (
     ATTRIBUTE_VALUE_MAX_BYTES,
     ENTRY_MAX_BYTES,
@@ -77,7 +78,7 @@ DUPLICATE_CUSTOMER_ID: Final = "duplicate_customer_id"
 IMPLAUSIBLY_EARLY_TIMESTAMP: Final = "implausibly_early_timestamp"
 
 # Whitespace that pads ids the way it pads emails.
-PADDING: Final = sql.EMAIL_WHITESPACE
+PADDING: Final = EMAIL_WHITESPACE
 # No event of a Customer.io workspace happened before the unix epoch; a time at or before it
 # is an epoch-0 default (a null filled with 0) or a sentinel date.
 EARLIEST_EVENT_TIME: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -43,10 +43,6 @@ LIMIT $sample_rows
 """
 
 
-# Characters that do not tell two emails apart: Customer.io ignores case and the whitespace
-# around an address; whitespace inside one is a typo of the same address.
-EMAIL_WHITESPACE: Final = " \t\n\r\v\f\u00a0"
-
 # Emails held by more than one customer of a day, compared lower-cased and without whitespace
 # ($whitespace): one row per shared address (normalised; the check's metadata masks it like
 # every email, retention_assets.privacy), the customers named.

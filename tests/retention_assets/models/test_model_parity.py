@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 
 from asset_checks.factory import RUN_PARTITION, Scope
+from asset_checks.gates import source_checks
 from asset_checks.model_checks import model_checks
 from retention_assets.models.customer_state import retention_customer_state
 from retention_assets.models.events import retention_events
 from retention_assets.shop import CUSTOMER_STATE, EVENTS
-from retention_assets.sync.gates import source_checks
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
 from tests.retention_assets.models import test_customer_state_model as state_cast
 from tests.retention_assets.models import test_events_model as events_cast
