@@ -4,8 +4,9 @@ The spec of the shop's event sync gives the model the checks every event source 
 (``asset_checks.spec_checks``: a unique trimmed key, a person id, a real past ``occurred_at``,
 names from the locked vocabulary and the drift they resemble, Customer.io's size limits).
 What only this model promises is checked here, ERROR and blocking: timestamp columns stored
-with a zone and read as UTC, and ``event_date`` (the model's partition) the UTC day of
-``occurred_at``.
+with a zone and read as UTC, and every event of a partition (the model's ``event_date``) with
+an ``occurred_at`` whose UTC day it is. The sync files events by the day of ``occurred_at``, so
+an event without one belongs to no day of the sync: only the model's partition can find it.
 """
 
 from __future__ import annotations
@@ -30,14 +31,23 @@ def event_checks() -> list[WarehouseCheck]:
             name=names.EVENTS_TIMESTAMPS_UTC,
             asset=names.EVENTS_ASSET,
             description=(
-                "Every timestamp column is stored with a zone and reaches Python as UTC, and "
-                "event_date is the UTC day of occurred_at. Customer.io fires journeys for "
-                "events stamped in the last 72 hours: a wrong zone fires or misses them. "
-                "(Missing, future and sentinel times are events__timestamps' findings.) "
-                "Blocks the sync."
+                "Every event has occurred_at, every timestamp column is stored with a zone and "
+                "reaches Python as UTC, and event_date is the UTC day of occurred_at. "
+                "Customer.io fires journeys for events stamped in the last 72 hours: a wrong "
+                "zone fires or misses them, and an event without a time is never sent. "
+                "(Future and sentinel times are events__timestamps' findings.) Blocks the sync."
             ),
             partitions=EVENTS,
             rules=[
+                scoped_rows_rule(
+                    names.MISSING_OCCURRED_AT,
+                    "Events of the partition without occurred_at: the sync files events by its "
+                    "day, so these would be in no day's plan and silently never sent.",
+                    EVENTS,
+                    (*keys, "event_name", "occurred_at"),
+                    "occurred_at IS NULL",
+                    schema,
+                ),
                 naive_timestamp_rule(EVENTS, schema),
                 timestamp_dtype_rule(EVENTS, schema),
                 scoped_rows_rule(

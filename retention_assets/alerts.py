@@ -72,8 +72,8 @@ CHECK_ACTIONS: Final[dict[str, str]] = {
     " disagreeing, a non-deterministic tie-break) and fix it; journeys keyed on the attribute"
     " may have been entered and left.",
     names.EVENTS_TIMESTAMPS_UTC: "No events were sent for these days. The sample names the"
-    " timestamp columns without a zone, or the events whose event_date is not the UTC day of"
-    " occurred_at; " + _REMATERIALISE,
+    " events without occurred_at, the timestamp columns without a zone, or the events whose"
+    " event_date is not the UTC day of occurred_at; " + _REMATERIALISE,
     names.FRESHNESS: "The partition was not built by its deadline. Look for a failed or queued"
     " run of the daily schedule (and an earlier alert about it); if none ran, launch"
     " retention_sync_job for the partition.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import dagster as dg
 import pytest
 
 from asset_checks import names
@@ -19,6 +20,18 @@ UTC = dt.UTC
 def test_clean_events_pass_every_check(tables):
     verdict = tables.check(names.EVENTS_TIMESTAMPS_UTC)
     assert verdict.passed, verdict.result.description
+
+
+def test_missing_occurred_at_fails_timestamps_utc(tables, event):
+    # The sync's source view files it under no day: only the model's partition finds it.
+    tables.add_events(event("order:no_time", occurred_at=None))
+
+    verdict = tables.check(names.EVENTS_TIMESTAMPS_UTC)
+
+    assert not verdict.passed
+    assert verdict.severity == dg.AssetCheckSeverity.ERROR
+    assert verdict.failed_rules == [names.MISSING_OCCURRED_AT]
+    assert "not_nullable(occurred_at)" in verdict.sample(names.MISSING_OCCURRED_AT)
 
 
 def test_naive_occurred_at_fails_timestamps_utc(make_tables, event, naive_type):
