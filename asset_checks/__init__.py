@@ -14,8 +14,12 @@ partition in the table. ``asset_checks.factory`` explains why.
 reject (``asset_checks.raw_checks``, rules in ``docs/raw-contract.md``).
 
 Every declared sync gets its checks here too: ``spec_checks`` (on its source, generated from
-its spec) and ``sync_checks`` (volume guard, rejected rows, delivery, read-back drift), both
-built by the sync engine for each spec.
+its spec) and ``sync_checks`` (volume guard, rejected rows, delivery, read-back drift), built
+for each spec; ``gates`` holds the blocking ones each plan runs on the rows it plans.
+
+Imports run one way: the checks read the code they check (models, specs, the engine's ledgers
+and plans), and the code that uses them (the plan assets, the definitions, the alerts) reads
+the checks; nothing the checks import imports a check (``tests/test_architecture.py``).
 """
 
 from __future__ import annotations

@@ -1,24 +1,26 @@
-"""The model check suite: every check on both models, and their freshness.
+"""The model check suite: the checks of both models their specs do not make, and freshness.
 
 Each check protects one promise the sync relies on (shared/design.md); the checks themselves
-live in ``customer_state_checks`` and ``event_checks``. Everything a test or a deployment may
-want to vary is a parameter here: the sync mapping (so a test can pass a bad one), the clock
-and the tolerated clock skew, the days the flapping check looks back, the freshness deadline.
+live in ``customer_state_checks`` and ``event_checks``, beside the checks each model gets from
+its sync spec (``asset_checks.spec_checks``). Everything a test or a deployment may want to
+vary is a parameter here: the sync mapping (the shop's profile spec's by default), the days
+the flapping check looks back, the freshness deadline and its clock. The tolerated clock
+skew and the clock of the spec checks' timestamp rules are declared here too.
 """
 
 # No ``from __future__ import annotations``: Dagster compares the freshness check's context
 # annotation with its context class at definition time, and a string would not match.
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Final
+from typing import Final
 
 import dagster as dg
 
 from asset_checks import names
 from asset_checks.customer_state_checks import customer_state_checks
 from asset_checks.event_checks import event_checks
-from asset_checks.factory import Scope, WarehouseCheck, build_asset_check
-from retention_assets.attributes import SYNC_MAPPING
+from asset_checks.factory import WarehouseCheck, build_asset_check
+from retention_assets.shop_specs import SYNC_MAPPING
 
 DEFAULT_FUTURE_SKEW: Final = dt.timedelta(minutes=5)
 DEFAULT_FLAPPING_PARTITIONS: Final = 7
@@ -36,22 +38,10 @@ def utc_now() -> dt.datetime:
 def model_checks(
     *,
     sync_mapping: Mapping[str, str] = SYNC_MAPPING,
-    future_skew: dt.timedelta = DEFAULT_FUTURE_SKEW,
     flapping_partitions: int = DEFAULT_FLAPPING_PARTITIONS,
-    clock: Callable[[], dt.datetime] = utc_now,
 ) -> list[WarehouseCheck]:
     """Every warehouse check of both models, as plain definitions (see ``build_asset_check``)."""
-
-    def timestamp_params(scope: Scope | None) -> Mapping[str, Any]:
-        return {
-            "not_after": clock() + future_skew,
-            "skew_seconds": int(future_skew.total_seconds()),
-        }
-
-    return [
-        *customer_state_checks(sync_mapping, timestamp_params, future_skew, flapping_partitions),
-        *event_checks(timestamp_params, future_skew),
-    ]
+    return [*customer_state_checks(sync_mapping, flapping_partitions), *event_checks()]
 
 
 def due_partition(now: dt.datetime, deadline: dt.time = FRESHNESS_DEADLINE) -> dt.date:
@@ -125,18 +115,12 @@ def freshness_checks(
 def build_model_checks(
     *,
     sync_mapping: Mapping[str, str] = SYNC_MAPPING,
-    future_skew: dt.timedelta = DEFAULT_FUTURE_SKEW,
     flapping_partitions: int = DEFAULT_FLAPPING_PARTITIONS,
     clock: Callable[[], dt.datetime] = utc_now,
     freshness_deadline: dt.time = FRESHNESS_DEADLINE,
 ) -> list[dg.AssetChecksDefinition]:
     """The Dagster definitions of every model check, freshness included."""
-    checks = model_checks(
-        sync_mapping=sync_mapping,
-        future_skew=future_skew,
-        flapping_partitions=flapping_partitions,
-        clock=clock,
-    )
+    checks = model_checks(sync_mapping=sync_mapping, flapping_partitions=flapping_partitions)
     return [
         *(build_asset_check(check) for check in checks),
         *freshness_checks(freshness_deadline, clock),

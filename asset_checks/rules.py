@@ -25,7 +25,7 @@ from asset_checks.factory import (
     table_columns,
     to_frame,
 )
-from asset_checks.schemas import UTC_TIMESTAMP, observed_timestamp_columns, timestamp_columns
+from asset_checks.schemas import UTC_TIMESTAMP, timestamp_columns
 from resources.warehouse import WarehouseSession
 
 # Rows fetched for the Pandera dtype check; a dtype is a column property, a sample suffices.
@@ -124,29 +124,6 @@ def timestamp_dtype_rule(partitions: PartitionedTable, schema: pa.DataFrameSchem
         f"{DTYPE_SAMPLE_ROWS} rows of the checked days): the sync would send wrong unix times.",
         find,
         needs_scope=True,
-    )
-
-
-def future_timestamp_rule(
-    partitions: PartitionedTable,
-    schema: pa.DataFrameSchema,
-    keys: Sequence[str],
-    bound: str,
-    description: str,
-) -> SqlRule:
-    columns = observed_timestamp_columns(schema)
-    return SqlRule(
-        name=names.FUTURE_TIMESTAMP,
-        description=description,
-        sql=sql.FUTURE_TIMESTAMPS.format(
-            columns=", ".join((*keys, *columns)),
-            bound=bound.format(partition_column=partitions.partition_column),
-            table=partitions.table,
-            partition_column=partitions.partition_column,
-            any_later=" OR ".join(f"{column} > not_after" for column in columns),
-        ),
-        order_by=", ".join(keys),
-        schema=schema,
     )
 
 

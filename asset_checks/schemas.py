@@ -19,19 +19,15 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
 
+from retention_assets.shop_specs import EVENT_NAMES
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
-from retention_assets.vocabulary import EVENT_NAMES
 
 UTC_TIMESTAMP: Final = pd.DatetimeTZDtype(unit="us", tz="UTC")
 DATE: Final = pandas_engine.Date
 MONEY: Final = pandas_engine.Decimal(18, 2)
 
-# Pandera's own dtype objects, to recognise column kinds in a schema.
+# Pandera's own dtype object, to recognise timestamp columns in a schema.
 _UTC_DTYPE: Final = pandas_engine.Engine.dtype(UTC_TIMESTAMP)
-_STRING_DTYPE: Final = pandas_engine.Engine.dtype(str)
-
-# Column metadata flag: the value is a prediction and may legitimately lie in the future.
-MAY_BE_FUTURE: Final = "may_be_future"
 
 VIP_TIERS: Final = ("gold", "silver", "none")
 SUBSCRIPTION_STATUSES: Final = ("active", "paused", "cancelled", "none")
@@ -43,8 +39,8 @@ NOT_BLANK: Final = pa.Check(
 )
 
 
-def _timestamp(*, nullable: bool = True, may_be_future: bool = False) -> pa.Column:
-    return pa.Column(UTC_TIMESTAMP, nullable=nullable, metadata={MAY_BE_FUTURE: may_be_future})
+def _timestamp(*, nullable: bool = True) -> pa.Column:
+    return pa.Column(UTC_TIMESTAMP, nullable=nullable)
 
 
 # Booleans are never null: the sync skips nulls, so a null would leave a stale true on the
@@ -60,7 +56,7 @@ CUSTOMER_STATE_SCHEMA: Final = pa.DataFrameSchema(
         "first_order_at": _timestamp(),
         "last_order_at": _timestamp(),
         "top_category": pa.Column(str, nullable=True),
-        "predicted_next_purchase_at": _timestamp(may_be_future=True),
+        "predicted_next_purchase_at": _timestamp(),
         "needs_replenishment": pa.Column("boolean", nullable=False),
         "vip_tier": pa.Column(str, pa.Check.isin(VIP_TIERS), nullable=False),
         "is_vip": pa.Column("boolean", nullable=False),
@@ -95,17 +91,3 @@ EVENTS_SCHEMA: Final = pa.DataFrameSchema(
 def timestamp_columns(schema: pa.DataFrameSchema) -> list[str]:
     """The schema's UTC timestamp columns, in declaration order."""
     return [name for name, column in schema.columns.items() if column.dtype == _UTC_DTYPE]
-
-
-def observed_timestamp_columns(schema: pa.DataFrameSchema) -> list[str]:
-    """Timestamp columns recording something that happened, so never in the future."""
-    return [
-        name
-        for name in timestamp_columns(schema)
-        if not schema.columns[name].metadata.get(MAY_BE_FUTURE)
-    ]
-
-
-def string_columns(schema: pa.DataFrameSchema) -> list[str]:
-    """Columns held as text, the only ones whose values can outgrow a byte limit."""
-    return [name for name, column in schema.columns.items() if column.dtype == _STRING_DTYPE]

@@ -49,6 +49,7 @@ from asset_checks.factory import (
 from asset_checks.model_checks import DEFAULT_FUTURE_SKEW, utc_now
 from asset_checks.schemas import DATE, NOT_BLANK, UTC_TIMESTAMP
 from asset_checks.vocabulary_drift import as_written, resemblance
+from resources.customerio.emails import EMAIL_WHITESPACE
 from resources.customerio.limits import (
     ATTRIBUTE_VALUE_MAX_BYTES,
     ENTRY_MAX_BYTES,
@@ -57,7 +58,7 @@ from resources.customerio.limits import (
 from resources.dialect import READ_DIALECT
 from resources.sql_files import package_sql
 from resources.warehouse import WarehouseSession
-from retention_assets.attributes import ValueKind
+from retention_assets.attribute_types import ValueKind
 from retention_assets.specs.model import AttributeMapping, DailyAsOf, DailyEvents, SyncSpec
 
 # Check names, each prefixed with the sync's name (``check_name``).
@@ -77,7 +78,7 @@ DUPLICATE_CUSTOMER_ID: Final = "duplicate_customer_id"
 IMPLAUSIBLY_EARLY_TIMESTAMP: Final = "implausibly_early_timestamp"
 
 # Whitespace that pads ids the way it pads emails.
-PADDING: Final = sql.EMAIL_WHITESPACE
+PADDING: Final = EMAIL_WHITESPACE
 # No event of a Customer.io workspace happened before the unix epoch; a time at or before it
 # is an epoch-0 default (a null filled with 0) or a sentinel date.
 EARLIEST_EVENT_TIME: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -565,21 +566,21 @@ def _event_checks(
     return [
         source.check(
             UNIQUE_KEY,
-            f"Every event has a trimmed {key}, and no key appears twice in the checked days. "
-            "The key derives the event's id in Customer.io: a duplicate is sent once at most.",
+            f"Every event has a trimmed {key}, and no key of the checked days appears twice in "
+            f"{spec.source.relation}, on any day. The key derives the event's id in Customer.io: "
+            "a duplicate is sent once at most.",
             [
                 *_id_rules(
                     source, schema, EVENT_KEY, key, names.MISSING_EVENT_KEY, PADDED_EVENT_KEY
                 ),
                 source.rule(
                     names.DUPLICATE_EVENT_KEY,
-                    f"Events whose {key} appears more than once in the checked days; every "
-                    "copy is listed.",
-                    "duplicate_key",
+                    f"Events whose {key} is a key of the checked days and appears more than "
+                    "once in the relation; every copy is listed, whatever its day.",
+                    "duplicate_key_any_day",
                     source.keys,
                     schema,
                     columns=_columns(*source.keys),
-                    key=quoted(EVENT_KEY),
                     id=quoted(EVENT_KEY),
                 ),
             ],

@@ -42,34 +42,6 @@ WHERE {partition_column} BETWEEN $first_day AND $last_day
 LIMIT $sample_rows
 """
 
-# A key that must be unique within a partition day (its columns include the day).
-DUPLICATES_WITHIN_DAY: Final = """
-SELECT {columns}, count(*) OVER (PARTITION BY {key}) AS copies
-FROM {table}
-WHERE {partition_column} BETWEEN $first_day AND $last_day AND {key_not_null}
-QUALIFY count(*) OVER (PARTITION BY {key}) > 1
-"""
-
-# A key that must be unique in the whole table: a key of the checked days that also sits in
-# another partition (an event whose date moved on a rebuild) is as much a duplicate.
-DUPLICATES_ACROSS_DAYS: Final = """
-WITH duplicated AS (
-    SELECT {key}, count(*) AS copies
-    FROM {table}
-    WHERE {key} IN (
-        SELECT {key} FROM {table}
-        WHERE {partition_column} BETWEEN $first_day AND $last_day
-    )
-    GROUP BY {key}
-    HAVING count(*) > 1
-)
-SELECT {columns}, duplicated.copies
-FROM {table} JOIN duplicated USING ({key})
-"""
-
-# Characters that do not tell two emails apart: Customer.io ignores case and the whitespace
-# around an address; whitespace inside one is a typo of the same address.
-EMAIL_WHITESPACE: Final = " \t\n\r\v\f\u00a0"
 
 # Emails held by more than one customer of a day, compared lower-cased and without whitespace
 # ($whitespace): one row per shared address (normalised; the check's metadata masks it like
@@ -92,44 +64,6 @@ GROUP BY {partition_column}, email_key
 HAVING count(*) > 1
 """
 
-# Rows with a timestamp later than ``bound``; the bound is computed once per row.
-FUTURE_TIMESTAMPS: Final = """
-SELECT *
-FROM (
-    SELECT {columns}, {bound} AS not_after
-    FROM {table}
-    WHERE {partition_column} BETWEEN $first_day AND $last_day
-) AS bounded
-WHERE {any_later}
-"""
-
-# Customer state is computed as of the end of its day: nothing observed may be later than that
-# (future data leaking into a past partition), nor later than now. The skew is a number of
-# seconds: Snowflake has no interval values to bind.
-STATE_TIMESTAMP_BOUND: Final = (
-    "least($not_after,"
-    " CAST({partition_column} + INTERVAL 1 DAY AS TIMESTAMPTZ) + INTERVAL ($skew_seconds) SECOND)"
-)
-EVENT_TIMESTAMP_BOUND: Final = "CAST($not_after AS TIMESTAMPTZ)"
-
-# One branch per text column, joined with UNION ALL: which attribute is too long, by how much.
-VALUE_BYTES: Final = """
-SELECT {keys}, ${attribute_param} AS attribute, octet_length(encode({column})) AS bytes
-FROM {table}
-WHERE {partition_column} BETWEEN $first_day AND $last_day
-  AND octet_length(encode({column})) > $max_value_bytes
-"""
-
-# Distinct off-vocabulary names with their event counts; names are few, events may be many.
-OFF_VOCABULARY_NAMES: Final = """
-SELECT event_name, count(*) AS events, min(event_key) AS example_event_key
-FROM {table}
-WHERE {partition_column} BETWEEN $first_day AND $last_day
-  AND (event_name IS NULL OR event_name NOT IN ({allowed}))
-GROUP BY event_name
-ORDER BY events DESC, event_name
-LIMIT $max_names
-"""
 
 # Flapping: a value that returns after changing (A -> B -> A) across the recent days. Within a
 # customer's history of one column, each run of equal values starts once; without a return

@@ -12,11 +12,12 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
+from asset_checks import gates
 from asset_checks.factory import build_asset_check
 from resources.customerio import CustomerIOResource, Reason
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import partition_days
-from retention_assets.sync import gates, imports, ledger, plans
+from retention_assets.sync import imports, ledger, plans
 from retention_assets.sync.encoding import encode_value
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG, VolumeGuard
 from retention_assets.sync.stream import SyncStream

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Final
 
-from retention_assets.vocabulary import EVENT_NAMES
-
 # Spelling similarity (of the lower-cased letters and digits) from which two names count as
 # one drifted from the other: catches "Subscription Canceled" and "Order Refund", but not
 # "Support Ticket Closed" (0.84 to "Support Ticket Opened"), a different event.
@@ -43,7 +41,7 @@ def _words(name: str) -> list[str]:
     return sorted(re.findall(r"[^\W_]+", name.lower()))
 
 
-def resemblance(name: str, vocabulary: Sequence[str] = EVENT_NAMES) -> Resemblance | None:
+def resemblance(name: str, vocabulary: Sequence[str]) -> Resemblance | None:
     """The vocabulary name ``name`` is a near duplicate of, or None if it resembles none."""
     if name in vocabulary:
         return None

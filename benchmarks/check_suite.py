@@ -24,8 +24,8 @@ from typing import Final
 from asset_checks.factory import RUN_PARTITION, Scope
 from asset_checks.model_checks import model_checks
 from resources.warehouse import DuckDBWarehouse, WarehouseSession
+from retention_assets.shop_specs import EVENT_NAMES
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE, MODEL_SCHEMA
-from retention_assets.vocabulary import EVENT_NAMES
 
 DEFAULT_CUSTOMERS: Final = (100_000, 1_000_000)
 DEFAULT_DAYS: Final = 7

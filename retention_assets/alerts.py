@@ -62,30 +62,18 @@ _REMATERIALISE: Final = (
     " same run)."
 )
 CHECK_ACTIONS: Final[dict[str, str]] = {
-    names.STATE_ONE_ROW_PER_CUSTOMER: "Nothing was sent for these days. Read the check's sample"
-    " of missing or duplicated customer ids, " + _REMATERIALISE,
-    names.STATE_TIMESTAMPS_UTC: "Nothing was sent for these days. The sample names the columns"
-    " that are not UTC or lie in the future; " + _REMATERIALISE,
+    names.STATE_TIMESTAMPS_UTC: "Nothing was sent for these days. The sample names the timestamp"
+    " columns that are not stored with a zone or do not read as UTC; " + _REMATERIALISE,
     names.STATE_ALLOWED_VALUES: "Nothing was sent for these days. The sample shows each value"
     " outside the schema (asset_checks/schemas.py): map it in the model, or add it to the schema"
     " if it is a new legitimate value; then rematerialise the partition.",
-    names.STATE_ATTRIBUTE_OWNERSHIP: "Nothing was sent. Another writer owns an attribute in the"
-    " sync mapping, or a mapped column is gone: correct retention_assets/attributes.py and"
-    " rematerialise.",
-    names.STATE_CUSTOMERIO_LIMITS: "The rest was sent; the rows over Customer.io's limits were"
-    " not and are in cio_sync.rejected_rows. Shorten the values in the model or the source.",
     names.STATE_ATTRIBUTE_FLAPPING: "Nothing was blocked. The sample's history shows the values"
     " going back and forth: find the source or model rule that alternates (two sources"
     " disagreeing, a non-deterministic tie-break) and fix it; journeys keyed on the attribute"
     " may have been entered and left.",
-    names.EVENTS_UNIQUE_KEY: "No events were sent for these days. The sample shows the missing"
-    " or duplicated event keys; " + _REMATERIALISE,
     names.EVENTS_TIMESTAMPS_UTC: "No events were sent for these days. The sample names the"
-    " events with a missing, future or mis-dated occurred_at; " + _REMATERIALISE,
-    names.EVENTS_VOCABULARY: "No events were sent for these days. Add the new event name to the"
-    " vocabulary if it is meant, or map it in the model; then rematerialise the partition.",
-    names.EVENTS_CUSTOMERIO_LIMITS: "The rest was sent; the events over Customer.io's limits are"
-    " in cio_sync.rejected_rows. Trim their names or properties in the model.",
+    " events without occurred_at, the timestamp columns without a zone, or the events whose"
+    " event_date is not the UTC day of occurred_at; " + _REMATERIALISE,
     names.FRESHNESS: "The partition was not built by its deadline. Look for a failed or queued"
     " run of the daily schedule (and an earlier alert about it); if none ran, launch"
     " retention_sync_job for the partition.",

@@ -9,9 +9,9 @@ the truth; this mapping names the raw columns each output column is computed fro
 and the filters that decide them, such as an order's status), so a change of the SQL's
 inputs must come with a change here.
 
-Customer.io fields follow from other declarations: profile attributes from
-``attributes.SYNC_MAPPING`` (a model column per attribute), event fields from the events
-model's columns.
+Customer.io fields follow from other declarations: profile attributes from the shop's
+profile spec (``shop_specs.SYNC_MAPPING``, a model column per attribute), event fields from
+the events model's columns.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Final
 
 import dagster as dg
 
-from retention_assets.attributes import SYNC_MAPPING
+from retention_assets.shop_specs import SYNC_MAPPING
 from retention_assets.sources.raw_schema import RAW_TABLES
 from retention_assets.tables import RAW_SCHEMA
 

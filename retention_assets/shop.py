@@ -4,29 +4,19 @@ The shop is the project's worked example: its models (``retention_assets.models`
 syncs declared as ``CustomerIOSync`` components in the defs folder
 (``retention_assets/defs/<name>/defs.yaml``), and the engine builds their assets from the
 specs alone. Tests and tools that exercise the shop's syncs take their streams and keys from
-here, read from the same files the deployment loads.
+here; the specs themselves are read by ``retention_assets.shop_specs``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Final
 
 import dagster as dg
 
 from asset_checks.sync_checks import stream_checks
-from retention_assets.specs import SyncSpec
-from retention_assets.specs.load import load_component_spec
+from retention_assets.shop_specs import CUSTOMER_STATE_SPEC, EVENTS_SPEC
 from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
-
-DEFS_DIR: Final = Path(__file__).parent / "defs"
-CUSTOMER_STATE_DEFS: Final = DEFS_DIR / "customer_state" / "defs.yaml"
-EVENTS_DEFS: Final = DEFS_DIR / "events" / "defs.yaml"
-
-CUSTOMER_STATE_SPEC: Final[SyncSpec] = load_component_spec(CUSTOMER_STATE_DEFS)
-EVENTS_SPEC: Final[SyncSpec] = load_component_spec(EVENTS_DEFS)
-SHOP_SPECS: Final = (CUSTOMER_STATE_SPEC, EVENTS_SPEC)
 
 CUSTOMER_STATE: Final = SyncStream(CUSTOMER_STATE_SPEC)
 EVENTS: Final = SyncStream(EVENTS_SPEC)

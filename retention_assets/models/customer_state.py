@@ -15,7 +15,6 @@ from typing import Final
 import dagster as dg
 
 from resources.warehouse import WarehouseResource, transaction
-from retention_assets.attributes import ATTRIBUTE_REGISTRY
 from retention_assets.lineage import CUSTOMER_STATE_LINEAGE, column_lineage
 from retention_assets.models.build import (
     PREVIEW_ROWS,
@@ -40,6 +39,7 @@ from retention_assets.partitions import (
     single_run_asset,
 )
 from retention_assets.settings import load_settings, warehouse_kind
+from retention_assets.shop_specs import ATTRIBUTE_DESCRIPTIONS
 from retention_assets.sources.assets import raw_asset_key
 from retention_assets.tables import CUSTOMER_STATE_TABLE, RAW_SCHEMA
 
@@ -67,8 +67,8 @@ _OWN_COLUMN_DESCRIPTIONS: Final = {
     "as_of_date": "The UTC day whose end the row describes (the partition).",
 }
 
-# (column, warehouse type). Every column but as_of_date is a Customer.io attribute of the
-# same name (attributes.SYNC_MAPPING), so its description comes from the attribute registry.
+# (column, warehouse type). Every column but customer_id and as_of_date is a Customer.io
+# attribute the shop's profile spec maps, so its description comes from the spec.
 _COLUMN_TYPES: Final = (
     ("customer_id", "VARCHAR"),
     ("as_of_date", "DATE"),
@@ -98,7 +98,7 @@ CUSTOMER_STATE_COLUMNS: Final[tuple[ModelColumn, ...]] = tuple(
     ModelColumn(
         name,
         sql_type,
-        _OWN_COLUMN_DESCRIPTIONS.get(name) or ATTRIBUTE_REGISTRY[name].description,
+        _OWN_COLUMN_DESCRIPTIONS.get(name) or ATTRIBUTE_DESCRIPTIONS[name],
     )
     for name, sql_type in _COLUMN_TYPES
 )

@@ -7,6 +7,7 @@ of ``occurred_at``; a rebuild reads everything landed so far, which is how a ref
 days late reaches its day.
 """
 
+import re
 from typing import Final
 
 import dagster as dg
@@ -36,17 +37,9 @@ from retention_assets.partitions import (
     single_run_asset,
 )
 from retention_assets.settings import load_settings, warehouse_kind
+from retention_assets.shop_specs import EVENT_VOCABULARY
 from retention_assets.sources.assets import raw_asset_key
 from retention_assets.tables import EVENTS_TABLE
-from retention_assets.vocabulary import (
-    EVENT_DESCRIPTIONS,
-    ORDER_PLACED,
-    ORDER_REFUNDED,
-    SUBSCRIPTION_CANCELLED,
-    SUBSCRIPTION_PAUSED,
-    SUBSCRIPTION_STARTED,
-    SUPPORT_TICKET_OPENED,
-)
 
 EVENT_COLUMNS: Final[tuple[ModelColumn, ...]] = (
     ModelColumn(
@@ -65,14 +58,16 @@ EVENT_COLUMNS: Final[tuple[ModelColumn, ...]] = (
 
 SOURCE_TABLES: Final = ("orders", "order_items", "refunds", "subscriptions", "support_tickets")
 
-# SQL parameter -> event name: the SQL never spells an event name itself.
-EVENT_NAME_PARAMS: Final = {
-    "order_placed": ORDER_PLACED,
-    "order_refunded": ORDER_REFUNDED,
-    "subscription_started": SUBSCRIPTION_STARTED,
-    "subscription_paused": SUBSCRIPTION_PAUSED,
-    "subscription_cancelled": SUBSCRIPTION_CANCELLED,
-    "support_ticket_opened": SUPPORT_TICKET_OPENED,
+
+def event_name_param(name: str) -> str:
+    """The SQL parameter that binds event ``name``: ``Order Placed`` -> ``order_placed``."""
+    return re.sub(r"\W+", "_", name.lower()).strip("_")
+
+
+# SQL parameter -> event name, from the events spec's vocabulary: the SQL never spells an
+# event name itself, so a name is renamed in the spec alone (and the SQL's parameter with it).
+EVENT_NAME_PARAMS: Final[dict[str, str]] = {
+    event_name_param(name): name for name in EVENT_VOCABULARY
 }
 
 # The SELECT follows the staging CTEs, whose text depends on the raw columns' types.
@@ -89,7 +84,7 @@ _PREVIEW_SQL: Final = (
 )
 
 _EVENT_LINES: Final = "\n".join(
-    f"- **{name}**: {description}" for name, description in EVENT_DESCRIPTIONS.items()
+    f"- **{name}**: {description}" for name, description in EVENT_VOCABULARY.items()
 )
 DESCRIPTION: Final = f"""\
 One row per customer event, in UTC, ready to send to Customer.io as tracked events. Journeys

@@ -8,7 +8,8 @@
 --                                                    columns compare with them directly
 --   $shop_zone                          VARCHAR      zone of the shop's naive timestamps
 --   $order_placed, $order_refunded, $subscription_started, $subscription_paused,
---   $subscription_cancelled, $support_ticket_opened   the locked event names
+--   $subscription_cancelled, $support_ticket_opened   the locked event names (the events
+--                                       spec's vocabulary, each parameter its name in snake case)
 --
 -- A raw table may hold one row twice (a re-load: same key, later _loaded_at); every source
 -- keeps the latest landed version per key BEFORE the window filter, so a re-load that moves a

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from resources.customerio.limits import DEFAULT_TRACK_MAX_RPS, TRACK_SOFT_MAX_RPS
 from resources.customerio.resource import CustomerIOResource
-from retention_assets.attributes import NullPolicy, ValueKind
+from retention_assets.attribute_types import NullPolicy, ValueKind
 from retention_assets.sync.policies import (
     DEFAULT_BACKFILL_POLICY,
     DEFAULT_VOLUME_GUARD,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from resources.warehouse import WarehouseSession
-from retention_assets.attributes import ValueKind
+from retention_assets.attribute_types import ValueKind
 from retention_assets.specs.errors import SpecError, did_you_mean, with_lines
 from retention_assets.specs.model import UTC, DailyAsOf, DailyEvents, SyncSpec
 

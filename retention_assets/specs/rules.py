@@ -20,7 +20,7 @@ from resources.customerio.limits import (
     EVENT_NAME_MAX_BYTES,
     PERSON_IDENTIFIER_KEYS,
 )
-from retention_assets.attributes import ValueKind
+from retention_assets.attribute_types import ValueKind
 from retention_assets.specs.errors import SpecError, did_you_mean, one_of
 from retention_assets.specs.model import (
     UTC,
@@ -98,10 +98,13 @@ def _identity(spec: SyncSpec) -> Iterator[Finding]:
 def _attributes(spec: SyncSpec) -> Iterator[Finding]:
     foreign = {attribute.name: attribute.owner for attribute in spec.workspace.foreign_attributes}
     seen: dict[str, int] = {}
-    if len(spec.attributes) > ATTRIBUTES_MAX_COUNT:
+    # A profile holds every writer's attributes, not just the ones this sync writes.
+    profile = {mapping.attribute for mapping in spec.attributes} | set(foreign)
+    if len(profile) > ATTRIBUTES_MAX_COUNT:
         yield (
             "attributes",
-            f"{len(spec.attributes)} attributes, Customer.io keeps at most {ATTRIBUTES_MAX_COUNT}",
+            f"{len(profile)} attributes with the workspace's foreign ones, Customer.io keeps at"
+            f" most {ATTRIBUTES_MAX_COUNT}",
             "map fewer columns",
         )
     for index, mapping in enumerate(spec.attributes):

@@ -15,12 +15,13 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from asset_checks import gates
 from resources.customerio import CustomerIOResource
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, partition_days
 from retention_assets.privacy import shown_text
 from retention_assets.settings import warehouse_kind
-from retention_assets.sync import catalog, gates, imports, ledger, plans
+from retention_assets.sync import catalog, imports, ledger, plans
 from retention_assets.sync.policies import (
     ALLOW_VOLUME_TAG,
     BACKFILL_POLICY_TAG,

@@ -34,10 +34,10 @@ from typing import Any, Final
 import dagster as dg
 import pyarrow as pa
 
-from asset_checks.sql import EMAIL_WHITESPACE
 from resources.customerio import AppClient, CustomerIOError, CustomerIOResource, Rejection
+from resources.customerio.emails import EMAIL_WHITESPACE
 from resources.warehouse import WarehouseSession, transaction
-from retention_assets.attributes import Attribute
+from retention_assets.attribute_types import Attribute
 from retention_assets.sync import ledger
 from retention_assets.sync.encoding import encode_value
 from retention_assets.sync.stream import SyncStream

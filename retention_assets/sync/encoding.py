@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import orjson
 from sqlglot import exp
 
-from retention_assets.attributes import Attribute, NullPolicy, ValueKind
+from retention_assets.attribute_types import Attribute, NullPolicy, ValueKind
 
 
 def quote_identifier(name: str) -> str:

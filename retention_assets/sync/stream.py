@@ -25,7 +25,7 @@ import dagster as dg
 import orjson
 from sqlglot import exp
 
-from retention_assets.attributes import PIPELINE_OWNER, Attribute, ValueKind
+from retention_assets.attribute_types import PIPELINE_OWNER, Attribute, ValueKind
 from retention_assets.specs.model import DEFAULT_WORKSPACE, UTC, DailyAsOf, SyncSpec
 from retention_assets.sync.sql_files import sql_file
 

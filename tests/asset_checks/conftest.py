@@ -28,9 +28,9 @@ from asset_checks.factory import (
 )
 from asset_checks.model_checks import model_checks
 from resources.warehouse import WarehouseResource
-from retention_assets.attributes import SYNC_MAPPING
 from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
 from retention_assets.models.events import EVENT_COLUMNS
+from retention_assets.shop_specs import SYNC_MAPPING
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE, MODEL_SCHEMA
 from tests.metadata_tables import as_text
 
@@ -172,7 +172,7 @@ class ModelTables:
         sync_mapping: Mapping[str, str] = SYNC_MAPPING,
     ) -> Verdict:
         """Evaluate one model check on the given days, as a run of those partitions would."""
-        checks = model_checks(sync_mapping=sync_mapping, clock=clock)
+        checks = model_checks(sync_mapping=sync_mapping)
         (check,) = [check for check in checks if check.name == name]
         with self.warehouse.session() as session:
             outcome = check.evaluate(session, Scope(first_day, last_day, RUN_PARTITION))

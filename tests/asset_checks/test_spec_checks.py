@@ -47,11 +47,12 @@ from asset_checks.spec_checks import (
     quoted_relation,
     spec_checks,
 )
+from asset_checks.vocabulary_drift import SAME_BUT_FORMATTING, SAME_WORDS_REORDERED, VISIBLE_SPACE
 from resources.customerio.limits import ENTRY_MAX_BYTES, IDENTIFIER_MAX_BYTES
 from resources.dialect import translate
 from resources.warehouse import WarehouseResource
-from retention_assets.attributes import ValueKind
-from retention_assets.shop import CUSTOMER_STATE_SPEC, EVENTS_SPEC
+from retention_assets.attribute_types import ValueKind
+from retention_assets.shop_specs import CUSTOMER_STATE_SPEC, EVENTS_SPEC
 from retention_assets.specs.load import parse_spec
 from retention_assets.specs.model import SyncSpec
 from tests.metadata_tables import as_text
@@ -491,6 +492,24 @@ def test_a_duplicate_event_key_fails(view: Callable[..., CanonicalView]) -> None
     assert sample.count("| order:1 |") == 2 and "cust_9" in sample
 
 
+def test_a_key_of_the_checked_day_also_on_another_day_is_a_duplicate(
+    view: Callable[..., CanonicalView],
+) -> None:
+    # A rebuild moved order:1 a day earlier without deleting the old copy: one id, two events.
+    earlier = dt.datetime.combine(DAY - dt.timedelta(days=1), dt.time(9), UTC)
+    canonical = events_view(view, event("order:1", occurred_at=earlier))
+    verdict = canonical.check(UNIQUE_KEY)
+    assert verdict.failed_rules == [names.DUPLICATE_EVENT_KEY]
+    assert verdict.failing_rows == 2
+    sample = verdict.sample(names.DUPLICATE_EVENT_KEY)
+    assert "| order:1 | 2025-03-09 |" in sample and "| order:1 | 2025-03-10 |" in sample
+    # Keys of other days alone are not this day's business.
+    other = events_view(
+        view, event("order:5", occurred_at=earlier), event("order:5", occurred_at=earlier)
+    )
+    assert other.check(UNIQUE_KEY).passed
+
+
 def test_a_null_or_padded_event_key_fails(view: Callable[..., CanonicalView]) -> None:
     canonical = events_view(view, event(None), event("order:2 "))
     verdict = canonical.check(UNIQUE_KEY)
@@ -553,6 +572,20 @@ def test_a_near_duplicate_name_warns_naming_the_vocabulary_name(
     assert blocking.failed_rules == [names.UNKNOWN_EVENT_NAME]
     assert blocking.result.severity == dg.AssetCheckSeverity.ERROR
     assert "Order Placed" in blocking.sample(names.UNKNOWN_EVENT_NAME)
+
+
+def test_a_drifted_name_shows_its_spacing_and_how_it_differs(
+    view: Callable[..., CanonicalView],
+) -> None:
+    canonical = events_view(
+        view,
+        event("order:2", event_name="Order  Placed"),
+        event("order:3", event_name="Placed Order"),
+    )
+    sample = canonical.check(NEAR_DUPLICATE_NAMES).sample(names.NEAR_DUPLICATE_EVENT_NAME)
+    # Markdown would collapse the double space: it is shown, so the drift can be seen.
+    assert f"| Order{VISIBLE_SPACE * 2}Placed | Order Placed | {SAME_BUT_FORMATTING} |" in sample
+    assert f"| Placed Order | Order Placed | {SAME_WORDS_REORDERED} |" in sample
 
 
 def test_oversize_event_fields_fail(view: Callable[..., CanonicalView]) -> None:

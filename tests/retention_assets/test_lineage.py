@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from retention_assets.attributes import SYNC_MAPPING
 from retention_assets.definitions import defs
 from retention_assets.lineage import CUSTOMER_STATE_LINEAGE, EVENTS_LINEAGE, PROFILE_LINEAGE
 from retention_assets.models.customer_state import CUSTOMER_STATE_COLUMNS
 from retention_assets.models.events import EVENT_COLUMNS
+from retention_assets.shop_specs import SYNC_MAPPING
 
 
 def _columns(metadata: Mapping[str, Any]) -> set[str]:

@@ -12,7 +12,8 @@ from dagster.components.testing import DefsFolderSandbox, create_defs_folder_san
 
 from resources.warehouse import DuckDBWarehouse
 from retention_assets.components import CustomerIOSync
-from retention_assets.shop import CUSTOMER_STATE_DEFS, CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SPEC
+from retention_assets.shop import CUSTOMER_STATE_PLAN
+from retention_assets.shop_specs import CUSTOMER_STATE_DEFS, CUSTOMER_STATE_SPEC
 from retention_assets.specs import SpecInvalid
 from retention_assets.specs.load import defs_yaml_syntax_error
 from retention_assets.sync.factory import check_external_sources

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import sqlglot
 
-from retention_assets.attributes import SYNC_MAPPING
 from retention_assets.models.build import load_sql
 from retention_assets.models.customer_state import (
     CUSTOMER_STATE_COLUMNS,
@@ -24,6 +23,7 @@ from retention_assets.models.customer_state import (
     retention_customer_state,
 )
 from retention_assets.models.raw_rules import with_staging
+from retention_assets.shop_specs import SYNC_MAPPING
 from retention_assets.tables import CUSTOMER_STATE_TABLE
 from tests.metadata_tables import as_text
 

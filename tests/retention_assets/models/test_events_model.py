@@ -16,12 +16,14 @@ from typing import Any
 import pytest
 import sqlglot
 
+from resources.params import parameter_names
 from retention_assets.models.build import load_sql
-from retention_assets.models.events import EVENT_NAME_PARAMS, retention_events
+from retention_assets.models.events import EVENT_NAME_PARAMS, event_name_param, retention_events
 from retention_assets.models.raw_rules import with_staging
+from retention_assets.shop_specs import EVENT_NAMES
 from retention_assets.tables import EVENTS_TABLE
-from retention_assets.vocabulary import (
-    EVENT_NAMES,
+from tests.metadata_tables import as_text
+from tests.shop_events import (
     ORDER_PLACED,
     ORDER_REFUNDED,
     SUBSCRIPTION_CANCELLED,
@@ -29,7 +31,6 @@ from retention_assets.vocabulary import (
     SUBSCRIPTION_STARTED,
     SUPPORT_TICKET_OPENED,
 )
-from tests.metadata_tables import as_text
 
 RANGE = ("2025-03-01", "2025-11-30")
 UTC = dt.UTC
@@ -234,8 +235,12 @@ def events(built: tuple[Any, Any]) -> dict[str, dict[str, Any]]:
     return {row["event_key"]: row for row in all_events(warehouse)}
 
 
-def test_event_name_parameters_cover_the_vocabulary() -> None:
+def test_the_sql_binds_every_name_of_the_spec_vocabulary() -> None:
+    # A name renamed in the spec alone would leave the SQL's parameter without a value.
+    sql = with_staging(load_sql("events.sql"), frozenset())
     assert sorted(EVENT_NAME_PARAMS.values()) == sorted(EVENT_NAMES)
+    assert set(EVENT_NAME_PARAMS) <= parameter_names(sql)
+    assert event_name_param("Support Ticket Opened") == "support_ticket_opened"
 
 
 def test_sql_spells_no_event_name_and_parses_as_duckdb() -> None:

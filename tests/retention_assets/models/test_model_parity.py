@@ -13,24 +13,26 @@ from typing import Any
 import orjson
 
 from asset_checks.factory import RUN_PARTITION, Scope
+from asset_checks.gates import source_checks
 from asset_checks.model_checks import model_checks
 from retention_assets.models.customer_state import retention_customer_state
 from retention_assets.models.events import retention_events
+from retention_assets.shop import CUSTOMER_STATE, EVENTS
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
 from tests.retention_assets.models import test_customer_state_model as state_cast
 from tests.retention_assets.models import test_events_model as events_cast
 
-# The checks' clock: after every day the casts build.
-NOW = dt.datetime(2025, 12, 31, tzinfo=dt.UTC)
-
 
 def _verdicts(warehouse: Any, model: str, first: dt.date, last: dt.date) -> list[tuple]:
-    """The rule results of every check of one model on the given days."""
+    """The rule results of every check of one model on the given days: its own and its spec's."""
     verdicts = []
+    spec_checks = [check for stream in (CUSTOMER_STATE, EVENTS) for check in source_checks(stream)]
     with warehouse.resource.session() as session:
-        for check in model_checks(clock=lambda: NOW):
+        for check in [*model_checks(), *spec_checks]:
             if check.asset.to_user_string() != model:
                 continue
+            if check.prepare is not None:
+                check.prepare(session)
             outcome = check.evaluate(session, Scope(first, last, RUN_PARTITION))
             verdicts += [(check.name, r.name, r.failing, r.evaluated) for r in outcome.results]
     return verdicts

@@ -20,7 +20,7 @@ from retention_assets.models.customer_state import retention_customer_state
 from retention_assets.models.events import retention_events
 from retention_assets.sources.raw_schema import RAW_TABLES, create_table_sql
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
-from retention_assets.vocabulary import ORDER_PLACED, SUBSCRIPTION_STARTED
+from tests.shop_events import ORDER_PLACED, SUBSCRIPTION_STARTED
 
 DAY = "2025-06-30"
 AS_OF = dt.date(2025, 6, 30)

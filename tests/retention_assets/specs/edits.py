@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from retention_assets.shop import CUSTOMER_STATE_DEFS, EVENTS_DEFS
+from retention_assets.shop_specs import CUSTOMER_STATE_DEFS, EVENTS_DEFS
 from retention_assets.specs import SpecError, SpecInvalid, SyncSpec, load_spec
 
 PROFILES = CUSTOMER_STATE_DEFS

@@ -6,6 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from resources.customerio.limits import (
+    ATTRIBUTE_NAME_MAX_BYTES,
+    ATTRIBUTES_MAX_COUNT,
+    EVENT_NAME_MAX_BYTES,
+)
 from retention_assets.specs.load import load_component_spec
 from retention_assets.sync.policies import DEFAULT_VOLUME_GUARD
 from tests.retention_assets.specs.edits import EVENTS, PROFILES, broken, example, loads, only
@@ -232,3 +237,37 @@ def test_guard_thresholds_declared_in_the_spec_reach_the_engines_guard(tmp_path:
     spec = loads(tmp_path, EVENTS, edit)
     assert spec.guards.volume.to_policy().events_floor == 10
     assert (spec.guards.max_rps, spec.guards.concurrency) == (5, 2)
+
+
+def test_attribute_name_over_customerio_limit_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["attributes"][_index(data, "email")]["name"] = "é" * 76  # 152 bytes
+
+    error = only(
+        broken(tmp_path, PROFILES, edit), f"attributes[{_index(example(PROFILES), 'email')}].name"
+    )
+    assert error.problem == f"attribute name is longer than {ATTRIBUTE_NAME_MAX_BYTES} bytes"
+
+
+def test_a_profile_over_customerio_attribute_count_counts_foreign_attributes(
+    tmp_path: Path,
+) -> None:
+    # The shop's own attributes plus its three foreign ones, topped up to one over the limit.
+    def edit(data: dict[str, Any]) -> None:
+        present = len(data["attributes"]) + len(data["workspace"]["foreign_attributes"])
+        data["attributes"] += [
+            {"column": f"extra_{index}", "kind": "string"}
+            for index in range(ATTRIBUTES_MAX_COUNT - present + 1)
+        ]
+
+    error = only(broken(tmp_path, PROFILES, edit), "attributes")
+    assert error.problem.startswith(f"{ATTRIBUTES_MAX_COUNT + 1} attributes with the workspace's")
+
+
+def test_vocabulary_name_over_customerio_limit_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["events"]["vocabulary"].append({"name": "E" * (EVENT_NAME_MAX_BYTES + 1)})
+
+    last = len(_edited(edit, EVENTS)["events"]["vocabulary"]) - 1
+    error = only(broken(tmp_path, EVENTS, edit), f"events.vocabulary[{last}].name")
+    assert error.problem == f"event name is longer than {EVENT_NAME_MAX_BYTES} bytes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import yaml
 
-from retention_assets.shop import CUSTOMER_STATE_DEFS, EVENTS_DEFS
+from retention_assets.shop_specs import CUSTOMER_STATE_DEFS, EVENTS_DEFS
 from retention_assets.specs import reference, schema
 
 

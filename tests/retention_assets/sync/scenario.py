@@ -14,7 +14,6 @@ from typing import Any
 import dagster as dg
 import orjson
 
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     AS_OF,
     CUSTOMER_STATE_PLAN,
@@ -24,6 +23,7 @@ from tests.retention_assets.sync.harness import (
     event_row,
     state_row,
 )
+from tests.shop_events import ORDER_PLACED
 
 CUSTOMERS = 30
 EVENTS = 60

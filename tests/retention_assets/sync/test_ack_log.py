@@ -12,7 +12,6 @@ import datetime as dt
 
 from retention_assets.shop import CUSTOMER_STATE, EVENTS
 from retention_assets.sync import ledger
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     AS_OF,
     CUSTOMER_STATE_PLAN,
@@ -22,6 +21,7 @@ from tests.retention_assets.sync.harness import (
     event_row,
     state_row,
 )
+from tests.shop_events import ORDER_PLACED
 
 CRASHED_RUN = "crashed-run"
 OCCURRED = dt.datetime(2026, 10, 30, 9, 0, tzinfo=dt.UTC)

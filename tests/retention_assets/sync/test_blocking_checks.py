@@ -1,4 +1,4 @@
-"""A bad model row never reaches Customer.io: the real model checks block the real sync."""
+"""A bad model row never reaches Customer.io: the real checks of its spec block the real sync."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_duplicate_customer_blocks_the_profile_sync(harness: SyncHarness) -> Non
     )
 
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
-    assert "customer_state_one_row_per_customer" in failed
+    assert "customer_state__unique_id" in failed
     materialized = {
         e.materialization.asset_key.to_user_string()
         for e in result.get_asset_materialization_events()

@@ -17,8 +17,8 @@ from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.sync.continuous import CONTINUOUS_INTERVAL_SECONDS
 from retention_assets.sync.factory import sync_definitions
 from retention_assets.sync.stream import SyncStream
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import EVENTS_SYNC_KEYS, SyncHarness, event_row
+from tests.shop_events import ORDER_PLACED
 
 
 def _continuous(stream: SyncStream) -> SyncStream:

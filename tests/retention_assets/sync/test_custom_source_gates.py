@@ -12,7 +12,6 @@ import datetime as dt
 import pytest
 
 from retention_assets.shop import CUSTOMER_STATE_PLAN, EVENTS_PLAN
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     EVENTS_SYNC_KEYS,
     STATE_SYNC,
@@ -21,6 +20,7 @@ from tests.retention_assets.sync.harness import (
     state_row,
 )
 from tests.retention_assets.sync.test_plan_gates import _failure, _materialized
+from tests.shop_events import ORDER_PLACED
 
 pytestmark = pytest.mark.parametrize("shape", ["custom"], indirect=True)
 

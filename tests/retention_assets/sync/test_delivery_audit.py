@@ -14,8 +14,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from asset_checks.sql import EMAIL_WHITESPACE
 from asset_checks.sync_checks import REJECTED_ROWS_CHECK
+from resources.customerio.emails import EMAIL_WHITESPACE
 from retention_assets.shop import CUSTOMER_STATE
 from retention_assets.sync import delivery_audit, ledger
 from retention_assets.sync.delivery_audit import REASON, UNDELIVERED

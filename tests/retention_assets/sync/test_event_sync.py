@@ -9,7 +9,6 @@ from retention_assets.sync.policies import (
     BACKFILL_SUFFIX,
     DAGSTER_BACKFILL_TAG,
 )
-from retention_assets.vocabulary import ORDER_PLACED, ORDER_REFUNDED, SUPPORT_TICKET_OPENED
 from tests.retention_assets.sync.harness import (
     EVENTS_SYNC_KEYS,
     SyncHarness,
@@ -17,6 +16,7 @@ from tests.retention_assets.sync.harness import (
     metadata_of,
 )
 from tests.retention_assets.sync.shapes import EVERY_SHAPE
+from tests.shop_events import ORDER_PLACED, ORDER_REFUNDED, SUPPORT_TICKET_OPENED
 
 # The end-to-end suite: the example shop's source and a custom-shaped one (shapes.py).
 pytestmark = EVERY_SHAPE

@@ -11,7 +11,6 @@ import datetime as dt
 
 from resources.customerio import Reason
 from resources.customerio.limits import IDENTIFIER_MAX_BYTES
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     AS_OF,
     EVENTS_SYNC_KEYS,
@@ -20,6 +19,7 @@ from tests.retention_assets.sync.harness import (
     event_row,
     state_row,
 )
+from tests.shop_events import ORDER_PLACED
 
 WIDE_ID = "é" * 76
 OCCURRED = dt.datetime.combine(AS_OF, dt.time(9), dt.UTC)

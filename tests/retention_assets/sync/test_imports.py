@@ -14,7 +14,6 @@ import dagster as dg
 from asset_checks.sync_checks import VOLUME_GUARD_CHECK
 from retention_assets.shop import CUSTOMER_STATE_PLAN
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG, BACKFILL_SUFFIX
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     EVENTS_SYNC_KEYS,
     STATE_SYNC,
@@ -24,6 +23,7 @@ from tests.retention_assets.sync.harness import (
     state_row,
 )
 from tests.retention_assets.sync.killed_sync import kill_mid_sync
+from tests.shop_events import ORDER_PLACED
 from tests.warehouses import duckdb_only
 
 PLAN_OP = CUSTOMER_STATE_PLAN.to_python_identifier()

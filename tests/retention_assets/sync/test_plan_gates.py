@@ -1,7 +1,8 @@
-"""The plans run the models' blocking checks themselves: no selection sends an unchecked row.
+"""The plans run their source's blocking checks themselves: no selection sends an unchecked row.
 
 Each test runs only the ``cio_sync`` assets (the documented way to re-send after the models
-were built), after rows changed in the model table without any model check running.
+were built), after rows changed in the model table without any check running. The gates are
+the spec's checks (``<sync>__<check>``) and the model's own blocking checks.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import datetime as dt
 import dagster as dg
 
 from retention_assets.shop import CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SYNC, EVENTS_PLAN
-from retention_assets.vocabulary import ORDER_PLACED
+from retention_assets.tables import CUSTOMER_STATE_TABLE
 from tests.retention_assets.sync.harness import (
     AS_OF,
     EVENTS_SYNC_KEYS,
@@ -21,6 +22,7 @@ from tests.retention_assets.sync.harness import (
     metadata_of,
     state_row,
 )
+from tests.shop_events import ORDER_PLACED
 
 OCCURRED = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -95,8 +97,7 @@ def test_sync_only_run_refuses_unknown_and_drifted_event_names(harness: SyncHarn
     result = harness.run(EVENTS_SYNC_KEYS, raise_on_error=False)
 
     message = _failure(result, EVENTS_PLAN)
-    assert "events_vocabulary" in message
-    assert "unknown_event_name" in message
+    assert "events__vocabulary: unknown_event_name (2 rows)" in message
     assert "cio_sync/events" not in _materialized(result)
     assert harness.sandbox.events() == []
 
@@ -110,6 +111,66 @@ def test_sync_only_run_refuses_an_event_dated_next_year(harness: SyncHarness) ->
     result = harness.run(EVENTS_SYNC_KEYS, raise_on_error=False)
 
     message = _failure(result, EVENTS_PLAN)
-    assert "events_timestamps_utc" in message
-    assert "future_timestamp" in message
+    # The model's own check: its partition column disagrees with the event's time.
+    assert "events_timestamps_utc: event_date_not_occurred_at_day (1 rows)" in message
     assert harness.sandbox.events() == []
+
+
+def test_sync_only_run_refuses_an_event_from_the_future(harness: SyncHarness) -> None:
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    harness.put_events([event_row("order:9", "c1", ORDER_PLACED, soon)])
+
+    result = harness.run(EVENTS_SYNC_KEYS, first=soon.date(), raise_on_error=False)
+
+    message = _failure(result, EVENTS_PLAN)
+    assert "events__timestamps: future_timestamp (1 rows)" in message
+    assert harness.sandbox.events() == []
+
+
+def test_sync_only_run_refuses_a_duplicated_customer(harness: SyncHarness) -> None:
+    harness.put_state([state_row("c1"), state_row("c2")])
+    with harness.warehouse.session() as session:
+        session.execute(
+            f"INSERT INTO {CUSTOMER_STATE_TABLE} SELECT * FROM {CUSTOMER_STATE_TABLE}"
+            " WHERE customer_id = 'c2'"
+        )
+
+    result = harness.run(STATE_SYNC, raise_on_error=False)
+
+    message = _failure(result, CUSTOMER_STATE_PLAN)
+    assert "customer_state__unique_id: duplicate_customer_id (2 rows)" in message
+    assert "cio_sync/customer_state" not in _materialized(result)
+    assert harness.sandbox.people() == {}
+
+
+def test_sync_only_run_refuses_an_event_key_already_used_on_another_day(
+    harness: SyncHarness,
+) -> None:
+    day_before = OCCURRED - dt.timedelta(days=1)
+    harness.put_events(
+        [
+            event_row("order:1", "c1", ORDER_PLACED, OCCURRED),
+            # A rebuild that moved order:7 a day earlier, while its old row stayed behind.
+            event_row("order:7", "c1", ORDER_PLACED, OCCURRED),
+            event_row("order:7", "c1", ORDER_PLACED, day_before),
+        ]
+    )
+
+    result = harness.run(EVENTS_SYNC_KEYS, raise_on_error=False)
+
+    message = _failure(result, EVENTS_PLAN)
+    assert "events__unique_key: duplicate_event_key (2 rows)" in message
+    assert harness.sandbox.events() == []
+
+
+def test_sync_only_run_refuses_a_spec_whose_mapped_column_is_gone(harness: SyncHarness) -> None:
+    harness.put_state([state_row("c1")])
+    with harness.warehouse.session() as session:
+        session.execute(f"ALTER TABLE {CUSTOMER_STATE_TABLE} DROP COLUMN loyalty_tier")
+
+    result = harness.run(STATE_SYNC, raise_on_error=False)
+
+    message = _failure(result, CUSTOMER_STATE_PLAN)
+    assert "loyalty_tier" in message
+    assert "Nothing was planned or sent for customer_state" in message
+    assert harness.sandbox.people() == {}

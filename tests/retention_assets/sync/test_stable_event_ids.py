@@ -19,13 +19,13 @@ from retention_assets.shop import EVENTS_PLAN
 from retention_assets.sync import plans
 from retention_assets.sync.event_ids import event_ulid
 from retention_assets.tables import EVENTS_TABLE
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     EVENTS_SYNC_KEYS,
     SyncHarness,
     event_row,
     metadata_of,
 )
+from tests.shop_events import ORDER_PLACED
 
 OLD = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)  # long outside the trigger window
 FIRST, LAST = OLD.date(), OLD.date()

@@ -8,7 +8,6 @@ import dagster as dg
 import httpx
 
 from asset_checks.sync_checks import DRIFT_CHECK, REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     EVENTS_SYNC_KEYS,
     STATE_SYNC,
@@ -17,6 +16,7 @@ from tests.retention_assets.sync.harness import (
     state_row,
     with_volume_guard,
 )
+from tests.shop_events import ORDER_PLACED
 
 OLD = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
 

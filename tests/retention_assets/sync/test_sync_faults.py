@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from retention_assets.sync.event_ids import event_ulid
-from retention_assets.vocabulary import ORDER_PLACED
 from tests.retention_assets.sync.harness import (
     AS_OF,
     EVENTS_SYNC_KEYS,
@@ -22,6 +21,7 @@ from tests.retention_assets.sync.harness import (
 )
 from tests.retention_assets.sync.killed_sync import kill_mid_sync
 from tests.retention_assets.sync.shapes import EVERY_SHAPE
+from tests.shop_events import ORDER_PLACED
 from tests.warehouses import duckdb_only
 
 # The end-to-end suite: the example shop's source and a custom-shaped one (shapes.py).

@@ -15,7 +15,7 @@ import pytest
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.customerio import CustomerIORegionError
 from resources.warehouse import DuckDBWarehouse
-from retention_assets.shop import CUSTOMER_STATE_SPEC
+from retention_assets.shop_specs import CUSTOMER_STATE_SPEC
 from retention_assets.specs import SyncSpec
 from retention_assets.sync.factory import check_workspaces, sync_definitions, workspace_resource
 from tests.retention_assets.sync.harness import AS_OF, NO_FAULTS, SyncHarness, state_row

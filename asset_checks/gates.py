@@ -1,4 +1,4 @@
-"""The model's blocking checks, run by each plan on exactly the rows it is about to plan.
+"""The blocking checks of a source, run by each plan on exactly the rows it is about to plan.
 
 A blocking model check stops a send only in a run that also materialises the model. A run of
 the ``cio_sync`` assets alone (a re-send, a schedule, a sensor), a model that is a view or a
@@ -18,8 +18,8 @@ from typing import Any
 
 import dagster as dg
 
-from asset_checks import model_checks
 from asset_checks.factory import CheckOutcome, Scope, WarehouseCheck
+from asset_checks.model_checks import model_checks
 from asset_checks.spec_checks import spec_checks
 from resources.warehouse import WarehouseSession
 from retention_assets.sync.ledger import ensure_source_view, ensure_sync_tables
