@@ -111,11 +111,14 @@ def audit_email_changes(
     run_id: str,
     since: dt.datetime,
     log: logging.Logger,
+    app_key_variable: str,
 ) -> AuditReport:
     """Audit the profiles whose email run ``run_id`` set, after its send (see module doc).
 
-    ``since`` is when the send started. Never raises for the App API: without a key the
-    audit is skipped, and an App API failure ends it early; both are logged and reported.
+    ``since`` is when the send started; ``app_key_variable`` names the environment variable
+    of the workspace's App API key, for the message when it is not set. Never raises for the
+    App API: without a key the audit is skipped, and an App API failure ends it early; both
+    are logged and reported.
     """
     if stream.entity == "object":
         return AuditReport(status=f"nothing to audit: {stream.name} writes objects, not people")
@@ -138,7 +141,7 @@ def audit_email_changes(
     if not rows:
         return report
     if app_client is None:
-        report.status = "skipped: no App API key (set CUSTOMERIO_APP_API_KEY)"
+        report.status = f"skipped: no App API key (set {app_key_variable})"
         log.warning(
             f"delivery audit skipped: {report.email_changes:,} profiles got a new email, but"
             " without an App API key nobody can tell whether Customer.io dropped any of them"

@@ -173,9 +173,10 @@ def _summarize_profiles(
     warehouse: WarehouseResource = context.resources.warehouse
     as_of = as_of_day(stream, context)
     # A 200 is not a delivery: find the updates Customer.io dropped after accepting them.
+    customerio = customerio_of(stream, context)
     with (
         warehouse.session(for_sync=True) as session,
-        delivery_audit.app_client_if_configured(customerio_of(stream, context)) as app,
+        delivery_audit.app_client_if_configured(customerio) as app,
     ):
         audit = delivery_audit.audit_email_changes(
             session,
@@ -185,6 +186,7 @@ def _summarize_profiles(
             run_id=context.run.run_id,
             since=_run_started(context),
             log=context.log,
+            app_key_variable=customerio.app_api_key_source,
         )
         completed = imports.settle(session, stream, dt.datetime.now(dt.UTC))
     mark_planned_day(stream, context, as_of)
