@@ -69,6 +69,7 @@ def record(session: WarehouseSession, stream: SyncStream, group: str, result: Sh
     """Keep one shard's report, replacing what an earlier attempt of the shard reported."""
     now = dt.datetime.now(dt.UTC)
     params = {
+        "stream": stream.name,
         "run_group": group,
         "shard_index": result.shard.index,
         "shard_count": result.shard.count,
@@ -88,7 +89,8 @@ def reports(
 ) -> list[ShardReport]:
     """The reports of every shard of the group's send; fails if one is missing."""
     rows = session.fetch_all(
-        stream.sql("send_reports"), {"run_group": group, "shard_count": shard_count}
+        stream.sql("send_reports"),
+        {"stream": stream.name, "run_group": group, "shard_count": shard_count},
     )
     found = [ShardReport.from_json(Shard(int(index), shard_count), text) for index, text in rows]
     missing = sorted(set(range(shard_count)) - {result.shard.index for result in found})

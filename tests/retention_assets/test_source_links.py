@@ -9,7 +9,8 @@ import pytest
 
 from retention_assets.definitions import sync_tree
 from retention_assets.settings import SettingsError, load_settings
-from retention_assets.shop import CUSTOMER_STATE_DEFS, CUSTOMER_STATE_PLAN
+from retention_assets.shop import CUSTOMER_STATE_PLAN
+from retention_assets.shop_specs import CUSTOMER_STATE_DEFS
 from retention_assets.source_links import with_source_links
 
 THIS_FILE = "tests/retention_assets/test_source_links.py"

@@ -137,8 +137,10 @@ CREATE TABLE IF NOT EXISTS {sync}.sync_imports (
 -- What each shard step of a send reported, read by the send's summary step. The steps hand
 -- nothing to each other through Dagster's IO manager, so a send works on any executor (one
 -- pod per step included) without shared storage. A re-executed shard replaces its report in
--- the run group (the root run of a re-execution).
+-- the run group (the root run of a re-execution). Syncs sharing this schema (a profile and an
+-- event sync of one workspace) run in one run: `stream` keeps their reports apart.
 CREATE TABLE IF NOT EXISTS {sync}.send_reports (
+    stream VARCHAR NOT NULL,
     run_group VARCHAR NOT NULL,
     shard_index INTEGER NOT NULL,
     shard_count INTEGER NOT NULL,

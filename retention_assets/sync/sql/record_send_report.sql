@@ -1,2 +1,3 @@
 -- What one shard step of a send did (a JSON document, see send_reports.py).
-INSERT INTO {sync}.send_reports VALUES ($run_group, $shard_index, $shard_count, $report, $reported_at)
+INSERT INTO {sync}.send_reports
+VALUES ($stream, $run_group, $shard_index, $shard_count, $report, $reported_at)

@@ -1,5 +1,5 @@
--- The reports of a run group's shard steps, for the send's summary step.
+-- The reports of one sync's shard steps in a run group, for the send's summary step.
 SELECT shard_index, report
 FROM {sync}.send_reports
-WHERE run_group = $run_group AND shard_count = $shard_count
+WHERE stream = $stream AND run_group = $run_group AND shard_count = $shard_count
 ORDER BY shard_index

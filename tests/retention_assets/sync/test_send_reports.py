@@ -83,6 +83,23 @@ def test_a_re_executed_shard_replaces_its_report(
     assert found[0] == first_try
 
 
+def test_two_syncs_sharing_a_ledger_schema_read_only_their_own_reports(
+    make_warehouse: Callable[[], WarehouseResource],
+) -> None:
+    # The shop's profile and event syncs share the schema cio_sync, and one run sends both.
+    assert CUSTOMER_STATE.schema == EVENTS.schema
+    with make_warehouse().session() as session:
+        ledger.ensure_sync_tables(session, CUSTOMER_STATE)
+        send_reports.record(session, CUSTOMER_STATE, "run-a", ShardReport(Shard(0, 1), _report(3)))
+        send_reports.record(session, EVENTS, "run-a", ShardReport(Shard(0, 1), _report(8)))
+
+        profiles = send_reports.reports(session, CUSTOMER_STATE, "run-a", 1)
+        events = send_reports.reports(session, EVENTS, "run-a", 1)
+
+    assert [r.report.accepted for r in profiles] == [3]
+    assert [r.report.accepted for r in events] == [8]
+
+
 def test_a_summary_without_every_shard_report_fails_naming_the_shard(
     make_warehouse: Callable[[], WarehouseResource],
 ) -> None:
