@@ -9,12 +9,26 @@ warehouses are built once per kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import fakesnow
 import pytest
 
 from resources.warehouse import WarehouseResource
 from tests.warehouses import FAKESNOW, KINDS, arrow_fetches, new_warehouse
+
+# The end-to-end sync files hold most of the suite's time in a few long files, so their tests
+# are spread one by one over the xdist workers (their module fixtures, a sandbox and a
+# warehouse factory, are cheap to build twice). Every other file stays whole on one worker, so
+# its expensive module fixtures (the UI's dagster dev, the dbt build) are built once.
+_SPREAD_ONE_BY_ONE = Path(__file__).parent / "retention_assets" / "sync"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _SPREAD_ONE_BY_ONE not in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session", params=KINDS)
