@@ -59,7 +59,7 @@ from resources.dialect import READ_DIALECT
 from resources.sql_files import package_sql
 from resources.warehouse import WarehouseSession
 from retention_assets.attribute_types import ValueKind
-from retention_assets.specs.model import AttributeMapping, DailyAsOf, DailyEvents, SyncSpec
+from retention_assets.specs.model import UTC, AttributeMapping, DailyAsOf, DailyEvents, SyncSpec
 
 # Check names, each prefixed with the sync's name (``check_name``).
 NAME_SEPARATOR: Final = "__"
@@ -335,7 +335,7 @@ class _Source:
     def occurred_at(self) -> str:
         assert self.spec.events is not None
         occurred_at = self.spec.events.occurred_at
-        if occurred_at.time_zone == "UTC":
+        if occurred_at.time_zone == UTC:
             return f"{occurred_at.column} (UTC)"
         return f"{occurred_at.column} (converted from {occurred_at.time_zone} to UTC)"
 
@@ -499,13 +499,20 @@ def _profile_checks(
     return checks
 
 
-def _listed(mappings: Sequence[AttributeMapping]) -> str:
-    return ", ".join(
+def _named(mapping: AttributeMapping) -> str:
+    """A mapping as a person reads it: the column, the attribute it becomes, its source zone."""
+    name = (
         mapping.column
         if mapping.attribute == mapping.column
         else f"{mapping.column} as {mapping.attribute}"
-        for mapping in mappings
     )
+    if mapping.time_zone != UTC:
+        name += f" (converted from {mapping.time_zone} to UTC)"
+    return name
+
+
+def _listed(mappings: Sequence[AttributeMapping]) -> str:
+    return ", ".join(_named(mapping) for mapping in mappings)
 
 
 def _profile_timestamp_check(

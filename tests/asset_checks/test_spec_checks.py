@@ -430,6 +430,27 @@ def test_custom_profiles_checks_name_the_users_columns(
     assert "u-1" in verdict.sample(DUPLICATE_CUSTOMER_ID)
 
 
+def test_a_timestamp_read_in_a_local_zone_is_described_as_converted() -> None:
+    spec = custom_profiles()
+    berlin = [
+        mapping.model_copy(update={"time_zone": "Europe/Berlin"})
+        if mapping.column == "signup_ts"
+        else mapping
+        for mapping in spec.attributes
+    ]
+    spec = spec.model_copy(update={"attributes": tuple(berlin)})
+    checks = {
+        c.name: c
+        for c in spec_checks(spec, "cio_crm_users.crm_users__source", dg.AssetKey("crm_users"))
+    }
+
+    (future,) = [
+        r for r in checks["crm_users__timestamps"].rules if r.name == names.FUTURE_TIMESTAMP
+    ]
+    assert "signup_ts as signed_up_at (converted from Europe/Berlin to UTC)" in future.description
+    assert "renews_on as renews_at (converted" not in future.description
+
+
 def test_custom_profiles_future_signup_fails_and_future_renewal_passes(
     view: Callable[..., CanonicalView],
 ) -> None:
