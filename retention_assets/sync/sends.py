@@ -25,7 +25,8 @@ from typing import Any
 
 import dagster as dg
 
-from resources.warehouse import WarehouseResource
+from resources.customerio import TrackClient
+from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.sync import catalog, delivery_audit, imports, send_reports
 from retention_assets.sync.assets import (
     OWNERS,
@@ -61,70 +62,64 @@ def _shard_op_name(stream: SyncStream, shard: Shard) -> str:
 
 
 def _send_profile_shard(
-    context: dg.AssetExecutionContext, stream: SyncStream, shard: Shard
+    context: dg.AssetExecutionContext,
+    stream: SyncStream,
+    shard: Shard,
+    session: WarehouseSession,
+    client: TrackClient,
 ) -> ShardReport:
-    warehouse: WarehouseResource = context.resources.warehouse
     as_of = as_of_day(stream, context)
-    with (
-        warehouse.session(for_sync=True) as session,
-        customerio_of(stream, context).track_client(parallel_senders=shard.count) as client,
-    ):
-        report = sync_profiles(
-            session,
-            stream,
-            client,
-            as_of=as_of,
-            run_id=context.run.run_id,
-            partition_key=as_of.isoformat(),
-            shard=shard,
-            log=context.log,
-        )
-        result = ShardReport(shard, report)
-        send_reports.record(session, stream, send_reports.run_group(context.run), result)
+    report = sync_profiles(
+        session,
+        stream,
+        client,
+        as_of=as_of,
+        run_id=context.run.run_id,
+        partition_key=as_of.isoformat(),
+        shard=shard,
+        log=context.log,
+    )
     context.log.info(
         f"{stream.name} {as_of}, shard {shard.label}: {report.accepted:,} accepted,"
         f" {report.rejected:,} rejected, {report.requests:,} requests in"
         f" {report.seconds:,.1f} s"
     )
-    return result
+    return ShardReport(shard, report)
 
 
 def _send_events_shard(
-    context: dg.AssetExecutionContext, stream: SyncStream, shard: Shard
+    context: dg.AssetExecutionContext,
+    stream: SyncStream,
+    shard: Shard,
+    session: WarehouseSession,
+    client: TrackClient,
 ) -> ShardReport:
-    warehouse: WarehouseResource = context.resources.warehouse
     start, end = event_window(stream, context)
     run_id = context.run.run_id
-    with (
-        warehouse.session(for_sync=True) as session,
-        customerio_of(stream, context).track_client(parallel_senders=shard.count) as client,
-    ):
-        policy, current = events_send_policy(session, stream, context.run.tags, run_id, start, end)
-        if policy is not None:
-            context.log.info(
-                f"backfill policy for events in the trigger window: {policy}"
-                + (f" (the {current.label})" if current else "")
-            )
-        report = sync_events(
-            session,
-            stream,
-            client,
-            start=start,
-            end=end,
-            run_id=run_id,
-            partition_key=f"{start.isoformat()}...{end.isoformat()}",
-            backfill_policy=policy,
-            now=dt.datetime.now(dt.UTC),
-            shard=shard,
-            log=context.log,
+    policy, current = events_send_policy(session, stream, context.run.tags, run_id, start, end)
+    if policy is not None:
+        context.log.info(
+            f"backfill policy for events in the trigger window: {policy}"
+            + (f" (the {current.label})" if current else "")
         )
-        result = ShardReport(shard, report, policy, import_metadata(current))
-        send_reports.record(session, stream, send_reports.run_group(context.run), result)
+    report = sync_events(
+        session,
+        stream,
+        client,
+        start=start,
+        end=end,
+        run_id=run_id,
+        partition_key=f"{start.isoformat()}...{end.isoformat()}",
+        backfill_policy=policy,
+        now=dt.datetime.now(dt.UTC),
+        shard=shard,
+        log=context.log,
+    )
     context.log.info(
         f"{stream.name} {start}..{end}, shard {shard.label}: {report.accepted:,} accepted,"
         f" {report.rejected:,} rejected, policy {policy or 'live'}"
     )
-    return result
+    return ShardReport(shard, report, policy, import_metadata(current))
 
 
 def _shard_table(results: Sequence[ShardReport]) -> dg.MetadataValue:
@@ -227,7 +222,9 @@ def _summarize_events(
 class _SendKind:
     """What differs between the sends of two stream kinds; the graph around them is shared."""
 
-    send_shard: Callable[[dg.AssetExecutionContext, SyncStream, Shard], ShardReport]
+    send_shard: Callable[
+        [dg.AssetExecutionContext, SyncStream, Shard, WarehouseSession, TrackClient], ShardReport
+    ]
     summarize: Callable[
         [dg.AssetExecutionContext, SyncStream, Sequence[ShardReport]], dict[str, Any]
     ]
@@ -308,7 +305,13 @@ def _shard_op(stream: SyncStream, kind: _SendKind, shard: Shard) -> dg.OpDefinit
         description=f"{kind.shard_does} {shard.label}.",
     )
     def send(context: dg.AssetExecutionContext) -> None:
-        kind.send_shard(context, stream, shard)
+        warehouse: WarehouseResource = context.resources.warehouse
+        with (
+            warehouse.session(for_sync=True) as session,
+            customerio_of(stream, context).track_client(parallel_senders=shard.count) as client,
+        ):
+            result = kind.send_shard(context, stream, shard, session, client)
+            send_reports.record(session, stream, send_reports.run_group(context.run), result)
 
     return send
 
