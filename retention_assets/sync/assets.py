@@ -29,7 +29,6 @@ from retention_assets.sync.policies import (
     BackfillPolicy,
     describe_policies,
 )
-from retention_assets.sync.send import SyncReport
 from retention_assets.sync.stream import GROUP, SyncStream
 
 OWNERS = ["team:data-engineering", "team:retention-marketing"]
@@ -120,36 +119,6 @@ def record_per_day(
         return
     for day in partition_days(context):
         context.add_asset_metadata({name: values.get(day, default)}, partition_key=day.isoformat())
-
-
-def report_metadata(report: SyncReport) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "planned": report.planned,
-        "sent": report.sent,
-        "accepted": report.accepted,
-        "rejected": report.rejected,
-        "skipped": report.skipped,
-        "requests": report.requests,
-        "bytes_sent": report.bytes_sent,
-        "retries": report.retries,
-        "duration_seconds": round(report.seconds, 3),
-        "rows_per_second": round(report.rows_per_second, 1),
-    }
-    if report.rejection_sample:
-        metadata["rejection_sample"] = dg.MetadataValue.table(
-            records=[
-                dg.TableRecord(
-                    {"key": r.key, "reason": r.reason, "field": r.field or "", "message": r.message}
-                )
-                for r in report.rejection_sample
-            ],
-            schema=dg.TableSchema(
-                columns=[
-                    dg.TableColumn(name, "string") for name in ("key", "reason", "field", "message")
-                ]
-            ),
-        )
-    return metadata
 
 
 def partitioning(stream: SyncStream) -> dict[str, Any]:

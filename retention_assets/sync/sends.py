@@ -41,7 +41,6 @@ from retention_assets.sync.assets import (
     partitioning,
     profile_plan_asset,
     record_per_day,
-    report_metadata,
 )
 from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
 from retention_assets.sync.send_reports import ShardReport
@@ -122,6 +121,36 @@ def _send_events_shard(
     return ShardReport(shard, report, policy, import_metadata(current))
 
 
+def _counts_metadata(report: SyncReport) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "planned": report.planned,
+        "sent": report.sent,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "skipped": report.skipped,
+        "requests": report.requests,
+        "bytes_sent": report.bytes_sent,
+        "retries": report.retries,
+        "duration_seconds": round(report.seconds, 3),
+        "rows_per_second": round(report.rows_per_second, 1),
+    }
+    if report.rejection_sample:
+        metadata["rejection_sample"] = dg.MetadataValue.table(
+            records=[
+                dg.TableRecord(
+                    {"key": r.key, "reason": r.reason, "field": r.field or "", "message": r.message}
+                )
+                for r in report.rejection_sample
+            ],
+            schema=dg.TableSchema(
+                columns=[
+                    dg.TableColumn(name, "string") for name in ("key", "reason", "field", "message")
+                ]
+            ),
+        )
+    return metadata
+
+
 def _shard_table(results: Sequence[ShardReport]) -> dg.MetadataValue:
     columns = ("shard", "planned", "accepted", "rejected", "requests", "seconds")
     return dg.MetadataValue.table(
@@ -147,7 +176,7 @@ def _shard_table(results: Sequence[ShardReport]) -> dg.MetadataValue:
 
 
 def _report_metadata(results: Sequence[ShardReport]) -> dict[str, Any]:
-    metadata = report_metadata(SyncReport.combined([result.report for result in results]))
+    metadata = _counts_metadata(SyncReport.combined([result.report for result in results]))
     metadata["shards"] = len(results)
     if len(results) > 1:
         metadata["shard_reports"] = _shard_table(results)
