@@ -1,33 +1,32 @@
-"""Checks on each declared sync: the volume guard before sending, rejected rows and drift after.
+"""Checks on each declared sync: the volume guard before sending; rejected rows, delivery and
+the test cohort (:mod:`asset_checks.cohort_check`) after.
 
 The volume guard is blocking: a plan far larger than usual (a broken join, a mass null, a
 changed definition) stops the send of that partition until a person looks, or re-runs with
-the allow tag. Rejected rows and read-back drift are warnings: the sync itself worked.
+the allow tag. Rejected rows and the cohort's differences are warnings: the sync itself worked
+(a spec may make the cohort's an error).
 """
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 
 from asset_checks import gates
+from asset_checks.cohort_check import cohort_check
 from asset_checks.factory import build_asset_check
-from resources.customerio import CustomerIOResource, Reason
+from resources.customerio import Reason
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import partition_days
 from retention_assets.sync import imports, ledger, plans
-from retention_assets.sync.encoding import encode_value
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG, VolumeGuard
 from retention_assets.sync.stream import SyncStream
 
 VOLUME_GUARD_CHECK = "volume_guard"
 REJECTED_ROWS_CHECK = "no_open_rejections"
 DELIVERY_CHECK = "delivery_complete"
-DRIFT_CHECK = "read_back_drift"
 
-DRIFT_SAMPLE_SIZE = 50
 SAMPLE_ROWS = 10
 
 
@@ -308,88 +307,11 @@ def _delivery(stream: SyncStream) -> dg.AssetChecksDefinition:
     return delivery_complete
 
 
-def _drift(stream: SyncStream) -> dg.AssetChecksDefinition:
-    kinds = {attribute.name: attribute for attribute in stream.attributes}
-    resource_key = stream.resource_key
-
-    def value_hash(attribute: str, value: object) -> str | None:
-        encoded = encode_value(kinds[attribute], value)
-        return None if encoded is None else hashlib.md5(encoded.encode()).hexdigest()
-
-    @dg.asset_check(
-        asset=stream.send_key,
-        name=DRIFT_CHECK,
-        required_resource_keys={"warehouse", resource_key},
-        description=(
-            "Reads a cohort of profiles back through the App API (the customers listed in"
-            f" {stream.schema}.test_cohort plus a sample of {DRIFT_SAMPLE_SIZE} synced"
-            " profiles) and warns about attributes whose value in Customer.io differs from"
-            " what the ledger says was acknowledged: another writer, a manual edit, or a lost"
-            " update."
-        ),
-    )
-    def read_back_drift(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        warehouse: WarehouseResource = context.resources.warehouse
-        customerio: CustomerIOResource = getattr(context.resources, resource_key)
-        with warehouse.session() as session:
-            ledger.ensure_sync_tables(session, stream)
-            cohort = [
-                str(row[0])
-                for row in session.fetch_all(
-                    stream.sql("drift_cohort"),
-                    {"salt": context.run.run_id, "sample_size": DRIFT_SAMPLE_SIZE},
-                )
-            ]
-            session.execute("DELETE FROM selected_keys")
-            session.insert_arrow(
-                "selected_keys", pa.table({"row_key": pa.array(cohort, pa.string())})
-            )
-            expected = session.fetch_all(stream.sql("ledger_values"))
-        if not cohort:
-            return dg.AssetCheckResult(passed=True, metadata={"profiles_read": 0})
-        with customerio.app_client() as app:
-            actual = app.customer_attributes(cohort)
-        drifted: list[dict[str, str]] = []
-        for customer_id, attribute, expected_hash in expected:
-            attributes = actual.get(customer_id)
-            if attribute not in kinds:
-                continue  # written by an earlier version of the spec
-            if attributes is None:
-                drifted.append(_drifted(customer_id, attribute, "profile missing"))
-            elif value_hash(attribute, attributes.get(attribute)) != expected_hash:
-                drifted.append(_drifted(customer_id, attribute, "value differs"))
-        metadata: dict[str, Any] = {
-            "profiles_read": len(cohort),
-            "drifted_profiles": len({row["customer_id"] for row in drifted}),
-            "drifted_attributes": len(drifted),
-        }
-        if drifted:
-            metadata["sample"] = _table(pa.Table.from_pylist(drifted[:SAMPLE_ROWS]))
-        return dg.AssetCheckResult(
-            passed=not drifted, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
-        )
-
-    return read_back_drift
-
-
-def _drifted(customer_id: str, attribute: str, problem: str) -> dict[str, str]:
-    return {"customer_id": customer_id, "attribute": attribute, "problem": problem}
-
-
 def stream_checks(stream: SyncStream) -> list[dg.AssetChecksDefinition]:
     """The checks of one sync: on its source (from the spec), then its volume guard, open
-    rejections, delivery and (people's profiles) read-back drift.
-
-    Objects get no drift check yet: it reads people through the App API.
+    rejections, delivery and (people, not objects) the test-cohort read-back.
     """
     on_source = [build_asset_check(check) for check in gates.source_checks(stream)]
-    if stream.kind == "profiles":
-        drift = [_drift(stream)] if stream.entity == "person" else []
-        return [
-            *on_source,
-            _profile_guard(stream),
-            _rejections(stream),
-            _delivery(stream),
-            *drift,
-        ]
-    return [*on_source, _events_guard(stream), _rejections(stream), _delivery(stream)]
+    guard = _profile_guard(stream) if stream.kind == "profiles" else _events_guard(stream)
+    cohort = [cohort_check(stream)] if stream.entity == "person" else []
+    return [*on_source, guard, _rejections(stream), _delivery(stream), *cohort]

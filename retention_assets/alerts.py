@@ -31,11 +31,11 @@ from dagster_slack import SlackResource
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from asset_checks import names, spec_checks
+from asset_checks.cohort_check import COHORT_CHECK
 from asset_checks.factory import FAILING_ROWS, PARTITIONS
 from asset_checks.raw_checks import RAW_VALUES_CHECK
 from asset_checks.sync_checks import (
     DELIVERY_CHECK,
-    DRIFT_CHECK,
     REJECTED_ROWS_CHECK,
     VOLUME_GUARD_CHECK,
 )
@@ -92,8 +92,9 @@ CHECK_ACTIONS: Final[dict[str, str]] = {
     " and lower CUSTOMERIO_MAX_RPS or CUSTOMERIO_CONCURRENCY.",
     REJECTED_ROWS_CHECK: "Customer.io refused some rows; the reasons are in"
     " cio_sync.rejected_rows. Fix the values in the model: the next run retries them.",
-    DRIFT_CHECK: "Customer.io holds values the ledger did not send: find the other writer or the"
-    " manual edit named in the sample, stop it, and re-send the profiles (docs/operating.md).",
+    COHORT_CHECK: "The test cohort differs from the warehouse in Customer.io (listed per customer):"
+    " another writer or a manual edit, an event that did not land, a wrong segment, or an update"
+    " Customer.io dropped. Find the cause named in `by_customer` (docs/cohort.md).",
 }
 # The checks every sync's spec yields, named ``<sync>__<check>``: one line per kind of check.
 SPEC_CHECK_ACTIONS: Final[dict[str, str]] = {

@@ -1,4 +1,4 @@
-"""The App API client: reads profiles and their activities back to check what the sync sent.
+"""The App API client: reads profiles, activities and segments back to check what the sync sent.
 
 The App API allows 10 requests per second and up to 100 people per attributes request;
 this client stays within both and retries 429s the way the Track client does. Activities are
@@ -174,6 +174,40 @@ class AppClient:
         self, path: str, params: dict[str, Any], tally: BatchOutcome
     ) -> tuple[list[dict[str, Any]] | None, str]:
         """One page of activities and the cursor of the next (``""`` at the end)."""
+        document = self._get(path, params, "activities", tally)
+        if document is None:
+            return None, ""
+        activities = document.get("activities")
+        if not isinstance(activities, list):
+            raise CustomerIOAPIError("Customer.io App API answered no activities list")
+        following = document.get("next")
+        return [a for a in activities if isinstance(a, dict)], str(following or "")
+
+    def customer_segments(
+        self, ids: Sequence[str]
+    ) -> Iterator[tuple[str, list[dict[str, Any]] | None]]:
+        """Yield ``(id, segments)`` per person: the segments they belong to (each with its
+        ``id`` and ``name``), or ``None`` for a person Customer.io does not know (404).
+
+        One request per person, paced within the App API limit. Raises CustomerIOAuthError
+        on 401 and CustomerIOAPIError on any other failure.
+        """
+        tally = BatchOutcome()
+        for customer_id in dict.fromkeys(str(value) for value in ids):
+            path = f"/v1/customers/{quote(customer_id, safe='')}/segments"
+            document = self._get(path, {"id_type": "id"}, "segments", tally)
+            if document is None:
+                yield customer_id, None
+                continue
+            segments = document.get("segments")
+            if not isinstance(segments, list):
+                raise CustomerIOAPIError("Customer.io App API answered no segments list")
+            yield customer_id, [s for s in segments if isinstance(s, dict)]
+
+    def _get(
+        self, path: str, params: dict[str, Any], what: str, tally: BatchOutcome
+    ) -> dict[str, Any] | None:
+        """The JSON object a GET answers, or None on 404; retried and paced like every read."""
         result = send_with_retries(
             partial(self._http.get, path, params=params),
             api="App",
@@ -182,23 +216,21 @@ class AppClient:
             tally=tally,
         )
         if isinstance(result, Exhausted):
-            raise CustomerIOAPIError(f"Customer.io App API activities: {result.describe()}")
+            raise CustomerIOAPIError(f"Customer.io App API {what}: {result.describe()}")
         if result.status_code == 404:
-            return None, ""
+            return None
         if result.status_code != 200:
             raise CustomerIOAPIError(
-                f"Customer.io App API activities answered HTTP {result.status_code}",
+                f"Customer.io App API {what} answered HTTP {result.status_code}",
                 result.status_code,
             )
         try:
             document = orjson.loads(result.content)
         except orjson.JSONDecodeError:
             document = None
-        activities = document.get("activities") if isinstance(document, dict) else None
-        if not isinstance(activities, list):
-            raise CustomerIOAPIError("Customer.io App API answered no activities list")
-        following = document.get("next") if isinstance(document, dict) else None
-        return [a for a in activities if isinstance(a, dict)], str(following or "")
+        if not isinstance(document, dict):
+            raise CustomerIOAPIError(f"Customer.io App API {what} answered no JSON object")
+        return document
 
 
 def _timestamp(activity: dict[str, Any]) -> int:

@@ -393,6 +393,70 @@ class Guards(_Spec):
     )
 
 
+# --- test cohort ------------------------------------------------------------------------
+
+
+class CohortMember(_Spec):
+    """One customer read back after every sync, with what the warehouse says they should be in."""
+
+    id: Name = Field(description="The customer's id, as the sync sends it.")
+    in_segments: tuple[Name, ...] = Field(
+        default=(),
+        description=(
+            "Segments (by name or id) the customer must be in, e.g. `VIP`; read back through"
+            " the App API after every sync."
+        ),
+    )
+    not_in_segments: tuple[Name, ...] = Field(
+        default=(),
+        description="Segments (by name or id) the customer must not be in, e.g. `Reactivation`.",
+    )
+
+
+class Cohort(_Spec):
+    """The test cohort: customers read back through the App API after every sync, as the
+    practitioner's guide says: attributes, recent events, segments, and no failed updates."""
+
+    members: tuple[CohortMember, ...] = Field(
+        default=(),
+        description=(
+            "Customers always read back (also those listed in the sync's `test_cohort` table),"
+            " each with optional segment expectations."
+        ),
+    )
+    sample_size: int = Field(
+        default=50,
+        ge=0,
+        le=10_000,
+        description=(
+            "Synced customers drawn at random each run whose attributes are read back (100"
+            " per App API request)."
+        ),
+    )
+    activity_sample_size: int = Field(
+        default=3,
+        ge=0,
+        le=1_000,
+        description=(
+            "Of those, how many also have their activities read (failed updates, recent"
+            " events): one or two App API requests each, at 10 requests/s."
+        ),
+    )
+    recent_events: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Event syncs: the customer's latest acknowledged events that must have landed.",
+    )
+    severity: Literal["warn", "error"] = Field(
+        default="warn",
+        description=(
+            "`warn`: differences show on the check; `error`: they fail it (an alert, and a"
+            " job that stops on failed checks stops)."
+        ),
+    )
+
+
 # --- the spec ---------------------------------------------------------------------------
 
 
@@ -435,6 +499,13 @@ class SyncSpec(_Spec):
     cadence: Cadence = Field(description="When the stream runs.")
     guards: Guards = Field(
         default_factory=Guards, description="Volume guard, request rate and concurrency."
+    )
+    cohort: Cohort = Field(
+        default_factory=Cohort,
+        description=(
+            "People streams: the test cohort read back after every sync (attributes, recent"
+            " events, segment membership, failed updates)."
+        ),
     )
 
     _path: Path | None = PrivateAttr(default=None)

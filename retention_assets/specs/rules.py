@@ -43,6 +43,7 @@ def spec_errors(spec: SyncSpec) -> list[SpecError]:
             *_attributes(spec),
             *(_events(spec.events) if spec.events else ()),
             *_cadence(spec),
+            *_cohort(spec),
         )
     ]
 
@@ -224,6 +225,28 @@ def _cadence(spec: SyncSpec) -> Iterator[Finding]:
             "a continuous cadence finds new rows by when they landed",
             "add `loaded_at:` with the column of the row's landing time",
         )
+
+
+def _cohort(spec: SyncSpec) -> Iterator[Finding]:
+    cohort = spec.cohort
+    if spec.entity == "object" and cohort.members:
+        yield (
+            "cohort.members",
+            "the test cohort reads people back; an object stream writes objects",
+            "remove `cohort` from this spec, or declare it on the sync of the people",
+        )
+    seen: set[str] = set()
+    for index, member in enumerate(cohort.members):
+        field = f"cohort.members[{index}]"
+        if member.id in seen:
+            yield (f"{field}.id", f"{member.id!r} is listed twice", "list each customer once")
+        seen.add(member.id)
+        for segment in sorted(set(member.in_segments) & set(member.not_in_segments)):
+            yield (
+                f"{field}.not_in_segments",
+                f"{member.id!r} is expected both in and not in segment {segment!r}",
+                "keep the segment in one of `in_segments` and `not_in_segments`",
+            )
 
 
 @cache

@@ -271,3 +271,39 @@ def test_vocabulary_name_over_customerio_limit_is_refused(tmp_path: Path) -> Non
     last = len(_edited(edit, EVENTS)["events"]["vocabulary"]) - 1
     error = only(broken(tmp_path, EVENTS, edit), f"events.vocabulary[{last}].name")
     assert error.problem == f"event name is longer than {EVENT_NAME_MAX_BYTES} bytes"
+
+
+def test_cohort_member_expected_in_and_not_in_one_segment_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["cohort"] = {
+            "members": [{"id": "c1", "in_segments": ["VIP"], "not_in_segments": ["VIP"]}]
+        }
+
+    error = only(broken(tmp_path, PROFILES, edit), "cohort.members[0].not_in_segments")
+    assert error.problem == "'c1' is expected both in and not in segment 'VIP'"
+    assert error.line is not None
+
+
+def test_cohort_member_listed_twice_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["cohort"] = {"members": [{"id": "c1"}, {"id": "c1"}]}
+
+    error = only(broken(tmp_path, EVENTS, edit), "cohort.members[1].id")
+    assert "listed twice" in error.problem
+
+
+def test_cohort_members_on_an_object_stream_are_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["object_type"] = {"id": 1}
+        data["cohort"] = {"members": [{"id": "c1"}]}
+
+    error = only(broken(tmp_path, PROFILES, edit), "cohort.members")
+    assert "reads people back" in error.problem
+
+
+def test_cohort_severity_is_warn_or_error(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["cohort"] = {"severity": "fatal"}
+
+    error = only(broken(tmp_path, PROFILES, edit), "cohort.severity")
+    assert "warn" in error.fix or "warn" in error.problem

@@ -7,7 +7,8 @@ import datetime as dt
 import dagster as dg
 import httpx
 
-from asset_checks.sync_checks import DRIFT_CHECK, REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
+from asset_checks.cohort_check import COHORT_CHECK
+from asset_checks.sync_checks import REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
 from tests.retention_assets.sync.harness import (
     EVENTS_SYNC_KEYS,
     STATE_SYNC,
@@ -29,10 +30,12 @@ def _evaluation(result: dg.ExecuteInProcessResult, asset: str, name: str):
     )
 
 
-def test_drift_check_reports_a_profile_edited_behind_the_pipeline(harness: SyncHarness) -> None:
+def test_cohort_check_reports_a_sampled_profile_edited_behind_the_pipeline(
+    harness: SyncHarness,
+) -> None:
     harness.put_state([state_row("c1"), state_row("c2")])
     clean = harness.run(STATE_SYNC)
-    assert _evaluation(clean, "cio_sync/customer_state", DRIFT_CHECK).passed
+    assert _evaluation(clean, "cio_sync/customer_state", COHORT_CHECK).passed
 
     # Someone edits c2 in Customer.io directly.
     httpx.put(
@@ -42,12 +45,14 @@ def test_drift_check_reports_a_profile_edited_behind_the_pipeline(harness: SyncH
     ).raise_for_status()
     drifted = harness.run(STATE_SYNC)
 
-    evaluation = _evaluation(drifted, "cio_sync/customer_state", DRIFT_CHECK)
+    evaluation = _evaluation(drifted, "cio_sync/customer_state", COHORT_CHECK)
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.WARN
-    assert evaluation.metadata["drifted_attributes"].value == 1
-    rows = [record.data for record in evaluation.metadata["sample"].records]
-    assert {"customer_id": "c2", "attribute": "vip_tier", "problem": "value differs"} in rows
+    assert evaluation.metadata["differences"].value == 1
+    rows = [record.data for record in evaluation.metadata["by_customer"].records]
+    assert rows == [
+        {"customer_id": "c2", "aspect": "attribute", "name": "vip_tier", "problem": "value differs"}
+    ]
 
 
 def test_rejected_rows_check_warns_with_reason_until_delivered(harness: SyncHarness) -> None:
