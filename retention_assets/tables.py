@@ -8,3 +8,5 @@ SYNC_SCHEMA = "cio_sync"
 
 CUSTOMER_STATE_TABLE = f"{MODEL_SCHEMA}.customer_state"
 EVENTS_TABLE = f"{MODEL_SCHEMA}.events"
+LOYALTY_PROGRAMS_TABLE = f"{MODEL_SCHEMA}.loyalty_programs"
+LOYALTY_MEMBERS_TABLE = f"{MODEL_SCHEMA}.loyalty_members"

@@ -126,10 +126,11 @@ def _run(job: dg.JobDefinition, start: dt.date, end: dt.date) -> dict[str, dict]
 
 def _print_sync(title: str, metadata: dict[str, dict]) -> None:
     print(f"\n{title}")
-    for key in ("cio_sync/customer_state", "cio_sync/events"):
-        numbers = metadata.get(key, {})
+    sends = sorted(k for k in metadata if k.startswith("cio_sync/") and not k.endswith("_plan"))
+    for key in sends:
+        numbers = metadata[key]
         print(
-            f"  {key:<24} accepted {numbers.get('accepted', 0):>7,}  rejected"
+            f"  {key:<26} accepted {numbers.get('accepted', 0):>7,}  rejected"
             f" {numbers.get('rejected', 0):>4,}  skipped {numbers.get('skipped', 0):>5,}"
             f"  requests {numbers.get('requests', 0):>4,}  {numbers.get('rows_per_second', 0):>9,}"
             " rows/s"
@@ -175,14 +176,17 @@ def main(argv: list[str] | None = None) -> int:
         _print_sync("first run", _run(job, first_day, yesterday))
         _print_sync("second run (nothing changed)", _run(job, first_day, yesterday))
         stats = sandbox.stats()
-        people, events = sandbox.people(), sandbox.events()
+        people, events, objects = sandbox.people(), sandbox.events(), sandbox.objects()
         with warehouse.session() as session:
             rejected = session.fetch_all(
                 "SELECT stream, reason, count(*) FROM cio_sync.rejected_rows"
                 " WHERE resolved_at IS NULL GROUP BY ALL ORDER BY ALL"
             )
 
-    print(f"\nCustomer.io sandbox now holds {len(people):,} profiles and {len(events):,} events")
+    print(
+        f"\nCustomer.io sandbox now holds {len(people):,} profiles, {len(events):,} events and"
+        f" {len(objects):,} objects"
+    )
     names: dict[str, int] = {}
     for event in events:
         names[event["name"]] = names.get(event["name"], 0) + 1

@@ -1,8 +1,14 @@
-"""The warehouse models: customer state and customer events, built by SQL in the warehouse."""
+"""The warehouse models: customer state, events and loyalty programs, built by SQL."""
 
 from __future__ import annotations
 
 from retention_assets.models.customer_state import retention_customer_state
 from retention_assets.models.events import retention_events
+from retention_assets.models.loyalty import retention_loyalty_members, retention_loyalty_programs
 
-MODEL_ASSETS = [retention_customer_state, retention_events]
+MODEL_ASSETS = [
+    retention_customer_state,
+    retention_events,
+    retention_loyalty_programs,
+    retention_loyalty_members,
+]

@@ -34,6 +34,8 @@ SHOP_SYNC_ASSETS = {
     "cio_sync/customer_state",
     "cio_sync/events_plan",
     "cio_sync/events",
+    "cio_sync/loyalty_programs_plan",
+    "cio_sync/loyalty_programs",
 }
 # What the test writes for each placeholder of the scaffolded template.
 FILLED = {
@@ -95,7 +97,7 @@ def test_dg_check_defs_names_file_line_field_and_fix_of_a_broken_defs_yaml(
     assert "validation error for" not in output
 
 
-def test_dg_list_defs_lists_the_shops_four_sync_assets(tmp_path: Path) -> None:
+def test_dg_list_defs_lists_the_shops_sync_assets(tmp_path: Path) -> None:
     result = dg("list", "defs", "--json", project=REPO, home=dagster_home(tmp_path / "home"))
 
     keys = listed_asset_keys(result)

@@ -1,0 +1,164 @@
+"""The shop's loyalty programs and their members: the models its object and relationship syncs read.
+
+Customer.io can hold the programs as objects (type "loyalty programs") and each customer's
+membership as a relationship that carries its points, so a journey can address "everyone in
+Gold" or show a member's balance without copying the program's details onto every profile.
+Both are derived from ``retention.customer_state`` of the same day, so they agree with the
+profile attributes ``loyalty_tier`` and ``loyalty_points`` by construction.
+"""
+
+from typing import Final
+
+import dagster as dg
+
+from resources.warehouse import WarehouseResource, transaction
+from retention_assets.models.build import (
+    PREVIEW_ROWS,
+    ModelColumn,
+    column_schema,
+    ensure_table,
+    insert_sql,
+    load_sql,
+    preview_table,
+)
+from retention_assets.partitions import DAILY_PARTITIONS, partition_days, single_run_asset
+from retention_assets.settings import warehouse_kind
+from retention_assets.tables import LOYALTY_MEMBERS_TABLE, LOYALTY_PROGRAMS_TABLE
+
+CUSTOMER_STATE_KEY: Final = dg.AssetKey("retention_customer_state")
+
+LOYALTY_PROGRAMS_COLUMNS: Final = (
+    ModelColumn("as_of_date", "DATE", "The UTC day whose end the row describes (the partition)."),
+    ModelColumn("program_code", "VARCHAR", "The tier's code; the Customer.io object id."),
+    ModelColumn("program_name", "VARCHAR", "The tier's display name."),
+    ModelColumn("perk", "VARCHAR", "What members of the tier get; none for the entry tier."),
+    ModelColumn("min_points", "BIGINT", "Points balance from which a customer holds the tier."),
+    ModelColumn("members", "BIGINT", "Customers holding the tier at the end of the day."),
+)
+
+LOYALTY_MEMBERS_COLUMNS: Final = (
+    ModelColumn("as_of_date", "DATE", "The UTC day whose end the row describes (the partition)."),
+    ModelColumn("customer_id", "VARCHAR", "The member; the Customer.io person id."),
+    ModelColumn("program_code", "VARCHAR", "The tier the member holds; the object it joins."),
+    ModelColumn("points", "BIGINT", "The member's points balance at the end of the day."),
+)
+
+
+def _build(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    table: str,
+    columns: tuple[ModelColumn, ...],
+    sql_file: str,
+) -> dg.MaterializeResult:
+    """Replace each day of the run in ``table`` with the rows of ``sql_file``."""
+    insert = insert_sql(table, columns, load_sql(sql_file))
+    rows_written = 0
+    with warehouse.session() as session:
+        ensure_table(session, table, columns)
+        days = partition_days(context)
+        for day in days:
+            with transaction(session):
+                session.execute(
+                    f"DELETE FROM {table} WHERE as_of_date = $as_of_date", {"as_of_date": day}
+                )
+                session.execute(insert, {"as_of_date": day})
+            rows = session.fetch_all(
+                f"SELECT count(*) FROM {table} WHERE as_of_date = $as_of_date", {"as_of_date": day}
+            )[0][0]
+            context.log.info(f"{table} as of {day}: {rows} rows")
+            rows_written += rows
+        preview = session.fetch_arrow(
+            f"SELECT * FROM {table} WHERE as_of_date = $as_of_date ORDER BY 2 LIMIT {PREVIEW_ROWS}",
+            {"as_of_date": days[-1]},
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows_written,
+            "last_as_of_date": str(days[-1]),
+            "preview": preview_table(preview),
+        }
+    )
+
+
+def _lineage(
+    columns: tuple[ModelColumn, ...], derived: dict[str, str]
+) -> dict[str, list[dg.TableColumnDep]]:
+    return {
+        name: [dg.TableColumnDep(asset_key=CUSTOMER_STATE_KEY, column_name=source)]
+        for name, source in derived.items()
+        if name in {column.name for column in columns}
+    }
+
+
+_PROGRAMS_LINEAGE: Final = _lineage(
+    LOYALTY_PROGRAMS_COLUMNS, {"as_of_date": "as_of_date", "members": "loyalty_tier"}
+)
+_MEMBERS_LINEAGE: Final = _lineage(
+    LOYALTY_MEMBERS_COLUMNS,
+    {
+        "as_of_date": "as_of_date",
+        "customer_id": "customer_id",
+        "program_code": "loyalty_tier",
+        "points": "loyalty_points",
+    },
+)
+
+
+@single_run_asset(
+    key="retention_loyalty_programs",
+    group_name="retention",
+    description=(
+        "One row per loyalty tier of the shop per day (bronze, silver, gold, platinum): its"
+        " name, perk, the points it starts at, and how many customers held it at the end of"
+        " the day. Synced to Customer.io as objects of type 1 (loyalty programs).\n\n"
+        f"Table `{LOYALTY_PROGRAMS_TABLE}`, partitioned by `as_of_date`, built from"
+        " `retention.customer_state` of the same day."
+    ),
+    deps=[CUSTOMER_STATE_KEY],
+    partitions_def=DAILY_PARTITIONS,
+    owners=["team:data-engineering"],
+    kinds={warehouse_kind(), "sql"},
+    metadata={
+        "dagster/table_name": LOYALTY_PROGRAMS_TABLE,
+        "dagster/column_schema": column_schema(LOYALTY_PROGRAMS_COLUMNS, {}),
+        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=_PROGRAMS_LINEAGE),
+    },
+)
+def retention_loyalty_programs(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Rebuild each day of the run's partitions from the customer state."""
+    return _build(
+        context, warehouse, LOYALTY_PROGRAMS_TABLE, LOYALTY_PROGRAMS_COLUMNS, "loyalty_programs.sql"
+    )
+
+
+@single_run_asset(
+    key="retention_loyalty_members",
+    group_name="retention",
+    description=(
+        "One row per customer in a loyalty tier per day, with their points balance. Synced to"
+        " Customer.io as the relationship between the person and their tier's object, with"
+        " the points as its attribute; a customer who leaves the program loses the"
+        " relationship.\n\n"
+        f"Table `{LOYALTY_MEMBERS_TABLE}`, partitioned by `as_of_date`, built from"
+        " `retention.customer_state` of the same day."
+    ),
+    deps=[CUSTOMER_STATE_KEY],
+    partitions_def=DAILY_PARTITIONS,
+    owners=["team:data-engineering"],
+    kinds={warehouse_kind(), "sql"},
+    metadata={
+        "dagster/table_name": LOYALTY_MEMBERS_TABLE,
+        "dagster/column_schema": column_schema(LOYALTY_MEMBERS_COLUMNS, {}),
+        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=_MEMBERS_LINEAGE),
+    },
+)
+def retention_loyalty_members(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Rebuild each day of the run's partitions from the customer state."""
+    return _build(
+        context, warehouse, LOYALTY_MEMBERS_TABLE, LOYALTY_MEMBERS_COLUMNS, "loyalty_members.sql"
+    )
