@@ -244,6 +244,115 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
     return plan
 
 
+def _membership_what(stream: SyncStream) -> str:
+    if stream.membership == "segment":
+        segment = stream.spec.segment
+        assert segment is not None
+        named = f"id {segment.id}" if segment.id is not None else f"named {segment.name!r}"
+        return f"the members of the manual segment ({named})"
+    relationships = stream.spec.relationships
+    assert relationships is not None
+    kind = relationships.object_type.name or f"type {relationships.object_type.id}"
+    return f"people's relationships to objects ({kind})"
+
+
+def _sample_table(stream: SyncStream, rows: list[tuple[str, str, str, str]]) -> dg.MetadataValue:
+    relationships = stream.membership == "relationships"
+    columns = ["action", "person_id", *(["object_id", "attributes"] if relationships else [])]
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                dict(
+                    zip(
+                        columns,
+                        # Emails masked unless RETENTION_FULL_SAMPLES is on (privacy).
+                        [action, shown_text(person), shown_text(target), shown_text(attributes)],
+                        strict=False,
+                    )
+                )
+            )
+            for action, person, target, attributes in rows
+        ],
+        schema=dg.TableSchema(columns=[dg.TableColumn(name, "string") for name in columns]),
+    )
+
+
+def membership_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
+    """The dry run of a membership sync (relationships, or a manual segment's members)."""
+    what = _membership_what(stream)
+
+    @dg.asset(
+        **_plan_args(
+            stream,
+            (
+                f"Dry run of the membership sync of {what}: which pairs of the relation are"
+                " new, which changed their relationship attributes, and which left the relation"
+                " since this sync added them (the ledger). Nothing is sent here.\n\n"
+                "For marketers: review `adds`, `changes`, `removals` and the `sample` table"
+                " before anything reaches Customer.io. Only what this sync added is ever"
+                " removed: a member or relationship added by hand in Customer.io stays. The"
+                " volume guard check stops a plan that removes (or adds) far more than usual.\n\n"
+                f"For data engineers: computed in SQL into `{stream.schema}.membership_plan`"
+                f" and `{stream.schema}.membership_attribute_plan` against"
+                f" `{stream.schema}.membership_ledger`; pairs leave the plan once Customer.io"
+                " acknowledges them. A pair acknowledged from a newer partition is never"
+                " changed or removed by an older one. A relation with rows lacking an id, or"
+                " listing a pair twice, is refused.\n\n" + about(stream) + _policies(stream)
+            ),
+        )
+    )
+    def plan(context: dg.AssetExecutionContext, config: PlanConfig) -> dg.MaterializeResult:
+        warehouse: WarehouseResource = context.resources.warehouse
+        as_of = as_of_day(stream, context)
+        now = dt.datetime.now(dt.UTC)
+        with warehouse.session(for_sync=True) as session:
+            ledger.ensure_sync_tables(session, stream)
+            ledger.ensure_source_view(session, stream)
+            # Acknowledgements first: a refused plan must not lose what a crashed send delivered.
+            ledger.fold_membership_acks(session, stream)
+            imports.settle(session, stream, now)
+            refused = gates.refusals(session, stream, as_of, as_of)
+            if refused:
+                plans.discard_plan(session, stream, as_of, as_of + dt.timedelta(days=1))
+                raise gates.refusal_failure(
+                    stream.upstream, f"{stream.name} {as_of.isoformat()}", refused
+                )
+            try:
+                summary = plans.plan_membership(session, stream, as_of)
+            except plans.MembershipRefused as refusal:
+                raise dg.Failure(
+                    description=(
+                        f"{stream.name} {as_of.isoformat()}: {refusal}. Nothing was planned or"
+                        f" sent. Fix: every row of {stream.spec.source.relation} names one pair"
+                        " once, with non-blank ids (deduplicate in the model)."
+                    ),
+                    allow_retries=False,
+                ) from None
+            current = imports.import_for_plan(
+                session,
+                run_id=context.run.run_id,
+                stream=stream,
+                start=as_of,
+                end=as_of + dt.timedelta(days=1),
+                is_backfill=_is_backfill(context),
+                backfill_policy=None,
+                now=now,
+            )
+            sample = plans.membership_plan_sample(session, stream, as_of)
+        mark_planned_day(stream, context, as_of)
+        context.log.info(f"plan of {stream.name} for {as_of}: {summary}")
+        return dg.MaterializeResult(
+            metadata={
+                **summary,
+                **import_metadata(current),
+                "as_of_date": as_of.isoformat(),
+                "sample": _sample_table(stream, sample),
+            }
+        )
+
+    return plan
+
+
 def events_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
     """The dry run of an event sync."""
 

@@ -1,0 +1,164 @@
+"""Relationship streams: people related to objects, kept equal to a relation of pairs.
+
+A spec with ``relationships`` makes each row a (person, object) pair with relationship
+attributes: ``add_relationships`` for new pairs and changed attributes (only the changed
+ones), ``delete_relationships`` for pairs that left the relation, but only for pairs this
+pipeline's ledger shows it added. On both warehouses, into the sandbox over HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+import pyarrow as pa
+import pytest
+
+from asset_checks.sync_checks import stream_checks
+from cio_sandbox.testing import SandboxHandle
+from resources.warehouse import WarehouseResource
+from retention_assets.specs import load_spec
+from retention_assets.sync.sends import stream_assets
+from retention_assets.sync.stream import SyncStream
+from tests.retention_assets.sync.harness import NO_FAULTS, SyncHarness, metadata_of
+
+SPEC = Path(__file__).parent / "membership" / "loyalty_members.yaml"
+STREAM = SyncStream(load_spec(SPEC))
+SEND = STREAM.send_key.to_user_string()
+PLAN = STREAM.plan_key.to_user_string()
+TYPE_ID = "4"
+JOINED = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
+COLUMNS = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("program_code", pa.string()),
+        ("joined_at", pa.timestamp("us", tz="UTC")),
+        ("tier", pa.string()),
+        ("points", pa.int64()),
+        ("note", pa.string()),
+    ]
+)
+
+
+def put_members(harness: SyncHarness, rows: list[dict[str, Any]]) -> None:
+    """Replace crm.loyalty_members with ``rows``."""
+    with harness.warehouse.session() as session:
+        session.execute("CREATE SCHEMA IF NOT EXISTS crm")
+        session.execute(
+            "CREATE OR REPLACE TABLE crm.loyalty_members (customer_id VARCHAR,"
+            " program_code VARCHAR, joined_at TIMESTAMPTZ, tier VARCHAR, points BIGINT,"
+            " note VARCHAR)"
+        )
+        session.insert_arrow("crm.loyalty_members", pa.Table.from_pylist(rows, schema=COLUMNS))
+
+
+def member(customer_id: str, program: str, **values: Any) -> dict[str, Any]:
+    row = {
+        "customer_id": customer_id,
+        "program_code": program,
+        "joined_at": JOINED,
+        "tier": "gold",
+        "points": 10,
+        "note": None,
+    }
+    return {**row, **values}
+
+
+def sync(
+    harness: SyncHarness,
+    stream: SyncStream = STREAM,
+    *,
+    tags: dict[str, str] | None = None,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [dg.AssetSpec(stream.upstream), *stream_assets(stream), *stream_checks(stream)],
+        selection=[stream.plan_key, stream.send_key],
+        resources={"warehouse": harness.warehouse, "customerio": harness.customerio},
+        instance=dg.DagsterInstance.ephemeral(),
+        tags=tags,
+        raise_on_error=raise_on_error,
+    )
+
+
+def relate_by_hand(sandbox: SandboxHandle, customer_id: str, program: str) -> None:
+    """Someone in Customer.io relates a person to a program: not this pipeline's pair."""
+    entry = {
+        "type": "person",
+        "identifiers": {"id": customer_id},
+        "action": "add_relationships",
+        "cio_relationships": [{"identifiers": {"object_type_id": TYPE_ID, "object_id": program}}],
+    }
+    response = httpx.post(f"{sandbox.url}/api/v2/entity", json=entry, auth=sandbox.track_auth)
+    response.raise_for_status()
+
+
+@pytest.fixture
+def members(make_warehouse: Callable[[], WarehouseResource], sandbox: SandboxHandle) -> SyncHarness:
+    sandbox.reset()
+    sandbox.configure(**NO_FAULTS)
+    return SyncHarness(make_warehouse(), sandbox)
+
+
+def test_relationships_are_added_changed_per_field_and_removed(members: SyncHarness) -> None:
+    sandbox = members.sandbox
+    joined = int(JOINED.timestamp())
+    put_members(
+        members,
+        [member("c1", "gold"), member("c1", "silver", tier=None), member("c2", "gold")],
+    )
+
+    first = sync(members)
+
+    plan = metadata_of(first, PLAN)
+    assert (plan["adds"], plan["changes"], plan["removals"]) == (3, 0, 0)
+    sent = metadata_of(first, SEND)
+    assert sent["accepted"] == sent["planned"] == 3
+    assert sandbox.relationships() == {
+        ("c1", TYPE_ID, "gold"): {"joined_at": joined, "tier": "gold", "points": 10},
+        ("c1", TYPE_ID, "silver"): {"joined_at": joined, "points": 10},
+        ("c2", TYPE_ID, "gold"): {"joined_at": joined, "tier": "gold", "points": 10},
+    }
+
+    # Nothing changed: no request at all.
+    before = len(sandbox.requests())
+    unchanged = metadata_of(sync(members), SEND)
+    assert unchanged["planned"] == unchanged["requests"] == 0
+    assert len(sandbox.requests()) == before
+
+    # Someone relates c3 to gold in Customer.io; the warehouse changes c1's points on gold,
+    # clears c1's tier on gold (null policy clear), skips a null note, and c2 leaves gold.
+    relate_by_hand(sandbox, "c3", "gold")
+    put_members(
+        members,
+        [member("c1", "gold", points=11, tier=None), member("c1", "silver", tier=None)],
+    )
+    before = len(sandbox.requests())
+    changed = sync(members)
+
+    plan = metadata_of(changed, PLAN)
+    assert (plan["adds"], plan["changes"], plan["removals"]) == (0, 1, 1)
+    assert (plan["changed_attributes"], plan["cleared_attributes"]) == (1, 1)
+    sent = metadata_of(changed, SEND)
+    assert (sent["accepted"], sent["requests"]) == (2, 1)
+    batches = [r for r in sandbox.requests()[before:] if r["path"] == "/api/v2/batch"]
+    assert len(batches) == 1
+    assert sandbox.relationships() == {
+        ("c1", TYPE_ID, "gold"): {"joined_at": joined, "points": 11},
+        ("c1", TYPE_ID, "silver"): {"joined_at": joined, "points": 10},
+        # Added by hand, in no ledger: left alone.
+        ("c3", TYPE_ID, "gold"): {},
+    }
+    assert members.query(
+        f"SELECT person_id, target_id, present FROM {STREAM.schema}.membership_ledger"
+        " ORDER BY person_id, target_id"
+    ) == [("c1", "gold", True), ("c1", "silver", True), ("c2", "gold", False)]
+
+    # The hand-made pair leaves no trace in a plan, however often the sync runs.
+    again = sync(members)
+    assert metadata_of(again, PLAN)["planned"] == 0
+    assert ("c3", TYPE_ID, "gold") in sandbox.relationships()
