@@ -9,22 +9,19 @@ pipeline's ledger shows it added. On both warehouses, into the sandbox over HTTP
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import httpx
 import pyarrow as pa
-import pytest
 
 from asset_checks.sync_checks import stream_checks
 from cio_sandbox.testing import SandboxHandle
-from resources.warehouse import WarehouseResource
 from retention_assets.specs import load_spec
 from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
-from tests.retention_assets.sync.harness import NO_FAULTS, SyncHarness, metadata_of
+from tests.retention_assets.sync.harness import SyncHarness, metadata_of
 
 SPEC = Path(__file__).parent / "membership" / "loyalty_members.yaml"
 STREAM = SyncStream(load_spec(SPEC))
@@ -97,22 +94,15 @@ def relate_by_hand(sandbox: SandboxHandle, customer_id: str, program: str) -> No
     response.raise_for_status()
 
 
-@pytest.fixture
-def members(make_warehouse: Callable[[], WarehouseResource], sandbox: SandboxHandle) -> SyncHarness:
-    sandbox.reset()
-    sandbox.configure(**NO_FAULTS)
-    return SyncHarness(make_warehouse(), sandbox)
-
-
-def test_relationships_are_added_changed_per_field_and_removed(members: SyncHarness) -> None:
-    sandbox = members.sandbox
+def test_relationships_are_added_changed_per_field_and_removed(membership: SyncHarness) -> None:
+    sandbox = membership.sandbox
     joined = int(JOINED.timestamp())
     put_members(
-        members,
+        membership,
         [member("c1", "gold"), member("c1", "silver", tier=None), member("c2", "gold")],
     )
 
-    first = sync(members)
+    first = sync(membership)
 
     plan = metadata_of(first, PLAN)
     assert (plan["adds"], plan["changes"], plan["removals"]) == (3, 0, 0)
@@ -126,7 +116,7 @@ def test_relationships_are_added_changed_per_field_and_removed(members: SyncHarn
 
     # Nothing changed: no request at all.
     before = len(sandbox.requests())
-    unchanged = metadata_of(sync(members), SEND)
+    unchanged = metadata_of(sync(membership), SEND)
     assert unchanged["planned"] == unchanged["requests"] == 0
     assert len(sandbox.requests()) == before
 
@@ -134,11 +124,11 @@ def test_relationships_are_added_changed_per_field_and_removed(members: SyncHarn
     # clears c1's tier on gold (null policy clear), skips a null note, and c2 leaves gold.
     relate_by_hand(sandbox, "c3", "gold")
     put_members(
-        members,
+        membership,
         [member("c1", "gold", points=11, tier=None), member("c1", "silver", tier=None)],
     )
     before = len(sandbox.requests())
-    changed = sync(members)
+    changed = sync(membership)
 
     plan = metadata_of(changed, PLAN)
     assert (plan["adds"], plan["changes"], plan["removals"]) == (0, 1, 1)
@@ -153,12 +143,12 @@ def test_relationships_are_added_changed_per_field_and_removed(members: SyncHarn
         # Added by hand, in no ledger: left alone.
         ("c3", TYPE_ID, "gold"): {},
     }
-    assert members.query(
+    assert membership.query(
         f"SELECT person_id, target_id, present FROM {STREAM.schema}.membership_ledger"
         " ORDER BY person_id, target_id"
     ) == [("c1", "gold", True), ("c1", "silver", True), ("c2", "gold", False)]
 
     # The hand-made pair leaves no trace in a plan, however often the sync runs.
-    again = sync(members)
+    again = sync(membership)
     assert metadata_of(again, PLAN)["planned"] == 0
     assert ("c3", TYPE_ID, "gold") in sandbox.relationships()

@@ -9,22 +9,20 @@ and records such ids as rejected rows, never as members.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
 import httpx
 import pyarrow as pa
-import pytest
 
 from asset_checks.sync_checks import stream_checks
 from cio_sandbox.testing import SandboxHandle
-from resources.warehouse import WarehouseResource
 from retention_assets.specs import load_spec
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG
 from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
-from tests.retention_assets.sync.harness import NO_FAULTS, SyncHarness, metadata_of
+from tests.retention_assets.sync.harness import SyncHarness, metadata_of
 
 SPEC = Path(__file__).parent / "membership" / "vip_audience.yaml"
 STREAM = SyncStream(load_spec(SPEC))
@@ -94,25 +92,16 @@ def sync(
     )
 
 
-@pytest.fixture
-def audience(
-    make_warehouse: Callable[[], WarehouseResource], sandbox: SandboxHandle
-) -> SyncHarness:
-    sandbox.reset()
-    sandbox.configure(**NO_FAULTS)
-    return SyncHarness(make_warehouse(), sandbox)
-
-
 def _ids(first: int, last: int) -> list[str]:
     return [f"c{i:05}" for i in range(first, last)]
 
 
-def test_the_segment_equals_its_relation_after_adds_and_removals(audience: SyncHarness) -> None:
-    sandbox = audience.sandbox
+def test_the_segment_equals_its_relation_after_adds_and_removals(membership: SyncHarness) -> None:
+    sandbox = membership.sandbox
     identify(sandbox, _ids(0, 1_600))
-    put_audience(audience, _ids(0, 1_500))
+    put_audience(membership, _ids(0, 1_500))
 
-    first = sync(audience)
+    first = sync(membership)
 
     # Created by name, then 1,500 members in two requests of at most 1,000 ids.
     adds, accepted = metadata_of(first, PLAN)["adds"], metadata_of(first, SEND)["accepted"]
@@ -124,10 +113,10 @@ def test_the_segment_equals_its_relation_after_adds_and_removals(audience: SyncH
 
     # A marketer adds two people by hand; 50 people leave the relation, 30 join.
     add_by_hand(sandbox, segment_id(sandbox), ["c01550", "c01551"])
-    put_audience(audience, _ids(50, 1_530))
+    put_audience(membership, _ids(50, 1_530))
     before = len(sandbox.requests())
 
-    changed = sync(audience)
+    changed = sync(membership)
 
     plan = metadata_of(changed, PLAN)
     assert (plan["adds"], plan["removals"], plan["synced_pairs"]) == (30, 50, 1_500)
@@ -136,60 +125,60 @@ def test_the_segment_equals_its_relation_after_adds_and_removals(audience: SyncH
 
     # Nothing changed: not one request (no lookup, no credential check).
     before = len(sandbox.requests())
-    again = sync(audience)
+    again = sync(membership)
     assert metadata_of(again, SEND)["planned"] == 0
     assert len(sandbox.requests()) == before
 
 
 def test_an_id_customer_io_does_not_know_is_a_rejected_row_not_a_member(
-    audience: SyncHarness,
+    membership: SyncHarness,
 ) -> None:
-    identify(audience.sandbox, ["c1", "c2"])
-    put_audience(audience, ["c1", "c2", "ghost"])
+    identify(membership.sandbox, ["c1", "c2"])
+    put_audience(membership, ["c1", "c2", "ghost"])
 
-    first = metadata_of(sync(audience), SEND)
+    first = metadata_of(sync(membership), SEND)
 
     assert first["accepted"] == 3  # Customer.io answered 200 for all three
-    assert sorted(audience.sandbox.segments()[SEGMENT]) == ["c1", "c2"]
-    assert audience.query(
+    assert sorted(membership.sandbox.segments()[SEGMENT]) == ["c1", "c2"]
+    assert membership.query(
         f"SELECT person_id FROM {STREAM.schema}.membership_ledger ORDER BY person_id"
     ) == [("c1",), ("c2",)]
-    assert audience.query(
+    assert membership.query(
         f"SELECT row_key, reason FROM {STREAM.schema}.rejected_rows WHERE resolved_at IS NULL"
     ) == [("ghost", "unknown_person")]
 
     # Once Customer.io knows the person, the next run adds them and resolves the rejection.
-    identify(audience.sandbox, ["ghost"])
-    second = metadata_of(sync(audience), SEND)
+    identify(membership.sandbox, ["ghost"])
+    second = metadata_of(sync(membership), SEND)
     assert (second["planned"], second["accepted"]) == (1, 1)
-    assert "ghost" in audience.sandbox.segments()[SEGMENT]
-    assert audience.query(
+    assert "ghost" in membership.sandbox.segments()[SEGMENT]
+    assert membership.query(
         f"SELECT count(*) FROM {STREAM.schema}.rejected_rows WHERE resolved_at IS NULL"
     ) == [(0,)]
 
 
-def test_a_mass_removal_is_blocked_with_nothing_sent_until_allowed(audience: SyncHarness) -> None:
-    sandbox = audience.sandbox
+def test_a_mass_removal_is_blocked_with_nothing_sent_until_allowed(membership: SyncHarness) -> None:
+    sandbox = membership.sandbox
     identify(sandbox, _ids(0, 300))
-    put_audience(audience, _ids(0, 300))
-    sync(audience)
+    put_audience(membership, _ids(0, 300))
+    sync(membership)
     # The model comes out nearly empty: 250 of 300 members would leave.
-    put_audience(audience, _ids(0, 50))
+    put_audience(membership, _ids(0, 50))
     before = len(sandbox.requests())
 
-    blocked = sync(audience, raise_on_error=False)
+    blocked = sync(membership, raise_on_error=False)
 
     guard = next(e for e in blocked.get_asset_check_evaluations() if e.check_name == "volume_guard")
     assert not guard.passed
     assert "removals 250 > 100" in str(guard.metadata["verdict"].value)
     assert membership_requests(sandbox, before) == []
     assert len(sandbox.segments()[SEGMENT]) == 300
-    assert audience.query(f"SELECT count(*) FROM {STREAM.schema}.membership_plan") == [(0,)]
+    assert membership.query(f"SELECT count(*) FROM {STREAM.schema}.membership_plan") == [(0,)]
 
-    allowed = sync(audience, tags={ALLOW_VOLUME_TAG: "true"})
+    allowed = sync(membership, tags={ALLOW_VOLUME_TAG: "true"})
 
     assert metadata_of(allowed, SEND)["accepted"] == 250
     assert sorted(sandbox.segments()[SEGMENT]) == _ids(0, 50)
-    assert audience.query(
+    assert membership.query(
         f"SELECT count(*) FROM {STREAM.schema}.membership_ledger WHERE present"
     ) == [(50,)]
