@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from asset_checks.sync_checks import stream_checks
 from cio_sandbox.testing import SandboxHandle
+from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.specs import load_spec
 from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
@@ -152,3 +153,140 @@ def test_relationships_are_added_changed_per_field_and_removed(membership: SyncH
     again = sync(membership)
     assert metadata_of(again, PLAN)["planned"] == 0
     assert ("c3", TYPE_ID, "gold") in sandbox.relationships()
+
+
+def test_a_relationship_customer_io_refuses_is_a_rejected_row_and_the_rest_arrive(
+    membership: SyncHarness,
+) -> None:
+    too_long = "x" * 151  # Customer.io's object ids are at most 150 bytes
+    big_note = "n" * 40_000  # over the 32 KB a v2 entry may hold
+    put_members(
+        membership,
+        [member("c1", "gold"), member("c2", too_long), member("c3", "gold", note=big_note)],
+    )
+
+    sent = metadata_of(sync(membership), SEND)
+
+    assert (sent["accepted"], sent["rejected"]) == (1, 2)
+    assert set(membership.sandbox.relationships()) == {("c1", TYPE_ID, "gold")}
+    rejected = dict(
+        membership.query(
+            f"SELECT row_key, reason FROM {STREAM.schema}.rejected_rows WHERE resolved_at IS NULL"
+        )
+    )
+    assert rejected == {
+        f'["c2","{too_long}"]': "too_long",
+        '["c3","gold"]': "entry_too_large",
+    }
+    assert membership.query(f"SELECT person_id FROM {STREAM.schema}.membership_ledger") == [("c1",)]
+
+
+BIG_SPEC = """
+version: 1
+name: big_members
+source:
+  asset: crm/big_members
+  relation: crm.big_members
+  partitioning: {kind: snapshot}
+workspace:
+  site_id_env: CUSTOMERIO_SITE_ID
+  track_key_env: CUSTOMERIO_API_KEY
+  region_env: CUSTOMERIO_REGION
+identity: {column: customer_id}
+relationships:
+  object_type: {id: 4}
+  object_id: {column: program_code}
+  attributes:
+    - {column: a, kind: string}
+    - {column: b, kind: string}
+    - {column: c, kind: string}
+    - {column: d, kind: string}
+cadence: {cron: "0 4 * * *"}
+"""
+
+
+def test_relationship_attributes_over_100_kb_in_total_are_a_rejected_row(
+    membership: SyncHarness, tmp_path: Path
+) -> None:
+    """Each update fits an entry; the fourth would take the pair past Customer.io's 100 KB."""
+    path = tmp_path / "big_members.yaml"
+    path.write_text(BIG_SPEC)
+    stream = SyncStream(load_spec(path))
+    chunk = "v" * 30_000
+    values: dict[str, str | None] = {"a": None, "b": None, "c": None, "d": None}
+    for name in values:
+        values[name] = chunk
+        with membership.warehouse.session() as session:
+            session.execute("CREATE SCHEMA IF NOT EXISTS crm")
+            session.execute(
+                "CREATE OR REPLACE TABLE crm.big_members (customer_id VARCHAR,"
+                " program_code VARCHAR, a VARCHAR, b VARCHAR, c VARCHAR, d VARCHAR)"
+            )
+            session.insert_arrow(
+                "crm.big_members",
+                pa.Table.from_pylist(
+                    [{"customer_id": "c1", "program_code": "gold", **values}],
+                    schema=pa.schema(
+                        [
+                            (column, pa.string())
+                            for column in ["customer_id", "program_code", *values]
+                        ]
+                    ),
+                ),
+            )
+        sent = metadata_of(sync(membership, stream), stream.send_key.to_user_string())
+
+    assert (sent["accepted"], sent["rejected"]) == (0, 1)
+    assert set(membership.sandbox.relationships()[("c1", TYPE_ID, "gold")]) == {"a", "b", "c"}
+    assert membership.query(
+        f"SELECT row_key, reason, field FROM {stream.schema}.rejected_rows"
+        " WHERE resolved_at IS NULL"
+    ) == [('["c1","gold"]', "too_large", "cio_relationships[0].relationship_attributes")]
+
+
+DAILY = (
+    SPEC.read_text()
+    .replace("    kind: snapshot\n", "    kind: daily_as_of\n    column: as_of_date\n")
+    .replace("crm.loyalty_members", "crm.loyalty_members_daily")
+)
+
+
+def test_an_older_partition_never_removes_or_reverts_newer_state(
+    membership: SyncHarness, tmp_path: Path
+) -> None:
+    path = tmp_path / "daily_members.yaml"
+    path.write_text(DAILY)
+    stream = SyncStream(load_spec(path))
+    day1, day2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
+    rows = [
+        {**member("c1", "gold"), "as_of_date": day1},
+        {**member("c2", "gold"), "as_of_date": day1},
+        # Day 2: c1's points change, c2 leaves gold, c3 joins.
+        {**member("c1", "gold", points=20), "as_of_date": day2},
+        {**member("c3", "gold"), "as_of_date": day2},
+    ]
+    with membership.warehouse.session() as session:
+        session.execute("CREATE SCHEMA IF NOT EXISTS crm")
+        session.execute(
+            "CREATE OR REPLACE TABLE crm.loyalty_members_daily (customer_id VARCHAR,"
+            " program_code VARCHAR, joined_at TIMESTAMPTZ, tier VARCHAR, points BIGINT,"
+            " note VARCHAR, as_of_date DATE)"
+        )
+        session.insert_arrow(
+            "crm.loyalty_members_daily",
+            pa.Table.from_pylist(rows, schema=COLUMNS.append(pa.field("as_of_date", pa.date32()))),
+        )
+
+    def run(day: dt.date) -> dict[str, Any]:
+        tags = {RANGE_START_TAG: day.isoformat(), RANGE_END_TAG: day.isoformat()}
+        return metadata_of(sync(membership, stream, tags=tags), stream.plan_key.to_user_string())
+
+    run(day1)
+    assert run(day2)["removals"] == 1
+    # Day 1 again (a re-run, a backfill): older than what the ledger holds for every pair.
+    again = run(day1)
+
+    assert (again["adds"], again["changes"], again["removals"]) == (0, 0, 0)
+    held = membership.sandbox.relationships()
+    assert sorted(held) == [("c1", TYPE_ID, "gold"), ("c3", TYPE_ID, "gold")]
+    assert held[("c1", TYPE_ID, "gold")]["points"] == 20
