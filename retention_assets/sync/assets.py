@@ -256,6 +256,15 @@ def _membership_what(stream: SyncStream) -> str:
     return f"people's relationships to objects ({kind})"
 
 
+# Characters of a sample's relationship attributes shown in the UI (values may be 100 KB).
+_SAMPLE_CHARS = 300
+
+
+def _shown(text: str) -> str:
+    cut = text if len(text) <= _SAMPLE_CHARS else f"{text[:_SAMPLE_CHARS]}..."
+    return shown_text(cut)
+
+
 def _sample_table(stream: SyncStream, rows: list[tuple[str, str, str, str]]) -> dg.MetadataValue:
     relationships = stream.membership == "relationships"
     columns = ["action", "person_id", *(["object_id", "attributes"] if relationships else [])]
@@ -266,7 +275,7 @@ def _sample_table(stream: SyncStream, rows: list[tuple[str, str, str, str]]) -> 
                     zip(
                         columns,
                         # Emails masked unless RETENTION_FULL_SAMPLES is on (privacy).
-                        [action, shown_text(person), shown_text(target), shown_text(attributes)],
+                        [action, _shown(person), _shown(target), _shown(attributes)],
                         strict=False,
                     )
                 )
