@@ -293,3 +293,32 @@ def test_an_older_partition_never_removes_or_reverts_newer_state(
     held = membership.sandbox.relationships()
     assert sorted(held) == [("c1", TYPE_ID, "gold"), ("c3", TYPE_ID, "gold")]
     assert held[("c1", TYPE_ID, "gold")]["points"] == 20
+
+
+@duckdb_only
+def test_two_shards_send_exactly_what_one_does(membership: SyncHarness) -> None:
+    pairs = [member(f"c{i}", f"p{i % 3}", points=i) for i in range(60)]
+    put_members(membership, pairs)
+
+    result = dg.materialize(
+        [dg.AssetSpec(STREAM.upstream), *stream_assets(STREAM, 2), *stream_checks(STREAM)],
+        selection=[STREAM.plan_key, STREAM.send_key],
+        resources={"warehouse": membership.warehouse, "customerio": membership.customerio},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+
+    sent = metadata_of(result, SEND)
+    assert (sent["shards"], sent["accepted"]) == (2, 60)
+    assert sorted(membership.sandbox.relationships()) == sorted(
+        (f"c{i}", TYPE_ID, f"p{i % 3}") for i in range(60)
+    )
+    # Then a removal from each shard's people, and nothing else.
+    put_members(membership, pairs[2:])
+    removed = dg.materialize(
+        [dg.AssetSpec(STREAM.upstream), *stream_assets(STREAM, 2), *stream_checks(STREAM)],
+        selection=[STREAM.plan_key, STREAM.send_key],
+        resources={"warehouse": membership.warehouse, "customerio": membership.customerio},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert metadata_of(removed, SEND)["accepted"] == 2
+    assert len(membership.sandbox.relationships()) == 58

@@ -189,3 +189,39 @@ def test_a_mass_removal_is_blocked_with_nothing_sent_until_allowed(membership: S
     assert membership.query(
         f"SELECT count(*) FROM {STREAM.schema}.membership_ledger WHERE present"
     ) == [(50,)]
+
+
+def test_a_segment_named_by_id_needs_no_app_api_call(
+    membership: SyncHarness, tmp_path: Path
+) -> None:
+    sandbox = membership.sandbox
+    made = httpx.post(
+        f"{sandbox.url}/v1/segments",
+        json={"segment": {"name": "Made by hand"}},
+        headers=sandbox.app_headers,
+    ).json()["segment"]
+    path = tmp_path / "by_id.yaml"
+    path.write_text(
+        SPEC.read_text()
+        .replace("  name: VIP customers\n", f"  id: {made['id']}\n")
+        .replace("name: vip_audience", "name: vip_by_id")
+    )
+    stream = SyncStream(load_spec(path))
+    identify(sandbox, ["c1", "c2"])
+    put_audience(membership, ["c1", "c2"])
+    before = len(sandbox.requests())
+
+    result = dg.materialize(
+        [dg.AssetSpec(stream.upstream), *stream_assets(stream), *stream_checks(stream)],
+        selection=[stream.plan_key, stream.send_key],
+        resources={
+            "warehouse": membership.warehouse,
+            "customerio": membership.customerio_resource(app_api_key=None),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+
+    assert metadata_of(result, stream.send_key.to_user_string())["accepted"] == 2
+    assert sorted(sandbox.segments()["Made by hand"]) == ["c1", "c2"]
+    paths = [r["path"] for r in sandbox.requests()[before:]]
+    assert not [p for p in paths if p.startswith("/v1/")]
