@@ -322,3 +322,31 @@ def test_two_shards_send_exactly_what_one_does(membership: SyncHarness) -> None:
     )
     assert metadata_of(removed, SEND)["accepted"] == 2
     assert len(membership.sandbox.relationships()) == 58
+
+
+def test_a_relation_listing_a_pair_twice_or_lacking_an_id_is_refused_with_nothing_sent(
+    membership: SyncHarness,
+) -> None:
+    put_members(membership, [member("c1", "gold")])
+    sync(membership)
+    put_members(
+        membership,
+        [
+            member("c1", "gold", points=1),
+            member("c1", "gold", points=2),  # which points would win?
+            member("c2", None),  # no object
+            member(" ", "gold"),  # a blank person id
+        ],
+    )
+    before = len(membership.sandbox.requests())
+
+    result = sync(membership, raise_on_error=False)
+
+    assert not result.success
+    failure = next(
+        e for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+    ).event_specific_data
+    assert "2 rows without a person or object id, 1 pairs listed more than once" in str(failure)
+    assert len(membership.sandbox.requests()) == before
+    assert membership.sandbox.relationships()[("c1", TYPE_ID, "gold")]["points"] == 10
+    assert membership.query(f"SELECT count(*) FROM {STREAM.schema}.membership_plan") == [(0,)]
