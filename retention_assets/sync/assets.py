@@ -3,9 +3,10 @@
 Every declared sync (a :class:`SyncStream`) is two assets: a plan, built here, that is a
 reviewable dry run guarded by the source's blocking checks and the volume guard, and a send
 (:mod:`retention_assets.sync.sends`) that streams the plan through the sync's Customer.io
-resource and writes the ledgers. Profiles are identify calls, events track calls; both follow
-the daily partitions of the source they read (or none, for a snapshot source). The helpers
-here (the run's day or window, its backfill policy, the report's metadata) are used by both.
+resource and writes the ledgers. Profiles are identify calls, events track calls, memberships
+(relationships, a manual segment's members) adds and removals against a membership ledger;
+all follow the daily partitions of the source they read (or none, for a snapshot source). The
+helpers here (the run's day or window, its backfill policy, the report's metadata) are shared.
 """
 
 import datetime as dt

@@ -1,14 +1,14 @@
 """A sync's send asset: N shard steps that send, then one summary step that accounts.
 
-Every send, profiles or events, is one graph-backed asset built here, whatever its number of
-shards (``RETENTION_SYNC_SHARDS``, default 1): one send op per shard of customers
-(:mod:`retention_assets.sync.shards`), then a summary op whose output is the asset's
-materialization. One shard is simply the case N=1 of the same graph, so every guarantee is
-tested once for every shard count. Each send op is its own step: a multiprocess, Celery or
-Kubernetes executor runs them side by side, each with its own warehouse session, its own
-share of the Customer.io request rate and its own ledger writes, and a failed shard is
-retried or re-executed alone. Shards split customers disjointly, so no row is sent twice, and
-together they send and record exactly what one shard would.
+Every send (profiles, events, memberships) is one graph-backed asset built here, whatever its
+number of shards (``RETENTION_SYNC_SHARDS``, default 1; a segment stream always has one): one
+send op per shard of customers (:mod:`retention_assets.sync.shards`), then a summary op whose
+output is the asset's materialization. One shard is simply the case N=1 of the same graph, so
+every guarantee is tested once for every shard count. Each send op is its own step: a
+multiprocess, Celery or Kubernetes executor runs them side by side, each with its own warehouse
+session, its own share of the Customer.io request rate and its own ledger writes, and a failed
+shard is retried or re-executed alone. Shards split customers disjointly, so no row is sent
+twice, and together they send and record exactly what one shard would.
 
 The steps hand nothing to each other through Dagster's IO manager: each shard keeps its report
 in the warehouse (:mod:`retention_assets.sync.send_reports`) and the summary op reads them, so

@@ -10,7 +10,9 @@ The engine never reads the user's relation directly. It reads a *source view* in
 schema, ``<schema>.<name>__source``, created from the spec before each plan: the user's columns
 renamed to the engine's canonical ones (``customer_id``, ``as_of_date`` and one column per
 Customer.io attribute for profiles; ``event_key``, ``event_name``, ``customer_id``,
-``occurred_at`` in UTC, ``event_date``, ``properties`` JSON and ``loaded_at`` for events). The
+``occurred_at`` in UTC, ``event_date``, ``properties`` JSON and ``loaded_at`` for events;
+``customer_id``, ``target_id`` (the related object's id, ``''`` for a segment's member),
+``as_of_date`` and one column per relationship attribute for memberships). The
 view is generated with sqlglot from validated names, every identifier quoted, so a column name
 from a YAML file can never change the statement it appears in.
 """
