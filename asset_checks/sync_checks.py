@@ -215,7 +215,70 @@ def _events_guard(stream: SyncStream) -> dg.AssetChecksDefinition:
     return volume_guard
 
 
+def _membership_measures(guard: VolumeGuard, summary: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Adds are judged like new profiles, removals by the shared removals limit; both are
+    relative to the pairs this pipeline added (the ledger's present pairs)."""
+    pairs, attributes = summary["synced_pairs"], summary["synced_attributes"]
+    return {
+        "adds": (
+            summary["adds"],
+            guard.limit(guard.new_profiles_share, guard.new_profiles_floor, pairs),
+        ),
+        "removals": (
+            summary["removals"],
+            guard.limit(guard.removals_share, guard.removals_floor, pairs),
+        ),
+        "changed_attributes": (
+            summary["changed_attributes"],
+            guard.limit(guard.changed_attributes_share, guard.changed_attributes_floor, attributes),
+        ),
+        "cleared_attributes": (
+            summary["cleared_attributes"],
+            guard.limit(guard.cleared_attributes_share, guard.cleared_attributes_floor, attributes),
+        ),
+    }
+
+
+def _membership_guard(stream: SyncStream) -> dg.AssetChecksDefinition:
+    guard = stream.spec.guards.volume.to_policy()
+
+    @dg.asset_check(
+        asset=stream.plan_key,
+        name=VOLUME_GUARD_CHECK,
+        blocking=True,
+        description=(
+            "Stops the membership send when the plan removes or adds far more pairs (or"
+            " changes far more relationship attributes) than usual, compared with what this"
+            " sync added before (limits: the spec's `guards.volume`, `removals_*` for removals,"
+            " `new_profiles_*` for adds). A relation that came out empty would otherwise remove"
+            " every member. The first sync passes (initial import). To let a reviewed large"
+            f" change through, re-run with tag {ALLOW_VOLUME_TAG}=true."
+        ),
+    )
+    def volume_guard(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        days = _run_days(context)
+        with warehouse.session() as session:
+            as_of = days[-1] if days else plans.latest_membership_plan(session, stream)
+            if as_of is None:
+                return dg.AssetCheckResult(passed=True, metadata={"verdict": "no plan yet"})
+            summary = plans.membership_plan_summary(session, stream, as_of)
+            return _guard_result(
+                context,
+                session,
+                stream,
+                window=(as_of, as_of + dt.timedelta(days=1)),
+                measured=_membership_measures(guard, summary),
+                summary=summary,
+            )
+
+    return volume_guard
+
+
 def _what(stream: SyncStream) -> str:
+    if stream.kind == "membership":
+        return "members" if stream.membership == "segment" else "relationships"
     return "profiles" if stream.kind == "profiles" else "events"
 
 
@@ -309,9 +372,11 @@ def _delivery(stream: SyncStream) -> dg.AssetChecksDefinition:
 
 def stream_checks(stream: SyncStream) -> list[dg.AssetChecksDefinition]:
     """The checks of one sync: on its source (from the spec), then its volume guard, open
-    rejections, delivery and (people, not objects) the test-cohort read-back.
+    rejections, delivery and (people's profiles and events) the test-cohort read-back.
     """
     on_source = [build_asset_check(check) for check in gates.source_checks(stream)]
+    if stream.kind == "membership":
+        return [*on_source, _membership_guard(stream), _rejections(stream), _delivery(stream)]
     guard = _profile_guard(stream) if stream.kind == "profiles" else _events_guard(stream)
     cohort = [cohort_check(stream)] if stream.entity == "person" else []
     return [*on_source, guard, _rejections(stream), _delivery(stream), *cohort]

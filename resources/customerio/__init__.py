@@ -15,6 +15,7 @@ from resources.customerio.errors import (
 )
 from resources.customerio.operations import (
     BatchOutcome,
+    MembershipChange,
     Operation,
     Reason,
     RegionInfo,
@@ -35,6 +36,7 @@ __all__ = [
     "CustomerIOError",
     "CustomerIORegionError",
     "CustomerIOResource",
+    "MembershipChange",
     "Operation",
     "Reason",
     "RegionInfo",

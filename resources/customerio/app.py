@@ -16,7 +16,11 @@ import httpx
 import orjson
 
 from resources.customerio.errors import CustomerIOAPIError, CustomerIOConfigError
-from resources.customerio.limits import APP_MAX_IDS_PER_REQUEST, APP_MAX_RPS
+from resources.customerio.limits import (
+    APP_MAX_IDS_PER_REQUEST,
+    APP_MAX_RPS,
+    SEGMENT_MEMBERSHIP_PAGE_SIZE,
+)
 from resources.customerio.operations import BatchOutcome
 from resources.customerio.packing import dumps
 from resources.customerio.rate import RateLimiter
@@ -25,6 +29,7 @@ from resources.customerio.track import DEFAULT_TIMEOUT, USER_AGENT
 from resources.customerio.urls import app_base_url, normalise_region
 
 ATTRIBUTES_PATH: Final = "/v1/customers/attributes"
+SEGMENTS_PATH: Final = "/v1/segments"
 ACTIVITIES_PAGE_SIZE: Final = 100
 
 
@@ -137,6 +142,86 @@ class AppClient:
                     found[key] = attributes if isinstance(attributes, dict) else {}
         return found
 
+    def _document(self, result: httpx.Response | Exhausted, what: str) -> dict[str, Any]:
+        """The JSON object of a 200 answer; CustomerIOAPIError for anything else."""
+        if isinstance(result, Exhausted):
+            raise CustomerIOAPIError(f"Customer.io App API {what}: {result.describe()}")
+        if result.status_code != 200:
+            raise CustomerIOAPIError(
+                f"Customer.io App API {what} answered HTTP {result.status_code}",
+                result.status_code,
+            )
+        try:
+            document = orjson.loads(result.content)
+        except orjson.JSONDecodeError:
+            document = None
+        if not isinstance(document, dict):
+            raise CustomerIOAPIError(f"Customer.io App API {what} answered no JSON object")
+        return document
+
+    def _get(
+        self, path: str, params: dict[str, Any] | None = None, tally: BatchOutcome | None = None
+    ) -> httpx.Response | Exhausted:
+        """One GET, retried and paced within the App API limit."""
+        return send_with_retries(
+            partial(self._http.get, path, params=params),
+            api="App",
+            policy=self.retry,
+            limiter=self._limiter,
+            tally=tally or BatchOutcome(),
+        )
+
+    def segments(self) -> list[dict[str, Any]]:
+        """The workspace's segments (``GET /v1/segments``), each with its ``id`` and ``name``."""
+        document = self._document(self._get(SEGMENTS_PATH), "segments")
+        segments = document.get("segments")
+        if not isinstance(segments, list):
+            raise CustomerIOAPIError("Customer.io App API answered no segments list")
+        return [segment for segment in segments if isinstance(segment, dict)]
+
+    def create_segment(self, name: str, description: str = "") -> dict[str, Any]:
+        """Create a manual segment (``POST /v1/segments``); returns it with its ``id``."""
+        body = dumps({"segment": {"name": name, "description": description}})
+        result = send_with_retries(
+            partial(self._http.post, SEGMENTS_PATH, content=body),
+            api="App",
+            policy=self.retry,
+            limiter=self._limiter,
+            tally=BatchOutcome(),
+            body_bytes=len(body),
+        )
+        segment = self._document(result, "segment creation").get("segment")
+        if not isinstance(segment, dict) or not isinstance(segment.get("id"), int):
+            raise CustomerIOAPIError("Customer.io App API created a segment without an id")
+        return segment
+
+    def segment_member_ids(self, segment_id: int) -> set[str]:
+        """The ``id`` of every member of a segment (people without one are left out).
+
+        One request per page of 30,000 members (``GET /v1/segments/{id}/membership``).
+        """
+        path = f"{SEGMENTS_PATH}/{int(segment_id)}/membership"
+        params: dict[str, Any] = {"limit": SEGMENT_MEMBERSHIP_PAGE_SIZE}
+        found: set[str] = set()
+        while True:
+            document = self._document(self._get(path, dict(params)), "segment membership")
+            identifiers = document.get("identifiers")
+            if isinstance(identifiers, list):
+                found.update(
+                    str(member["id"])
+                    for member in identifiers
+                    if isinstance(member, dict) and member.get("id") not in (None, "")
+                )
+            else:
+                ids = document.get("ids")
+                if not isinstance(ids, list):
+                    raise CustomerIOAPIError("Customer.io App API answered no membership list")
+                found.update(str(value) for value in ids if value not in (None, ""))
+            following = document.get("next")
+            if not following:
+                return found
+            params["start"] = following
+
     def customer_activities(
         self, ids: Sequence[str], *, activity_type: str, since: int | None = None
     ) -> Iterator[tuple[str, list[dict[str, Any]] | None]]:
@@ -174,7 +259,7 @@ class AppClient:
         self, path: str, params: dict[str, Any], tally: BatchOutcome
     ) -> tuple[list[dict[str, Any]] | None, str]:
         """One page of activities and the cursor of the next (``""`` at the end)."""
-        document = self._get(path, params, "activities", tally)
+        document = self._read(path, params, "activities", tally)
         if document is None:
             return None, ""
         activities = document.get("activities")
@@ -195,7 +280,7 @@ class AppClient:
         tally = BatchOutcome()
         for customer_id in dict.fromkeys(str(value) for value in ids):
             path = f"/v1/customers/{quote(customer_id, safe='')}/segments"
-            document = self._get(path, {"id_type": "id"}, "segments", tally)
+            document = self._read(path, {"id_type": "id"}, "segments", tally)
             if document is None:
                 yield customer_id, None
                 continue
@@ -204,33 +289,14 @@ class AppClient:
                 raise CustomerIOAPIError("Customer.io App API answered no segments list")
             yield customer_id, [s for s in segments if isinstance(s, dict)]
 
-    def _get(
+    def _read(
         self, path: str, params: dict[str, Any], what: str, tally: BatchOutcome
     ) -> dict[str, Any] | None:
-        """The JSON object a GET answers, or None on 404; retried and paced like every read."""
-        result = send_with_retries(
-            partial(self._http.get, path, params=params),
-            api="App",
-            policy=self.retry,
-            limiter=self._limiter,
-            tally=tally,
-        )
-        if isinstance(result, Exhausted):
-            raise CustomerIOAPIError(f"Customer.io App API {what}: {result.describe()}")
-        if result.status_code == 404:
+        """The JSON object a GET answers, or None on 404 (nobody by that id)."""
+        result = self._get(path, params, tally)
+        if not isinstance(result, Exhausted) and result.status_code == 404:
             return None
-        if result.status_code != 200:
-            raise CustomerIOAPIError(
-                f"Customer.io App API {what} answered HTTP {result.status_code}",
-                result.status_code,
-            )
-        try:
-            document = orjson.loads(result.content)
-        except orjson.JSONDecodeError:
-            document = None
-        if not isinstance(document, dict):
-            raise CustomerIOAPIError(f"Customer.io App API {what} answered no JSON object")
-        return document
+        return self._document(result, what)
 
 
 def _timestamp(activity: dict[str, Any]) -> int:

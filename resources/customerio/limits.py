@@ -30,6 +30,10 @@ RESERVED_ATTRIBUTE_KEYS: Final = frozenset({"_update"})
 TRACK_SOFT_MAX_RPS: Final = 1000.0
 APP_MAX_RPS: Final = 10.0
 APP_MAX_IDS_PER_REQUEST: Final = 100
+# Manual segment membership (Track v1 add_customers / remove_customers): ids per request.
+SEGMENT_MAX_IDS_PER_REQUEST: Final = 1000
+# App API: members per page of a segment's membership (the documented maximum).
+SEGMENT_MEMBERSHIP_PAGE_SIZE: Final = 30_000
 
 # Client defaults. The batch size keeps a 10% margin under BATCH_MAX_BYTES so that a
 # proxy adding bytes, or a different reading of "KB", never tips a request over.

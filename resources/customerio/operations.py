@@ -36,6 +36,18 @@ class Operation(NamedTuple):
         return cls(key, None, serialised)
 
 
+class MembershipChange(NamedTuple):
+    """One person joining (``add``) or leaving a manual segment, tagged with the caller's key.
+
+    ``person_id`` is the person's ``id`` in Customer.io; ``key`` is what the caller accounts
+    by and is never sent.
+    """
+
+    key: str
+    person_id: str
+    add: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """A row that Customer.io did not take, or that was never sent because it breaks a limit.

@@ -28,9 +28,11 @@ from resources.customerio.limits import (
     DEFAULT_BATCH_MAX_BYTES,
     DEFAULT_MAX_ENTRIES_PER_BATCH,
     DEFAULT_TRACK_MAX_RPS,
+    SEGMENT_MAX_IDS_PER_REQUEST,
 )
 from resources.customerio.operations import (
     BatchOutcome,
+    MembershipChange,
     Operation,
     Reason,
     RegionInfo,
@@ -43,6 +45,7 @@ from resources.customerio.retry import Exhausted, RetryBudget, RetryPolicy, send
 from resources.customerio.urls import normalise_region, track_base_url
 
 BATCH_PATH: Final = "/api/v2/batch"
+SEGMENT_PATH: Final = "/api/v1/segments/{segment_id}/{verb}"
 REGION_PATH: Final = "/api/v1/accounts/region"
 USER_AGENT: Final = "retention-assets-reverse-etl"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
@@ -246,6 +249,73 @@ class TrackClient:
             for future in pending:
                 future.cancel()
             wait(pending)
+
+    def iter_segment_changes(
+        self, segment_id: int, changes: Iterable[MembershipChange]
+    ) -> Iterator[BatchOutcome]:
+        """Add people to, or remove them from, a manual segment, yielding an outcome per request.
+
+        Changes are consumed lazily on the calling thread and grouped by direction into
+        requests of at most ``min(1000, max_entries_per_batch)`` ids (``add_customers``,
+        ``remove_customers``), paced and retried like batches. A 200 accepts every id of the
+        request: Customer.io ignores ids of people it does not know without saying so, so a
+        caller that must know reads the segment back. Any other final answer rejects them all.
+        Raises CustomerIOAuthError on a 401.
+        """
+        size = min(SEGMENT_MAX_IDS_PER_REQUEST, self.max_entries_per_batch)
+        budget = RetryBudget(self.retry.budget)
+        pending: dict[bool, list[MembershipChange]] = {True: [], False: []}
+        for change in changes:
+            group = pending[change.add]
+            group.append(change)
+            if len(group) >= size:
+                yield self._send_segment_request(segment_id, change.add, group, budget)
+                pending[change.add] = []
+        for add, group in pending.items():
+            if group:
+                yield self._send_segment_request(segment_id, add, group, budget)
+
+    def _send_segment_request(
+        self, segment_id: int, add: bool, group: list[MembershipChange], budget: RetryBudget
+    ) -> BatchOutcome:
+        outcome = BatchOutcome()
+        keys = [change.key for change in group]
+        body = orjson.dumps({"ids": [change.person_id for change in group]})
+        path = SEGMENT_PATH.format(
+            segment_id=int(segment_id), verb="add_customers" if add else "remove_customers"
+        )
+        result = send_with_retries(
+            partial(self._http.post, path, content=body),
+            api="Track",
+            policy=self.retry,
+            limiter=self._limiter,
+            tally=outcome,
+            body_bytes=len(body),
+            budget=budget,
+        )
+        if isinstance(result, Exhausted):
+            message = result.describe()
+            outcome.rejected.extend(
+                Rejection(key, Reason.RETRY_BUDGET_EXHAUSTED, None, message) for key in keys
+            )
+        elif result.status_code == 200:
+            outcome.accepted.extend(keys)
+        else:
+            errors = decode_errors(result.content)
+            reason = f"http_{result.status_code}"
+            field = errors[0].get("field") if errors else None
+            detail = _text(errors[0].get("message") or "", _MESSAGE_CHARS) if errors else ""
+            message = f"Customer.io refused the segment request with HTTP {result.status_code}"
+            outcome.rejected.extend(
+                Rejection(
+                    key,
+                    reason,
+                    _text(field, _REASON_CHARS) if field else None,
+                    f"{message}: {detail}" if detail else message,
+                )
+                for key in keys
+            )
+        return outcome
 
     def send(self, operations: Iterable[Operation]) -> SendResult:
         """Send everything and return the totals (see iter_send)."""

@@ -236,6 +236,49 @@ class AttributeMapping(_Spec):
         return self.name or self.column
 
 
+# --- membership ---------------------------------------------------------------------------
+
+
+class ObjectIdColumn(_Spec):
+    """The column that names the related object."""
+
+    column: Name = Field(description="The relation's column holding the object's `object_id`.")
+
+
+class Relationships(_Spec):
+    """A relationship stream: each row relates the identity's person to one object."""
+
+    object_type: ObjectType = Field(description="The type of the objects people are related to.")
+    object_id: ObjectIdColumn = Field(description="The column naming each row's object.")
+    attributes: tuple[AttributeMapping, ...] = Field(
+        default=(),
+        description=(
+            "Columns written as relationship attributes (on the pair, not the person),"
+            " diffed per field like a profile's; at most 100 KB per relationship."
+        ),
+    )
+
+
+class Segment(_Spec):
+    """A manual segment kept equal to the relation: its rows are the members."""
+
+    id: int | None = Field(
+        default=None,
+        ge=1,
+        description="The manual segment's id in the workspace (Segments > the segment's URL).",
+    )
+    name: Name | None = Field(
+        default=None,
+        description=(
+            "The manual segment's name: looked up through the App API, and created when no"
+            " segment has it (needs `workspace.app_key_env`). Give `id` or `name`."
+        ),
+    )
+    description: str = Field(
+        default="", description="The description of a segment the sync creates."
+    )
+
+
 # --- events -----------------------------------------------------------------------------
 
 
@@ -369,6 +412,10 @@ class VolumeGuardSpec(_Spec):
     )
     events_share: float = _guard("events_share", "Events, share of synced events.")
     events_floor: int = _guard("events_floor", "Events always allowed.")
+    removals_share: float = _guard(
+        "removals_share", "Removals (profiles, members or relationships leaving), share of synced."
+    )
+    removals_floor: int = _guard("removals_floor", "Removals always allowed.")
 
     def to_policy(self) -> VolumeGuard:
         """The engine's volume guard with these limits."""
@@ -480,7 +527,10 @@ class SyncSpec(_Spec):
     source: Source = Field(description="The upstream asset and relation.")
     workspace: Workspace = Field(description="The Customer.io workspace it writes to.")
     identity: Identity = Field(
-        description="The column sent as the person's `id` (an object stream: the `object_id`)."
+        description=(
+            "The column sent as the person's `id` (an object stream: the `object_id`; a"
+            " relationship or segment stream: the person's `id`)."
+        )
     )
     object_type: ObjectType | None = Field(
         default=None,
@@ -495,6 +545,20 @@ class SyncSpec(_Spec):
     )
     events: Events | None = Field(
         default=None, description="Event stream: the rows sent as events."
+    )
+    relationships: Relationships | None = Field(
+        default=None,
+        description=(
+            "Relationship stream: each row relates the person of `identity.column` to an"
+            " object; a pair that leaves the relation is removed if this sync added it."
+        ),
+    )
+    segment: Segment | None = Field(
+        default=None,
+        description=(
+            "Manual segment stream: the rows' people are the segment's members; a person who"
+            " leaves the relation is removed if this sync added them."
+        ),
     )
     cadence: Cadence = Field(description="When the stream runs.")
     guards: Guards = Field(
@@ -532,6 +596,17 @@ class SyncSpec(_Spec):
         return "object" if self.object_type is not None else "person"
 
     @property
-    def stream(self) -> Literal["profiles", "events"]:
+    def membership(self) -> Literal["relationships", "segment"] | None:
+        """Which membership a membership stream keeps: relationships, or a manual segment."""
+        if self.relationships is not None:
+            return "relationships"
+        return "segment" if self.segment is not None else None
+
+    @property
+    def stream(self) -> Literal["profiles", "events", "membership"]:
         """Which stream the spec declares (the rules ensure exactly one)."""
-        return "events" if self.events is not None else "profiles"
+        if self.events is not None:
+            return "events"
+        if self.relationships is not None or self.segment is not None:
+            return "membership"
+        return "profiles"

@@ -130,6 +130,22 @@ def _references(spec: SyncSpec) -> Iterator[Reference]:
     for index, mapping in enumerate(spec.attributes):
         allowed = _KIND_TYPES[mapping.kind]
         yield f"attributes[{index}].column", mapping.column, allowed, f"of kind {mapping.kind}"
+    relationships = spec.relationships
+    if relationships is not None:
+        yield (
+            "relationships.object_id.column",
+            relationships.object_id.column,
+            _IDENTITY,
+            "a string or integer key",
+        )
+        for index, mapping in enumerate(relationships.attributes):
+            allowed = _KIND_TYPES[mapping.kind]
+            yield (
+                f"relationships.attributes[{index}].column",
+                mapping.column,
+                allowed,
+                f"of kind {mapping.kind}",
+            )
     events = spec.events
     if events is None:
         return
@@ -174,6 +190,12 @@ def _zone_conflict(spec: SyncSpec, types: Mapping[str, str]) -> Iterator[tuple[s
         for index, mapping in enumerate(spec.attributes)
         if mapping.kind is ValueKind.TIMESTAMP
     ]
+    if spec.relationships is not None:
+        zoned += [
+            (f"relationships.attributes[{index}].time_zone", mapping.column, mapping.time_zone)
+            for index, mapping in enumerate(spec.relationships.attributes)
+            if mapping.kind is ValueKind.TIMESTAMP
+        ]
     if spec.events is not None:
         occurred_at = spec.events.occurred_at
         zoned.append(("events.occurred_at.time_zone", occurred_at.column, occurred_at.time_zone))

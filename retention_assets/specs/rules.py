@@ -42,6 +42,7 @@ def spec_errors(spec: SyncSpec) -> list[SpecError]:
             *_identity(spec),
             *_attributes(spec),
             *(_events(spec.events) if spec.events else ()),
+            *_membership(spec),
             *_cadence(spec),
             *_cohort(spec),
         )
@@ -53,7 +54,7 @@ Finding = tuple[str, str, str]
 
 def _stream(spec: SyncSpec) -> Iterator[Finding]:
     partitioning = spec.source.partitioning
-    if spec.events is None and not spec.attributes:
+    if spec.events is None and not spec.attributes and spec.membership is None:
         yield (
             "attributes",
             "the spec declares neither attributes nor events",
@@ -83,6 +84,87 @@ def _stream(spec: SyncSpec) -> Iterator[Finding]:
             "`daily_as_of` partitions profile state, this is an event stream",
             "use `daily_events` with the event's UTC timestamp column, or `snapshot`",
         )
+
+
+def _membership(spec: SyncSpec) -> Iterator[Finding]:
+    """A relationship or segment stream: one membership, on people, without profile fields."""
+    declared = [name for name in ("relationships", "segment") if getattr(spec, name) is not None]
+    if not declared:
+        return
+    first = declared[0]
+    if spec.events is not None:
+        yield (
+            first,
+            f"an event stream cannot keep {first}: events are sent, not kept equal",
+            f"remove `{first}`, or declare it in a spec of its own with `snapshot` or"
+            " `daily_as_of` partitioning",
+        )
+    if len(declared) > 1:
+        yield (
+            "segment",
+            "one spec declares both relationships and a segment",
+            "split it into two specs, one per membership",
+        )
+    if spec.attributes:
+        where = "relationships.attributes" if first == "relationships" else "a profile sync"
+        yield (
+            "attributes",
+            f"a {first} stream writes no profile attributes",
+            f"move the columns to {where}, or sync the profile in a spec of its own",
+        )
+    if spec.object_type is not None:
+        yield (
+            "object_type",
+            f"a {first} stream relates people, its rows are not objects",
+            "remove the top-level `object_type`"
+            + (
+                ", and name the type under `relationships.object_type`"
+                if first == "relationships"
+                else ""
+            ),
+        )
+    segment = spec.segment
+    if segment is not None:
+        if segment.id is None and segment.name is None:
+            yield (
+                "segment",
+                "the segment is named neither by id nor by name",
+                "write `segment: {id: <the manual segment's id>}` or `segment: {name: <name>}`",
+            )
+        if segment.id is not None and segment.name is not None:
+            yield (
+                "segment.name",
+                "the segment is named both by id and by name",
+                "keep `id` (an existing segment) or `name` (looked up, created if missing)",
+            )
+        if segment.id is None and segment.name is not None and spec.workspace.app_key_env is None:
+            yield (
+                "segment.name",
+                "a segment named by name is looked up and created through the App API",
+                "set `workspace.app_key_env`, or name the segment by `id`",
+            )
+    relationships = spec.relationships
+    if relationships is None:
+        return
+    seen: dict[str, int] = {}
+    for index, mapping in enumerate(relationships.attributes):
+        name, field = mapping.attribute, f"relationships.attributes[{index}]"
+        where = f"{field}.name" if mapping.name else f"{field}.column"
+        if name in seen:
+            yield (
+                where,
+                f"relationship attribute {name!r} is already written by"
+                f" relationships.attributes[{seen[name]}]",
+                "map each relationship attribute once: remove one mapping or rename it",
+            )
+        seen.setdefault(name, index)
+        if len(name.encode()) > ATTRIBUTE_NAME_MAX_BYTES:
+            yield (
+                where,
+                f"attribute name is longer than {ATTRIBUTE_NAME_MAX_BYTES} bytes",
+                "choose a shorter name",
+            )
+        yield from _attribute_zone(mapping, f"{field}.time_zone")
 
 
 def _identity(spec: SyncSpec) -> Iterator[Finding]:

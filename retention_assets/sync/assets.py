@@ -3,9 +3,10 @@
 Every declared sync (a :class:`SyncStream`) is two assets: a plan, built here, that is a
 reviewable dry run guarded by the source's blocking checks and the volume guard, and a send
 (:mod:`retention_assets.sync.sends`) that streams the plan through the sync's Customer.io
-resource and writes the ledgers. Profiles are identify calls, events track calls; both follow
-the daily partitions of the source they read (or none, for a snapshot source). The helpers
-here (the run's day or window, its backfill policy, the report's metadata) are used by both.
+resource and writes the ledgers. Profiles are identify calls, events track calls, memberships
+(relationships, a manual segment's members) adds and removals against a membership ledger;
+all follow the daily partitions of the source they read (or none, for a snapshot source). The
+helpers here (the run's day or window, its backfill policy, the report's metadata) are shared.
 """
 
 import datetime as dt
@@ -238,6 +239,124 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 "sample_payloads": dg.MetadataValue.md(
                     f"```\n{shown_text(payloads) or '(nothing to send)'}\n```"
                 ),
+            }
+        )
+
+    return plan
+
+
+def _membership_what(stream: SyncStream) -> str:
+    if stream.membership == "segment":
+        segment = stream.spec.segment
+        assert segment is not None
+        named = f"id {segment.id}" if segment.id is not None else f"named {segment.name!r}"
+        return f"the members of the manual segment ({named})"
+    relationships = stream.spec.relationships
+    assert relationships is not None
+    kind = relationships.object_type.name or f"type {relationships.object_type.id}"
+    return f"people's relationships to objects ({kind})"
+
+
+# Characters of a sample's relationship attributes shown in the UI (values may be 100 KB).
+_SAMPLE_CHARS = 300
+
+
+def _shown(text: str) -> str:
+    cut = text if len(text) <= _SAMPLE_CHARS else f"{text[:_SAMPLE_CHARS]}..."
+    return shown_text(cut)
+
+
+def _sample_table(stream: SyncStream, rows: list[tuple[str, str, str, str]]) -> dg.MetadataValue:
+    relationships = stream.membership == "relationships"
+    columns = ["action", "person_id", *(["object_id", "attributes"] if relationships else [])]
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                dict(
+                    zip(
+                        columns,
+                        # Emails masked unless RETENTION_FULL_SAMPLES is on (privacy).
+                        [action, _shown(person), _shown(target), _shown(attributes)],
+                        strict=False,
+                    )
+                )
+            )
+            for action, person, target, attributes in rows
+        ],
+        schema=dg.TableSchema(columns=[dg.TableColumn(name, "string") for name in columns]),
+    )
+
+
+def membership_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
+    """The dry run of a membership sync (relationships, or a manual segment's members)."""
+    what = _membership_what(stream)
+
+    @dg.asset(
+        **_plan_args(
+            stream,
+            (
+                f"Dry run of the membership sync of {what}: which pairs of the relation are"
+                " new, which changed their relationship attributes, and which left the relation"
+                " since this sync added them (the ledger). Nothing is sent here.\n\n"
+                "For marketers: review `adds`, `changes`, `removals` and the `sample` table"
+                " before anything reaches Customer.io. Only what this sync added is ever"
+                " removed: a member or relationship added by hand in Customer.io stays. The"
+                " volume guard check stops a plan that removes (or adds) far more than usual.\n\n"
+                f"For data engineers: computed in SQL into `{stream.schema}.membership_plan`"
+                f" and `{stream.schema}.membership_attribute_plan` against"
+                f" `{stream.schema}.membership_ledger`; pairs leave the plan once Customer.io"
+                " acknowledges them. A pair acknowledged from a newer partition is never"
+                " changed or removed by an older one. A relation with rows lacking an id, or"
+                " listing a pair twice, is refused.\n\n" + about(stream) + _policies(stream)
+            ),
+        )
+    )
+    def plan(context: dg.AssetExecutionContext, config: PlanConfig) -> dg.MaterializeResult:
+        warehouse: WarehouseResource = context.resources.warehouse
+        as_of = as_of_day(stream, context)
+        now = dt.datetime.now(dt.UTC)
+        with warehouse.session(for_sync=True) as session:
+            ledger.ensure_sync_tables(session, stream)
+            ledger.ensure_source_view(session, stream)
+            # Acknowledgements first: a refused plan must not lose what a crashed send delivered.
+            ledger.fold_membership_acks(session, stream)
+            imports.settle(session, stream, now)
+            refused = gates.refusals(session, stream, as_of, as_of)
+            if refused:
+                plans.discard_plan(session, stream, as_of, as_of + dt.timedelta(days=1))
+                raise gates.refusal_failure(
+                    stream.upstream, f"{stream.name} {as_of.isoformat()}", refused
+                )
+            try:
+                summary = plans.plan_membership(session, stream, as_of)
+            except plans.MembershipRefused as refusal:
+                raise dg.Failure(
+                    description=(
+                        f"{stream.name} {as_of.isoformat()}: {refusal}. Nothing was planned or"
+                        f" sent. Fix: every row of {stream.spec.source.relation} names one pair"
+                        " once, with non-blank ids (deduplicate in the model)."
+                    ),
+                    allow_retries=False,
+                ) from None
+            current = imports.import_for_plan(
+                session,
+                run_id=context.run.run_id,
+                stream=stream,
+                start=as_of,
+                end=as_of + dt.timedelta(days=1),
+                is_backfill=_is_backfill(context),
+                backfill_policy=None,
+                now=now,
+            )
+            sample = plans.membership_plan_sample(session, stream, as_of)
+        mark_planned_day(stream, context, as_of)
+        context.log.info(f"plan of {stream.name} for {as_of}: {summary}")
+        return dg.MaterializeResult(
+            metadata={
+                **summary,
+                **import_metadata(current),
+                "as_of_date": as_of.isoformat(),
+                "sample": _sample_table(stream, sample),
             }
         )
 

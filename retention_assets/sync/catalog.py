@@ -128,8 +128,43 @@ def _event_columns(stream: SyncStream) -> dict[str, tuple[ColumnRef, ...]]:
     }
 
 
+def _membership_lineage(stream: SyncStream) -> dict[str, tuple[ColumnRef, ...]]:
+    relationships = stream.spec.relationships
+    lineage = {"person_id": _source(stream, stream.spec.identity.column)}
+    if relationships is not None:
+        lineage["object_id"] = _source(stream, relationships.object_id.column)
+        lineage.update({m.attribute: _source(stream, m.column) for m in relationships.attributes})
+    return lineage
+
+
+def _membership_metadata(stream: SyncStream, table: str | None) -> dict[str, Any]:
+    lineage = _membership_lineage(stream)
+    columns = [
+        ("person_id", "string", "Customer.io person id: the identity column."),
+        *(
+            [("object_id", "string", "The related object's id (of the spec's object type).")]
+            if stream.membership == "relationships"
+            else []
+        ),
+        *(
+            (a.name, str(a.kind), f"Relationship attribute. {a.description}".strip())
+            for a in stream.attributes
+        ),
+    ]
+    metadata: dict[str, Any] = {
+        "dagster/column_schema": _schema(columns, lineage),
+        "dagster/column_lineage": column_lineage(lineage),
+        "sync_policies": dg.MetadataValue.path(SYNC_POLICIES_PATH),
+    }
+    if table:
+        metadata["dagster/table_name"] = table
+    return metadata
+
+
 def plan_metadata(stream: SyncStream) -> dict[str, Any]:
     """Definition metadata of the stream's plan asset."""
+    if stream.kind == "membership":
+        return _membership_metadata(stream, f"{stream.schema}.membership_plan")
     if stream.kind == "profiles":
         lineage = {
             "as_of_date": _partition_source(stream),
@@ -157,6 +192,8 @@ def plan_metadata(stream: SyncStream) -> dict[str, Any]:
 
 def send_metadata(stream: SyncStream) -> dict[str, Any]:
     """Definition metadata of the stream's send asset: the Customer.io fields it writes."""
+    if stream.kind == "membership":
+        return _membership_metadata(stream, None)
     if stream.kind == "profiles":
         lineage = _profile_lineage(stream)
         columns = [

@@ -98,7 +98,7 @@ def sync_schedule(
         tick = context.scheduled_execution_time.astimezone(dt.UTC)
         if not stream.partitioned:
             return dg.RunRequest(run_key=tick.isoformat())
-        if stream.kind == "profiles":
+        if stream.kind != "events":
             day = tick.date() - dt.timedelta(days=1)
             return dg.RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())
         end = tick.date()
@@ -108,7 +108,9 @@ def sync_schedule(
             tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()},
         )
 
-    if stream.kind == "profiles":
+    if stream.kind == "membership":
+        what = "the membership as of the end of the previous UTC day"
+    elif stream.kind == "profiles":
         what = "the profile state as of the end of the previous UTC day"
     else:
         what = f"events of the last {trailing} day(s), today included, so late rows are sent"

@@ -38,7 +38,9 @@ class SyncImport:
 
     import_id: str
     stream: str
-    profiles: bool  # a profile import covers the whole stream, an event import its window
+    profiles: (
+        bool  # a profile (or membership) import covers the whole stream, an event import its window
+    )
     window_start: dt.date
     window_end: dt.date
     kind: ImportKind
@@ -72,7 +74,7 @@ def _open_imports(session: WarehouseSession, stream: SyncStream) -> list[SyncImp
         SyncImport(
             import_id=str(row[0]),
             stream=str(row[1]),
-            profiles=stream.kind == "profiles",
+            profiles=stream.kind != "events",
             window_start=row[2],
             window_end=row[3],
             kind=ImportKind(row[4]),
@@ -86,9 +88,12 @@ def _open_imports(session: WarehouseSession, stream: SyncStream) -> list[SyncImp
 
 def _pending(session: WarehouseSession, stream: SyncStream, found: SyncImport) -> int:
     if found.profiles:
-        return int(
-            session.fetch_all(stream.sql("import_pending_profiles"), {"stream": stream.name})[0][0]
+        name = (
+            "import_pending_membership"
+            if stream.kind == "membership"
+            else "import_pending_profiles"
         )
+        return int(session.fetch_all(stream.sql(name), {"stream": stream.name})[0][0])
     params = {"stream": stream.name, "start": found.window_start, "end": found.window_end}
     return int(session.fetch_all(stream.sql("import_pending_events"), params)[0][0])
 
@@ -129,8 +134,8 @@ def open_import(
 
 def has_history(session: WarehouseSession, stream: SyncStream) -> bool:
     """Whether Customer.io acknowledged a row of ``stream``; if not, a plan is an initial import."""
-    profiles, events = session.fetch_all(stream.sql("stream_history"))[0]
-    return bool(profiles if stream.kind == "profiles" else events)
+    profiles, events, members = session.fetch_all(stream.sql("stream_history"))[0]
+    return bool({"profiles": profiles, "events": events, "membership": members}[stream.kind])
 
 
 def begin_import(
@@ -164,7 +169,7 @@ def begin_import(
     return SyncImport(
         import_id,
         stream.name,
-        stream.kind == "profiles",
+        stream.kind != "events",
         start,
         end,
         kind,

@@ -6,7 +6,8 @@ costs the same however large the plan and the ledgers are. The log is folded int
 ledgers in one transaction when the send ends, and before any plan or send starts, so the
 acknowledgements of a crashed run are kept. A crash between two flushes makes the next run
 resend only the unflushed rows (identify is idempotent and events carry deterministic ids),
-and never skip one.
+and never skip one. Membership streams (relationships, segment members) log to
+``membership_acks`` and fold into ``membership_ledger`` the same way.
 """
 
 from __future__ import annotations
@@ -108,6 +109,43 @@ def log_profile_acks(
             }
         ),
     )
+
+
+def log_membership_acks(
+    session: WarehouseSession,
+    stream: SyncStream,
+    row_keys: Sequence[str],
+    *,
+    as_of: dt.date,
+    run_id: str,
+    now: dt.datetime,
+) -> None:
+    """Append acknowledged pairs to the acknowledgement log (fold_membership_acks applies it)."""
+    if not row_keys:
+        return
+    count = len(row_keys)
+    session.insert_arrow(
+        f"{stream.schema}.membership_acks",
+        pa.table(
+            {
+                "row_key": pa.array(row_keys, pa.string()),
+                "as_of_date": pa.repeat(pa.scalar(as_of, pa.date32()), count),
+                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
+                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
+            }
+        ),
+    )
+
+
+def fold_membership_acks(
+    session: WarehouseSession, stream: SyncStream, shard: Shard = UNSHARDED
+) -> None:
+    """Move the logged acknowledgements of ``shard``'s pairs into the membership ledgers."""
+    with transaction(session):
+        session.execute(
+            stream.sql("fold_membership_acks", shard_filter=shard_filter_sql("p.person_id")),
+            {**shard.params(), "stream": stream.name},
+        )
 
 
 def log_event_acks(

@@ -73,6 +73,93 @@ def customer_state_plan_sample(
     ]
 
 
+def _membership_fills(stream: SyncStream) -> dict[str, str]:
+    """The generated parts of the membership plan scripts, from the relationship attributes."""
+    attributes = stream.attributes
+    row_key = (
+        "c.person_id"
+        if stream.membership == "segment"
+        else "'[' || to_json(c.person_id) || ',' || to_json(c.target_id) || ']'"
+    )
+    return {
+        "wide_values": (",\n        " + encoding.wide_values_sql(attributes) if attributes else ""),
+        "digest_input": encoding.digest_input_sql(attributes) if attributes else "''",
+        "row_key": row_key,
+    }
+
+
+class MembershipRefused(Exception):
+    """The relation cannot be planned as pairs: ids missing, or pairs listed twice."""
+
+
+def plan_membership(
+    session: WarehouseSession, stream: SyncStream, as_of: dt.date
+) -> dict[str, int]:
+    """Plan the adds, attribute changes and removals of one membership partition.
+
+    Refused (:class:`MembershipRefused`, nothing planned) when a row lacks a person or object
+    id, or a pair is listed twice.
+    """
+    ledger.ensure_sync_tables(session, stream)
+    ledger.ensure_source_view(session, stream)
+    ledger.fold_membership_acks(session, stream)
+    gate = _summary(
+        session,
+        stream,
+        "membership_gate",
+        {"as_of": as_of, "needs_target": stream.membership == "relationships"},
+    )
+    if any(gate.values()):
+        session.execute(stream.sql("discard_membership_plan"), {"as_of": as_of})
+        raise MembershipRefused(
+            f"{gate['rows_without_id']:,} rows without a person"
+            + (" or object" if stream.membership == "relationships" else "")
+            + f" id, {gate['pairs_listed_twice']:,} pairs listed more than once"
+        )
+    with transaction(session):
+        session.execute(
+            stream.sql("membership_plan", **_membership_fills(stream)), {"as_of": as_of}
+        )
+        attributes = stream.attributes
+        if attributes:
+            session.execute(
+                stream.sql(
+                    "membership_attribute_plan",
+                    wide_values=encoding.wide_values_sql(attributes),
+                    attribute_list=encoding.attribute_list_sql(attributes),
+                    clear_attributes=encoding.clear_attributes_sql(attributes),
+                ),
+                {"as_of": as_of},
+            )
+    return membership_plan_summary(session, stream, as_of)
+
+
+def membership_plan_summary(
+    session: WarehouseSession, stream: SyncStream, as_of: dt.date
+) -> dict[str, int]:
+    ledger.ensure_sync_tables(session, stream)
+    ledger.ensure_source_view(session, stream)
+    return _summary(session, stream, "membership_plan_summary", {"as_of": as_of})
+
+
+def latest_membership_plan(session: WarehouseSession, stream: SyncStream) -> dt.date | None:
+    """The as-of day of the most recent membership plan still holding pairs, if any."""
+    ledger.ensure_sync_tables(session, stream)
+    return session.fetch_all(stream.sql("latest_membership_plan"))[0][0]
+
+
+def membership_plan_sample(
+    session: WarehouseSession, stream: SyncStream, as_of: dt.date, limit: int = 10
+) -> list[tuple[str, str, str, str]]:
+    """A few planned pairs: ``(action, person_id, target_id, attributes_json)``."""
+    return [
+        (str(row[0]), str(row[1]), str(row[2]), str(row[3] or ""))
+        for row in session.fetch_all(
+            stream.sql("membership_plan_sample"), {"as_of": as_of, "limit": limit}
+        )
+    ]
+
+
 def plan_events(
     session: WarehouseSession,
     stream: SyncStream,
@@ -149,5 +236,7 @@ def discard_plan(
     """Empty the stream's pending plan of ``[start, end)``: no later send may read it."""
     if stream.kind == "profiles":
         session.execute(stream.sql("discard_customer_state_plan"), {"as_of": start})
+    elif stream.kind == "membership":
+        session.execute(stream.sql("discard_membership_plan"), {"as_of": start})
     else:
         session.execute(stream.sql("discard_events_plan"), {"start": start, "end": end})

@@ -57,6 +57,8 @@ class VolumeGuard:
     cleared_attributes_floor: int = 1_000
     events_share: float = 0.50
     events_floor: int = 50_000
+    removals_share: float = 0.05
+    removals_floor: int = 100
 
     def limit(self, share: float, floor: int, base: int) -> int:
         return max(floor, int(share * base))

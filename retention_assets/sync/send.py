@@ -16,12 +16,19 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import orjson
 import pyarrow as pa
 
-from resources.customerio import BatchOutcome, Operation, Rejection, TrackClient
+from resources.customerio import (
+    AppClient,
+    BatchOutcome,
+    MembershipChange,
+    Operation,
+    Rejection,
+    TrackClient,
+)
 from resources.customerio.limits import (
     ATTRIBUTE_VALUE_MAX_BYTES,
     EVENT_NAME_MAX_BYTES,
@@ -218,13 +225,17 @@ def _drain(
     flush(accepted, rejected)
 
 
-class _StreamSend(ABC):
+# What a send hands the client per planned row: a v2 batch entry, or a segment member change.
+Item = TypeVar("Item", Operation, MembershipChange)
+
+
+class _StreamSend(ABC, Generic[Item]):
     """The lifecycle every send shares, one shard of one stream; a stream kind fills in hooks.
 
     Fold what a crashed send left acknowledged, prepare, count the plan, then (only when
     something is planned) check credentials, stream the planned rows as operations through the
-    client, flush acknowledgements and rejections as they come, and fold again at the end, even
-    when the send fails part-way.
+    client, flush acknowledgements and rejections as they come, settle what the answers could
+    not tell, and fold again at the end, even when the send fails part-way.
     """
 
     def __init__(
@@ -256,8 +267,15 @@ class _StreamSend(ABC):
         """The statement that yields the planned rows, and its parameters."""
 
     @abstractmethod
-    def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Operation]:
+    def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Item]:
         """One batch of planned rows as client operations, counted in ``report``."""
+
+    def deliver(self, client: TrackClient, items: Iterator[Item]) -> Iterator[BatchOutcome]:
+        """Send the operations and yield the client's outcomes: Track API v2 batches."""
+        return client.iter_send(cast(Iterator[Any], items))
+
+    def after_send(self) -> None:
+        """Settle what a 200 did not tell, before the final fold (nothing, by default)."""
 
     @abstractmethod
     def log_acks(self, accepted: list[str], now: dt.datetime) -> None:
@@ -292,20 +310,21 @@ class _StreamSend(ABC):
             client.check_credentials()
             statement, params = self.rows()
 
-            def operations() -> Iterator[Operation]:
+            def operations() -> Iterator[Item]:
                 for batch in self.session.stream(statement, params):
                     yield from self.operations(batch, report)
 
             progress = _Progress(log, f"{self.stream.name} sync", report.planned)
             try:
-                _drain(client.iter_send(operations()), report, progress, self._flush)
+                _drain(self.deliver(client, operations()), report, progress, self._flush)
+                self.after_send()
             finally:
                 self.fold()
         report.seconds = time.monotonic() - started
         return report
 
 
-class _ProfileSend(_StreamSend):
+class _ProfileSend(_StreamSend[Operation]):
     """Identify calls by customer id for the planned attribute changes of one as-of day."""
 
     def __init__(self, session: WarehouseSession, stream: SyncStream, *, as_of: dt.date, **kw: Any):
@@ -411,7 +430,7 @@ def _event_entry_of(batch: pa.RecordBatch, index: int) -> dict[str, Any]:
     return event_entry(customer_id, name, ulid, occurred_ms, properties, disposition)
 
 
-class _EventSend(_StreamSend):
+class _EventSend(_StreamSend[Operation]):
     """Track calls for the planned, unacknowledged events of a window, under their planned ids."""
 
     def __init__(
@@ -522,4 +541,205 @@ def sync_events(
         partition_key=partition_key,
         shard=shard,
     )
+    return send.run(client, log)
+
+
+# Why a segment member the send added is not in the segment: Customer.io ignored the id.
+NOT_A_PERSON_REASON = "unknown_person"
+
+
+@dataclass(frozen=True)
+class SegmentTarget:
+    """Where a segment stream's changes go, and how the send checks they took effect.
+
+    ``segment_id`` resolves the segment (by id, or by name through the App API) only when
+    something is to be sent; ``app`` reads the members back, or is None without an App key.
+    """
+
+    segment_id: Callable[[], int]
+    app: AppClient | None
+
+
+class _MembershipSend(_StreamSend[Item]):
+    """The planned adds, attribute changes and removals of one membership partition.
+
+    One plan, ledger, acknowledgement and removal path for every membership stream; the
+    subclasses only say how a planned pair goes on the wire.
+    """
+
+    def __init__(self, session: WarehouseSession, stream: SyncStream, *, as_of: dt.date, **kw: Any):
+        super().__init__(session, stream, **kw)
+        self.as_of = as_of
+
+    def fold(self) -> None:
+        ledger.fold_membership_acks(self.session, self.stream, self.shard)
+
+    def prepare(self) -> None:
+        with transaction(self.session):
+            self.session.execute(
+                sharded_statement(self.stream, "settle_unchanged_membership", "p.person_id"),
+                {
+                    "as_of": self.as_of,
+                    **self.shard.params(),
+                    "run_id": self.run_id,
+                    "acknowledged_at": dt.datetime.now(dt.UTC),
+                },
+            )
+
+    def planned(self) -> int:
+        params = {"as_of": self.as_of, **self.shard.params()}
+        return _count(self.session, self.stream, "membership_to_send_count", "p.person_id", params)
+
+    def rows(self) -> tuple[str, dict[str, Any]]:
+        statement = sharded_statement(self.stream, "membership_to_send", "p.person_id")
+        return statement, {"as_of": self.as_of, **self.shard.params()}
+
+    def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Item]:
+        keys, people, targets, actions = (_texts(batch.column(i)) for i in range(4))
+        attributes = batch.column(4).to_pylist()
+        report.sent += len(keys)
+        for row in zip(keys, people, targets, actions, attributes, strict=True):
+            yield self.item(*row)
+
+    @abstractmethod
+    def item(
+        self, key: str, person_id: str, target_id: str, action: str, attributes: str | None
+    ) -> Item:
+        """One planned pair as the client sends it."""
+
+    def log_acks(self, accepted: list[str], now: dt.datetime) -> None:
+        ledger.log_membership_acks(
+            self.session, self.stream, accepted, as_of=self.as_of, run_id=self.run_id, now=now
+        )
+
+    def forget(self, rejected: Sequence[Rejection]) -> None:
+        """A membership send keeps nothing per row in memory."""
+
+
+class _RelationshipSend(_MembershipSend[Operation]):
+    """Pairs as ``add_relationships`` / ``delete_relationships`` v2 entries of the person."""
+
+    def item(
+        self, key: str, person_id: str, target_id: str, action: str, attributes: str | None
+    ) -> Operation:
+        relationships = self.stream.spec.relationships
+        assert relationships is not None  # a relationship stream
+        relation: dict[str, Any] = {
+            "identifiers": {
+                "object_type_id": str(relationships.object_type.id),
+                "object_id": target_id,
+            }
+        }
+        if action != "remove" and attributes:
+            relation["relationship_attributes"] = orjson.loads(attributes)
+        return Operation(
+            key,
+            {
+                "type": "person",
+                "identifiers": {"id": person_id},
+                "action": "delete_relationships" if action == "remove" else "add_relationships",
+                "cio_relationships": [relation],
+            },
+        )
+
+
+class _SegmentSend(_MembershipSend[MembershipChange]):
+    """Members as manual segment ``add_customers`` / ``remove_customers`` requests, then a
+    read-back: an id Customer.io ignored (nobody has it) is a rejected row, not a member."""
+
+    def __init__(self, *args: Any, target: SegmentTarget, log: logging.Logger | None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.target, self.log = target, log
+        self.segment_id: int | None = None
+
+    def item(
+        self, key: str, person_id: str, target_id: str, action: str, attributes: str | None
+    ) -> MembershipChange:
+        return MembershipChange(key, person_id, action != "remove")
+
+    def deliver(
+        self, client: TrackClient, items: Iterator[MembershipChange]
+    ) -> Iterator[BatchOutcome]:
+        self.segment_id = self.target.segment_id()
+        return client.iter_segment_changes(self.segment_id, items)
+
+    def after_send(self) -> None:
+        added = self.session.fetch_all(
+            self.stream.sql("membership_acks_added"), {"run_id": self.run_id}
+        )
+        if not added or self.segment_id is None:
+            return
+        if self.target.app is None:
+            if self.log:
+                self.log.warning(
+                    f"{self.stream.name}: no App API key, so the {len(added):,} people added"
+                    " are not read back; an id Customer.io does not know is ignored by it and"
+                    " would be recorded as a member"
+                )
+            return
+        members = self.target.app.segment_member_ids(self.segment_id)
+        ignored = [(str(key), str(person)) for key, person in added if str(person) not in members]
+        if not ignored:
+            return
+        now = dt.datetime.now(dt.UTC)
+        with transaction(self.session):
+            self.session.execute("DELETE FROM selected_keys")
+            self.session.insert_arrow(
+                "selected_keys",
+                pa.table({"row_key": pa.array([k for k, _ in ignored], pa.string())}),
+            )
+            self.session.execute(self.stream.sql("forget_membership_acks"), {"run_id": self.run_id})
+        ledger.record_rejections(
+            self.session,
+            self.stream,
+            [
+                Rejection(
+                    key,
+                    NOT_A_PERSON_REASON,
+                    "ids",
+                    f"Customer.io answered 200 but {person!r} is not in segment"
+                    f" {self.segment_id}: no person has this id (identify them first)",
+                )
+                for key, person in ignored
+            ],
+            partition_key=self.partition_key,
+            run_id=self.run_id,
+            now=now,
+        )
+        if self.log:
+            self.log.info(
+                f"{self.stream.name}: {len(ignored):,} ids were ignored by Customer.io (nobody"
+                " has them); recorded as rejected rows, not as members"
+            )
+
+
+def sync_membership(
+    session: WarehouseSession,
+    stream: SyncStream,
+    client: TrackClient,
+    *,
+    as_of: dt.date,
+    run_id: str,
+    partition_key: str,
+    shard: Shard = UNSHARDED,
+    segment: SegmentTarget | None = None,
+    log: logging.Logger | None = None,
+) -> SyncReport:
+    """Send the planned adds, changes and removals of one membership partition.
+
+    Relationships go as v2 batch entries; a segment's members (``segment`` says where) as
+    membership requests of up to 1,000 ids. Only the pairs of ``shard``'s people are sent.
+    """
+    common: dict[str, Any] = {
+        "as_of": as_of,
+        "run_id": run_id,
+        "partition_key": partition_key,
+        "shard": shard,
+    }
+    send: _MembershipSend[Any]
+    if stream.membership == "segment":
+        assert segment is not None, "a segment stream is sent to a segment"
+        send = _SegmentSend(session, stream, target=segment, log=log, **common)
+    else:
+        send = _RelationshipSend(session, stream, **common)
     return send.run(client, log)

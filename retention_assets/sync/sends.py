@@ -1,14 +1,14 @@
 """A sync's send asset: N shard steps that send, then one summary step that accounts.
 
-Every send, profiles or events, is one graph-backed asset built here, whatever its number of
-shards (``RETENTION_SYNC_SHARDS``, default 1): one send op per shard of customers
-(:mod:`retention_assets.sync.shards`), then a summary op whose output is the asset's
-materialization. One shard is simply the case N=1 of the same graph, so every guarantee is
-tested once for every shard count. Each send op is its own step: a multiprocess, Celery or
-Kubernetes executor runs them side by side, each with its own warehouse session, its own
-share of the Customer.io request rate and its own ledger writes, and a failed shard is
-retried or re-executed alone. Shards split customers disjointly, so no row is sent twice, and
-together they send and record exactly what one shard would.
+Every send (profiles, events, memberships) is one graph-backed asset built here, whatever its
+number of shards (``RETENTION_SYNC_SHARDS``, default 1; a segment stream always has one): one
+send op per shard of customers (:mod:`retention_assets.sync.shards`), then a summary op whose
+output is the asset's materialization. One shard is simply the case N=1 of the same graph, so
+every guarantee is tested once for every shard count. Each send op is its own step: a
+multiprocess, Celery or Kubernetes executor runs them side by side, each with its own warehouse
+session, its own share of the Customer.io request rate and its own ledger writes, and a failed
+shard is retried or re-executed alone. Shards split customers disjointly, so no row is sent
+twice, and together they send and record exactly what one shard would.
 
 The steps hand nothing to each other through Dagster's IO manager: each shard keeps its report
 in the warehouse (:mod:`retention_assets.sync.send_reports`) and the summary op reads them, so
@@ -38,11 +38,19 @@ from retention_assets.sync.assets import (
     events_send_policy,
     import_metadata,
     mark_planned_day,
+    membership_plan_asset,
     partitioning,
     profile_plan_asset,
     record_per_day,
 )
-from retention_assets.sync.send import SyncReport, sync_events, sync_profiles
+from retention_assets.sync.segments import resolve_segment
+from retention_assets.sync.send import (
+    SegmentTarget,
+    SyncReport,
+    sync_events,
+    sync_membership,
+    sync_profiles,
+)
 from retention_assets.sync.send_reports import ShardReport
 from retention_assets.sync.shards import Shard
 from retention_assets.sync.stream import GROUP, SyncStream
@@ -119,6 +127,40 @@ def _send_events_shard(
         f" {report.rejected:,} rejected, policy {policy or 'live'}"
     )
     return ShardReport(shard, report, policy, import_metadata(current))
+
+
+def _send_membership_shard(
+    context: dg.AssetExecutionContext,
+    stream: SyncStream,
+    shard: Shard,
+    session: WarehouseSession,
+    client: TrackClient,
+) -> ShardReport:
+    as_of = as_of_day(stream, context)
+    customerio = customerio_of(stream, context)
+    with delivery_audit.app_client_if_configured(customerio) as app:
+        segment = (
+            SegmentTarget(lambda: resolve_segment(stream, app, context.log), app)
+            if stream.membership == "segment"
+            else None
+        )
+        report = sync_membership(
+            session,
+            stream,
+            client,
+            as_of=as_of,
+            run_id=context.run.run_id,
+            partition_key=as_of.isoformat(),
+            shard=shard,
+            segment=segment,
+            log=context.log,
+        )
+    context.log.info(
+        f"{stream.name} {as_of}, shard {shard.label}: {report.accepted:,} accepted,"
+        f" {report.rejected:,} rejected, {report.requests:,} requests in"
+        f" {report.seconds:,.1f} s"
+    )
+    return ShardReport(shard, report)
 
 
 def _counts_metadata(report: SyncReport) -> dict[str, Any]:
@@ -247,6 +289,17 @@ def _summarize_events(
     }
 
 
+def _summarize_membership(
+    context: dg.AssetExecutionContext, stream: SyncStream, results: Sequence[ShardReport]
+) -> dict[str, Any]:
+    warehouse: WarehouseResource = context.resources.warehouse
+    as_of = as_of_day(stream, context)
+    with warehouse.session(for_sync=True) as session:
+        completed = imports.settle(session, stream, dt.datetime.now(dt.UTC))
+    mark_planned_day(stream, context, as_of)
+    return {**_report_metadata(results), **imports.completed_metadata(completed)}
+
+
 @dataclass(frozen=True)
 class _SendKind:
     """What differs between the sends of two stream kinds; the graph around them is shared."""
@@ -301,6 +354,46 @@ def events_send_description(stream: SyncStream) -> str:
     )
 
 
+def membership_send_description(stream: SyncStream) -> str:
+    if stream.membership == "segment":
+        segment = stream.spec.segment
+        assert segment is not None
+        named = f"id {segment.id}" if segment.id is not None else f"named {segment.name!r}"
+        what = (
+            f"Keeps the manual segment ({named}) equal to the relation: adds the people who"
+            " joined and removes those who left, by `add_customers` / `remove_customers`"
+            " requests of up to 1,000 ids."
+        )
+        marketers = (
+            "For marketers: the segment's members are the relation's rows. A person added to"
+            " the segment by hand in Customer.io is never removed by this sync; only people"
+            " it added leave when they leave the relation. An id Customer.io does not know is"
+            " ignored by it: the send reads the segment back and records such ids as rejected"
+            " rows (`unknown_person`), not as members."
+        )
+    else:
+        relationships = stream.spec.relationships
+        assert relationships is not None
+        what = (
+            "Keeps people's relationships to objects of type"
+            f" {relationships.object_type.id} ({relationships.object_type.name or 'objects'})"
+            " equal to the relation: `add_relationships` for new pairs and changed"
+            " relationship attributes (only the changed ones), `delete_relationships` for"
+            " pairs that left."
+        )
+        marketers = (
+            "For marketers: a relationship someone added in Customer.io, and never by this"
+            " sync, is left alone; only pairs this sync added are removed."
+        )
+    return (
+        f"{what}\n\n{marketers} Removals count in the volume guard.\n\n"
+        "For data engineers: acknowledged pairs are logged in"
+        f" `{stream.schema}.membership_acks` and folded into `{stream.schema}.membership_ledger`"
+        f" (and `{stream.schema}.membership_attribute_ledger`) when the send ends, or by the next"
+        f" run after a crash; refusals go to `{stream.schema}.rejected_rows`.\n\n" + about(stream)
+    )
+
+
 _PROFILES = _SendKind(
     send_shard=_send_profile_shard,
     summarize=_summarize_profiles,
@@ -323,6 +416,20 @@ _EVENTS = _SendKind(
     ),
     summary_needs_workspace=False,
 )
+
+
+_MEMBERSHIP = _SendKind(
+    send_shard=_send_membership_shard,
+    summarize=_summarize_membership,
+    description=membership_send_description,
+    shard_does="Membership adds, changes and removals of the pairs of customer shard",
+    summary_does=(
+        "Adds up the shards' reports into the asset's materialization and completes the"
+        " import the send finished."
+    ),
+    summary_needs_workspace=False,
+)
+_KINDS = {"profiles": _PROFILES, "events": _EVENTS, "membership": _MEMBERSHIP}
 
 
 def _shard_op(stream: SyncStream, kind: _SendKind, shard: Shard) -> dg.OpDefinition:
@@ -370,7 +477,10 @@ def send_asset(stream: SyncStream, shards: int = 1) -> dg.AssetsDefinition:
     """The send of a sync: ``shards`` send steps side by side, then the summary step."""
     if shards < 1:
         raise ValueError(f"a send needs at least one shard, not {shards}")
-    kind = _PROFILES if stream.kind == "profiles" else _EVENTS
+    if stream.membership == "segment":
+        # One segment, 1,000 ids a request: one step sends it, and creates it at most once.
+        shards = 1
+    kind = _KINDS[stream.kind]
     summary = _summary_op(stream, kind, shards)
 
     @dg.graph(name=f"{stream.name}_send", ins={_PLAN_INPUT: dg.GraphIn()})
@@ -399,5 +509,10 @@ def send_asset(stream: SyncStream, shards: int = 1) -> dg.AssetsDefinition:
 
 def stream_assets(stream: SyncStream, shards: int = 1) -> list[dg.AssetsDefinition]:
     """A sync's plan and send, the send split into ``shards`` parallel steps."""
-    plan = profile_plan_asset(stream) if stream.kind == "profiles" else events_plan_asset(stream)
+    plans = {
+        "profiles": profile_plan_asset,
+        "events": events_plan_asset,
+        "membership": membership_plan_asset,
+    }
+    plan = plans[stream.kind](stream)
     return [plan, send_asset(stream, shards)]

@@ -10,7 +10,9 @@ The engine never reads the user's relation directly. It reads a *source view* in
 schema, ``<schema>.<name>__source``, created from the spec before each plan: the user's columns
 renamed to the engine's canonical ones (``customer_id``, ``as_of_date`` and one column per
 Customer.io attribute for profiles; ``event_key``, ``event_name``, ``customer_id``,
-``occurred_at`` in UTC, ``event_date``, ``properties`` JSON and ``loaded_at`` for events). The
+``occurred_at`` in UTC, ``event_date``, ``properties`` JSON and ``loaded_at`` for events;
+``customer_id``, ``target_id`` (the related object's id, ``''`` for a segment's member),
+``as_of_date`` and one column per relationship attribute for memberships). The
 view is generated with sqlglot from validated names, every identifier quoted, so a column name
 from a YAML file can never change the statement it appears in.
 """
@@ -26,7 +28,13 @@ import orjson
 from sqlglot import exp
 
 from retention_assets.attribute_types import PIPELINE_OWNER, Attribute, ValueKind
-from retention_assets.specs.model import DEFAULT_WORKSPACE, UTC, DailyAsOf, SyncSpec
+from retention_assets.specs.model import (
+    DEFAULT_WORKSPACE,
+    UTC,
+    AttributeMapping,
+    DailyAsOf,
+    SyncSpec,
+)
 from retention_assets.sync.sql_files import sql_file
 
 GROUP: Final = "cio_sync"
@@ -35,7 +43,9 @@ _DIALECT: Final = "duckdb"
 # The one Customer.io resource of a deployment with a single workspace keeps the plain key.
 DEFAULT_RESOURCE_KEY: Final = "customerio"
 
-Kind = Literal["profiles", "events"]
+Kind = Literal["profiles", "events", "membership"]
+# A membership stream keeps relationships, or one manual segment's members.
+Membership = Literal["relationships", "segment"]
 
 
 def _identifier(name: str) -> exp.Identifier:
@@ -78,6 +88,11 @@ class SyncStream:
     @property
     def kind(self) -> Kind:
         return self.spec.stream
+
+    @property
+    def membership(self) -> Membership | None:
+        """What a membership stream keeps equal: relationships or a manual segment (else None)."""
+        return self.spec.membership
 
     @property
     def entity(self) -> Literal["person", "object"]:
@@ -125,9 +140,15 @@ class SyncStream:
         workspace = self.spec.workspace.name
         return DEFAULT_RESOURCE_KEY if workspace == DEFAULT_WORKSPACE else f"customerio_{workspace}"
 
+    @property
+    def _mappings(self) -> tuple[AttributeMapping, ...]:
+        relationships = self.spec.relationships
+        return relationships.attributes if relationships is not None else self.spec.attributes
+
     @cached_property
     def attributes(self) -> tuple[Attribute, ...]:
-        """The Customer.io attributes the sync writes, in spec order."""
+        """The Customer.io attributes the sync writes, in spec order (a relationship stream:
+        its relationship attributes)."""
         return tuple(
             Attribute(
                 name=mapping.attribute,
@@ -136,7 +157,7 @@ class SyncStream:
                 description=mapping.description,
                 null_policy=mapping.null_policy,
             )
-            for mapping in self.spec.attributes
+            for mapping in self._mappings
         )
 
     @cached_property
@@ -168,7 +189,17 @@ class SyncStream:
         identity = _as(_cast(_column(self.spec.identity.column), "VARCHAR"), "customer_id")
         if self.kind == "profiles":
             return [identity, _as(self._as_of(), "as_of_date"), *self._attribute_columns()]
+        if self.kind == "membership":
+            target = _as(self._target(), "target_id")
+            return [identity, target, _as(self._as_of(), "as_of_date"), *self._attribute_columns()]
         return self._event_columns(identity)
+
+    def _target(self) -> exp.Expr:
+        """What a member joins: the related object's id, or nothing for a segment's member."""
+        relationships = self.spec.relationships
+        if relationships is None:
+            return exp.Literal.string("")
+        return _cast(_column(relationships.object_id.column), "VARCHAR")
 
     def _as_of(self) -> exp.Expr:
         partitioning = self.spec.source.partitioning
@@ -185,7 +216,7 @@ class SyncStream:
                 else _column(m.column),
                 m.attribute,
             )
-            for m in self.spec.attributes
+            for m in self._mappings
         ]
 
     def _event_columns(self, identity: exp.Expr) -> list[exp.Expr]:

@@ -147,3 +147,58 @@ CREATE TABLE IF NOT EXISTS {sync}.send_reports (
     report VARCHAR NOT NULL,
     reported_at TIMESTAMPTZ NOT NULL
 );
+
+-- Membership streams (relationships, or the members of one manual segment): one row per pair
+-- this pipeline added and Customer.io acknowledged. target_id is the related object's id ('' for
+-- a segment's member). A pair whose removal Customer.io acknowledged keeps its row with present
+-- false, so that an older partition never adds back what a newer one removed. Pairs someone
+-- added in Customer.io are in no row here, and no plan ever removes them.
+CREATE TABLE IF NOT EXISTS {sync}.membership_ledger (
+    person_id VARCHAR NOT NULL,
+    target_id VARCHAR NOT NULL,
+    present BOOLEAN NOT NULL,
+    row_digest VARCHAR,
+    as_of_date DATE NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+-- The relationship attributes Customer.io holds per pair, as attribute_ledger holds a profile's.
+CREATE TABLE IF NOT EXISTS {sync}.membership_attribute_ledger (
+    person_id VARCHAR NOT NULL,
+    target_id VARCHAR NOT NULL,
+    attribute VARCHAR NOT NULL,
+    value_hash VARCHAR,
+    as_of_date DATE NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+-- The reviewable plan of a membership stream: the pairs to add, change (their relationship
+-- attributes) or remove. row_key names the pair in rejected_rows and in the acknowledgement log.
+CREATE TABLE IF NOT EXISTS {sync}.membership_plan (
+    as_of_date DATE NOT NULL,
+    row_key VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    target_id VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    row_digest VARCHAR
+);
+
+-- ...and, for the pairs added or changed, the relationship attributes to set or clear.
+CREATE TABLE IF NOT EXISTS {sync}.membership_attribute_plan (
+    as_of_date DATE NOT NULL,
+    person_id VARCHAR NOT NULL,
+    target_id VARCHAR NOT NULL,
+    attribute VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    value_json VARCHAR,
+    value_hash VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS {sync}.membership_acks (
+    row_key VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);

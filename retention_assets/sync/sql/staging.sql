@@ -18,3 +18,12 @@ CREATE TEMP TABLE IF NOT EXISTS folded_profile_acks (
 CREATE TEMP TABLE IF NOT EXISTS settled_profiles (row_key VARCHAR);
 
 CREATE TEMP TABLE IF NOT EXISTS selected_keys (row_key VARCHAR);
+
+CREATE TEMP TABLE IF NOT EXISTS folded_membership_acks (
+    row_key VARCHAR,
+    person_id VARCHAR,
+    target_id VARCHAR,
+    as_of_date DATE,
+    acknowledged_at TIMESTAMPTZ,
+    run_id VARCHAR
+);

@@ -34,6 +34,17 @@ def harness(
     return SyncHarness(make_warehouse(), sandbox, shape)
 
 
+@pytest.fixture
+def membership(
+    make_warehouse: Callable[[], WarehouseResource], sandbox: SandboxHandle
+) -> SyncHarness:
+    """A fresh warehouse wired to the module's sandbox, reset, for a membership spec's sync
+    (the spec's own relation, no shop tables needed beyond the harness's)."""
+    sandbox.reset()
+    sandbox.configure(**NO_FAULTS)
+    return SyncHarness(make_warehouse(), sandbox)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the custom source shape on DuckDB only: the shop's shape already covers Snowflake
     (fakesnow) for the same engine code, and the suite must stay within its time budget."""
