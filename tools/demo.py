@@ -137,6 +137,21 @@ def _print_sync(title: str, metadata: dict[str, dict]) -> None:
         )
 
 
+def _forget_what_was_synced(warehouse: DuckDBWarehouse) -> None:
+    """Drop the ledgers of every declared sync: the sandbox starts empty, so must they.
+
+    A second ``make demo`` would otherwise plan against ledgers that say the fresh sandbox
+    already holds everything, and send nothing.
+    """
+    from retention_assets.components import CustomerIOSync
+    from retention_assets.definitions import sync_tree
+
+    schemas = {sync.spec.ledger for sync in sync_tree().get_all_components(of_type=CustomerIOSync)}
+    with warehouse.session() as session:
+        for schema in sorted(schemas):
+            session.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -171,12 +186,14 @@ def main(argv: list[str] | None = None) -> int:
         # Imported here: the definitions bind resources from the environment set above.
         from retention_assets.definitions import defs
 
+        _forget_what_was_synced(warehouse)
         job = defs.resolve_job_def(SYNC_JOB)
         print(f"running {SYNC_JOB} for {first_day} .. {yesterday} (one run)")
         _print_sync("first run", _run(job, first_day, yesterday))
         _print_sync("second run (nothing changed)", _run(job, first_day, yesterday))
         stats = sandbox.stats()
         people, events, objects = sandbox.people(), sandbox.events(), sandbox.objects()
+        relationships = sandbox.relationships()
         with warehouse.session() as session:
             rejected = session.fetch_all(
                 "SELECT stream, reason, count(*) FROM cio_sync.rejected_rows"
@@ -184,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     print(
-        f"\nCustomer.io sandbox now holds {len(people):,} profiles, {len(events):,} events and"
-        f" {len(objects):,} objects"
+        f"\nCustomer.io sandbox now holds {len(people):,} profiles, {len(events):,} events,"
+        f" {len(objects):,} objects and {len(relationships):,} relationships"
     )
     names: dict[str, int] = {}
     for event in events:

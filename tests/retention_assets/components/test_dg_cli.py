@@ -36,6 +36,8 @@ SHOP_SYNC_ASSETS = {
     "cio_sync/events",
     "cio_sync/loyalty_programs_plan",
     "cio_sync/loyalty_programs",
+    "cio_sync/loyalty_members_plan",
+    "cio_sync/loyalty_members",
 }
 # What the test writes for each placeholder of the scaffolded template.
 FILLED = {
