@@ -50,6 +50,20 @@ def sync_tree() -> dg.ComponentTree:
     )
 
 
+def _sync_definitions(tree: dg.ComponentTree) -> dg.Definitions:
+    """The definitions of every component of the defs folder, with the tree for the UI.
+
+    ``tree.build_defs()`` would also import every installed Dagster integration (dagster-dbt,
+    dagster-snowflake and their clients: seconds of start-up for every run's process) only to
+    list their component types in the metadata; nothing of this deployment uses that list.
+    """
+    root = tree.find_root_decl()
+    return dg.Definitions.merge(
+        *(tree.build_defs_at_path(child.loc) for child in root.iterate_child_component_decls()),
+        dg.Definitions(component_tree=tree),
+    )
+
+
 @contextmanager
 def _known_dagster_notices() -> Iterator[None]:
     """Silence Dagster's notices about the features this module uses on purpose.
@@ -82,7 +96,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 raise
             raise invalid from None
         check_workspaces(specs)
-        defs = dg.Definitions.merge(core_definitions(settings), tree.build_defs())
+        defs = dg.Definitions.merge(core_definitions(settings), _sync_definitions(tree))
         check_external_sources(specs, defs)
         return defs
 
