@@ -454,7 +454,8 @@ def _profile_checks(
                     key=_columns(CUSTOMER_ID, AS_OF_DATE),
                     id=quoted(CUSTOMER_ID),
                 ),
-            ],
+                # An erasure relation may repeat a request: only a profile must be unique.
+            ][: None if spec.erasure is None else -1],
         ),
     ]
     if timestamps:

@@ -142,6 +142,11 @@ def _profile_measures(guard: VolumeGuard, summary: dict[str, int]) -> dict[str, 
             summary["cleared_attributes"],
             guard.limit(guard.cleared_attributes_share, guard.cleared_attributes_floor, attributes),
         ),
+        # Profiles cleared, deleted or suppressed because they left the source (or erased).
+        "planned_removals": (
+            summary["planned_removals"],
+            guard.limit(guard.removals_share, guard.removals_floor, profiles),
+        ),
     }
 
 
@@ -153,9 +158,11 @@ def _profile_guard(stream: SyncStream) -> dg.AssetChecksDefinition:
         name=VOLUME_GUARD_CHECK,
         blocking=True,
         description=(
-            "Stops the profile send when the plan creates, changes or clears far more than"
-            " usual compared with what Customer.io already holds (limits: the spec's"
-            " `guards.volume`). The first sync passes (initial import). To let a reviewed large"
+            "Stops the profile send when the plan creates, changes, clears or removes far more"
+            " than usual compared with what Customer.io already holds (limits: the spec's"
+            " `guards.volume`; removals are profiles that left the source under `on_removed`,"
+            " or an erasure stream's suppresses). The first sync passes (initial import; never"
+            " for an erasure stream). To let a reviewed large"
             f" change through, re-run with tag {ALLOW_VOLUME_TAG}=true."
         ),
     )
@@ -378,5 +385,6 @@ def stream_checks(stream: SyncStream) -> list[dg.AssetChecksDefinition]:
     if stream.kind == "membership":
         return [*on_source, _membership_guard(stream), _rejections(stream), _delivery(stream)]
     guard = _profile_guard(stream) if stream.kind == "profiles" else _events_guard(stream)
-    cohort = [cohort_check(stream)] if stream.entity == "person" else []
+    people = stream.entity == "person" and not stream.is_erasure
+    cohort = [cohort_check(stream)] if people else []
     return [*on_source, guard, _rejections(stream), _delivery(stream), *cohort]

@@ -23,9 +23,11 @@ from resources.customerio.resource import CustomerIOResource
 from retention_assets.attribute_types import NullPolicy, ValueKind
 from retention_assets.sync.policies import (
     DEFAULT_BACKFILL_POLICY,
+    DEFAULT_REMOVAL_POLICY,
     DEFAULT_VOLUME_GUARD,
     EVENTS_TRAILING_DAYS,
     BackfillPolicy,
+    RemovalPolicy,
     VolumeGuard,
 )
 
@@ -364,6 +366,21 @@ class Events(_Spec):
     )
 
 
+# --- erasure ----------------------------------------------------------------------------
+
+
+class Erasure(_Spec):
+    """An erasure stream: each row is a person to erase (a GDPR/CCPA request)."""
+
+    requested_at: Name | None = Field(
+        default=None,
+        description=(
+            "Timestamp column of when the person asked to be erased (a naive one is read as"
+            " UTC); kept with the suppression, for the record. Optional."
+        ),
+    )
+
+
 # --- cadence and guards -----------------------------------------------------------------
 
 
@@ -508,7 +525,8 @@ class Cohort(_Spec):
 
 
 class SyncSpec(_Spec):
-    """One sync: a warehouse relation to one Customer.io workspace, as profiles or events."""
+    """One sync: a warehouse relation to one Customer.io workspace, as profiles, events or
+    erasures."""
 
     version: Literal[1] = Field(description="Version of the spec format; `1`.")
     name: Name = Field(
@@ -560,6 +578,23 @@ class SyncSpec(_Spec):
             " leaves the relation is removed if this sync added them."
         ),
     )
+    on_removed: RemovalPolicy = Field(
+        default=DEFAULT_REMOVAL_POLICY,
+        description=(
+            "Profile (or object) stream: what happens to a profile this sync wrote once its"
+            " row is gone from the source: `keep` it, `clear` the attributes this sync wrote,"
+            " `delete` the person, or `suppress` it (deleted, and never re-added). Objects:"
+            " `keep`, `clear` or `delete`. Only the newest partition removes anyone."
+        ),
+    )
+    erasure: Erasure | None = Field(
+        default=None,
+        description=(
+            "Erasure stream: every row's `identity.column` is a person to erase. Each is"
+            " suppressed in Customer.io, and no sync of the workspace identifies or tracks"
+            " that id again (a source row naming it becomes a rejected row, reason `erased`)."
+        ),
+    )
     cadence: Cadence = Field(description="When the stream runs.")
     guards: Guards = Field(
         default_factory=Guards, description="Volume guard, request rate and concurrency."
@@ -601,6 +636,11 @@ class SyncSpec(_Spec):
         if self.relationships is not None:
             return "relationships"
         return "segment" if self.segment is not None else None
+
+    @property
+    def is_erasure(self) -> bool:
+        """An erasure stream: a profile-kind stream whose rows are ids to suppress."""
+        return self.erasure is not None
 
     @property
     def stream(self) -> Literal["profiles", "events", "membership"]:

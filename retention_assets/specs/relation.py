@@ -146,6 +146,8 @@ def _references(spec: SyncSpec) -> Iterator[Reference]:
                 allowed,
                 f"of kind {mapping.kind}",
             )
+    if spec.erasure is not None and spec.erasure.requested_at:
+        yield "erasure.requested_at", spec.erasure.requested_at, _TIMESTAMP, "a timestamp"
     events = spec.events
     if events is None:
         return

@@ -28,8 +28,10 @@ from retention_assets.specs.model import (
     DailyAsOf,
     DailyEvents,
     Events,
+    Snapshot,
     SyncSpec,
 )
+from retention_assets.sync.policies import RemovalPolicy
 
 
 def spec_errors(spec: SyncSpec) -> list[SpecError]:
@@ -39,6 +41,7 @@ def spec_errors(spec: SyncSpec) -> list[SpecError]:
         SpecError(file, field, problem, fix)
         for field, problem, fix in (
             *_stream(spec),
+            *_removals(spec),
             *_identity(spec),
             *_attributes(spec),
             *(_events(spec.events) if spec.events else ()),
@@ -54,7 +57,12 @@ Finding = tuple[str, str, str]
 
 def _stream(spec: SyncSpec) -> Iterator[Finding]:
     partitioning = spec.source.partitioning
-    if spec.events is None and not spec.attributes and spec.membership is None:
+    if (
+        spec.events is None
+        and not spec.attributes
+        and spec.membership is None
+        and spec.erasure is None
+    ):
         yield (
             "attributes",
             "the spec declares neither attributes nor events",
@@ -165,6 +173,57 @@ def _membership(spec: SyncSpec) -> Iterator[Finding]:
                 "choose a shorter name",
             )
         yield from _attribute_zone(mapping, f"{field}.time_zone")
+
+
+def _removals(spec: SyncSpec) -> Iterator[Finding]:
+    policy = spec.on_removed
+    if spec.events is not None and policy is not RemovalPolicy.KEEP:
+        yield (
+            "on_removed",
+            "an event stream has no profiles to remove: a sent event stays sent",
+            "remove `on_removed`, or set it on the profile sync of these people",
+        )
+    if spec.membership is not None and policy is not RemovalPolicy.KEEP:
+        yield (
+            "on_removed",
+            f"a {spec.membership} stream removes what leaves its relation by itself, only what"
+            " this sync added",
+            "remove `on_removed`; to remove the people themselves, set it on their profile sync",
+        )
+    if spec.object_type is not None and policy is RemovalPolicy.SUPPRESS:
+        yield (
+            "on_removed",
+            "only people can be suppressed, this stream writes objects",
+            "use `keep`, `clear` or `delete` for objects",
+        )
+    if spec.erasure is None:
+        return
+    for field, present in (
+        ("attributes", bool(spec.attributes)),
+        ("events", spec.events is not None),
+        ("object_type", spec.object_type is not None),
+        ("relationships", spec.relationships is not None),
+        ("segment", spec.segment is not None),
+    ):
+        if present:
+            yield (
+                field,
+                f"an erasure stream only names people to erase; it cannot also write {field}",
+                f"remove `{field}`, or declare it in a spec of its own",
+            )
+    if policy is not RemovalPolicy.KEEP:
+        yield (
+            "on_removed",
+            "an erasure stream suppresses the ids it holds; a request that leaves the relation"
+            " does not undo it",
+            "remove `on_removed` from the erasure spec",
+        )
+    if not isinstance(spec.source.partitioning, Snapshot):
+        yield (
+            "source.partitioning.kind",
+            "an erasure relation is read whole: every request ever made stays in force",
+            "use `snapshot`",
+        )
 
 
 def _identity(spec: SyncSpec) -> Iterator[Finding]:

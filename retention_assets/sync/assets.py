@@ -33,6 +33,7 @@ from retention_assets.sync.policies import (
 from retention_assets.sync.stream import GROUP, SyncStream
 
 OWNERS = ["team:data-engineering", "team:retention-marketing"]
+_REMOVAL_ACTIONS = ("clear", "delete", "suppress")
 # The window of an unpartitioned (snapshot) event source: every event it holds.
 _SNAPSHOT_START = dt.date(1970, 1, 1)
 
@@ -149,6 +150,7 @@ def _policies(stream: SyncStream) -> str:
         stream.spec.guards.volume.to_policy(),
         events.backfill_policy if events else BackfillPolicy.RENAME,
         stream.spec.cadence.trailing_days,
+        stream.spec.on_removed if stream.kind == "profiles" else None,
     )
 
 
@@ -186,7 +188,9 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 " this sync may write and who owns the others.\n\n"
                 "For data engineers: computed in SQL into"
                 f" `{stream.schema}.customer_state_plan` (one row per changed attribute) and"
-                f" `{stream.schema}.customer_state_plan_profiles`;"
+                f" `{stream.schema}.customer_state_plan_profiles`, and the profiles that left"
+                f" the source (`on_removed`) in `{stream.schema}.removals_plan`"
+                " (`planned_removals`, `removals_<action>`, `removal_sample`);"
                 " rows leave the plan once Customer.io acknowledges them, so between runs it holds"
                 " what is still to send. For a range, the last day is planned: older snapshots"
                 " never overwrite newer ones. The source's blocking checks run here too, on exactly"
@@ -211,6 +215,16 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                     stream.upstream, f"{stream.name} {as_of.isoformat()}", refused
                 )
             summary = plans.plan_customer_state(session, stream, as_of)
+            ledger.record_blocked_rows(
+                session,
+                stream,
+                {"as_of": as_of},
+                partition_key=as_of.isoformat(),
+                run_id=context.run.run_id,
+                now=now,
+            )
+            removals = plans.removals_by_action(session, stream, as_of)
+            removal_sample = plans.removals_sample(session, stream, as_of)
             current = imports.import_for_plan(
                 session,
                 run_id=context.run.run_id,
@@ -233,6 +247,7 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
             metadata={
                 **summary,
                 **import_metadata(current),
+                **removal_metadata(stream, removals, removal_sample),
                 "unchanged_customers": unchanged,
                 "as_of_date": as_of.isoformat(),
                 # Emails masked unless RETENTION_FULL_SAMPLES is on (retention_assets.privacy).
@@ -363,6 +378,30 @@ def membership_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
     return plan
 
 
+def removal_metadata(
+    stream: SyncStream, by_action: dict[str, int], sample: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """What the plan removes: counts per action, and a few of them (emails masked)."""
+    metadata: dict[str, Any] = {
+        "on_removed": stream.removal_action,
+        **{f"removals_{action}": by_action.get(action, 0) for action in _REMOVAL_ACTIONS},
+    }
+    metadata["removals_by_action"] = dg.MetadataValue.table(
+        records=[
+            dg.TableRecord({"action": action, "profiles": by_action.get(action, 0)})
+            for action in _REMOVAL_ACTIONS
+        ],
+        schema=dg.TableSchema(
+            columns=[dg.TableColumn("action", "string"), dg.TableColumn("profiles", "number")]
+        ),
+    )
+    listed = "\n".join(f"{action} {customer_id}" for customer_id, action in sample)
+    metadata["removal_sample"] = dg.MetadataValue.md(
+        f"```\n{shown_text(listed) or '(nobody to remove)'}\n```"
+    )
+    return metadata
+
+
 def events_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
     """The dry run of an event sync."""
 
@@ -400,6 +439,14 @@ def events_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 raise gates.refusal_failure(stream.upstream, f"{stream.name} {window}", refused)
             summary = plans.plan_events(
                 session, stream, start, end, run_id=context.run.run_id, log=context.log
+            )
+            ledger.record_blocked_rows(
+                session,
+                stream,
+                {"start": start, "end": end},
+                partition_key=f"{start.isoformat()}...{end.isoformat()}",
+                run_id=context.run.run_id,
+                now=now,
             )
             current = imports.import_for_plan(
                 session,

@@ -217,7 +217,9 @@ def import_for_plan(
     found = open_import(session, stream, start, end)
     if found is not None:
         return found
-    if not has_history(session, stream):
+    if not has_history(session, stream) and not stream.is_erasure:
+        # An erasure stream never has an initial import: every suppress is judged by the
+        # volume guard, the first run's included (a broken relation must not erase everyone).
         kind = ImportKind.INITIAL
     elif stream.kind == "events" and is_backfill:
         kind = ImportKind.BACKFILL

@@ -28,7 +28,7 @@ from retention_assets.specs.relation import relation_columns
 from retention_assets.sync.policies import BACKFILL_SUFFIX
 from retention_assets.sync.shards import UNSHARDED, Shard, shard_filter_sql
 from retention_assets.sync.sql_files import sql_file
-from retention_assets.sync.stream import SyncStream
+from retention_assets.sync.stream import SUPPRESSIONS_SCHEMA, SyncStream
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -53,14 +53,27 @@ def ensure_sync_tables(session: WarehouseSession, stream: SyncStream) -> None:
     """
     names = _sync_table_names()
     params: dict[str, str] = {f"table_{index}": name for index, name in enumerate(names)}
+    # A person stream also reads (and may write) its workspace's suppression list.
+    suppressions = (
+        " OR (lower(table_schema) = $suppressions_schema AND lower(table_name) = $workspace)"
+        if stream.suppresses_people
+        else ""
+    )
     existing = session.fetch_all(
         "SELECT count(*) FROM information_schema.tables"
-        " WHERE lower(table_schema) = $schema"
-        f" AND lower(table_name) IN ({', '.join(f'${name}' for name in params)})",
-        {**params, "schema": stream.schema},
+        " WHERE (lower(table_schema) = $schema"
+        f" AND lower(table_name) IN ({', '.join(f'${name}' for name in params)})){suppressions}",
+        {
+            **params,
+            "schema": stream.schema,
+            "suppressions_schema": SUPPRESSIONS_SCHEMA,
+            "workspace": stream.spec.workspace.name,
+        },
     )[0][0]
-    if existing < len(names):
+    if existing < len(names) + bool(suppressions):
         session.execute(stream.sql("ledgers"))
+        if stream.suppresses_people:
+            session.execute(stream.suppressions_ddl)
     session.execute(stream.sql("staging"))
 
 
@@ -183,14 +196,88 @@ def log_event_acks(
     )
 
 
+def log_removal_acks(
+    session: WarehouseSession,
+    stream: SyncStream,
+    customer_ids: Sequence[str],
+    actions: Sequence[str],
+    *,
+    as_of: dt.date,
+    run_id: str,
+    now: dt.datetime,
+) -> None:
+    """Append acknowledged removals to their log (fold_profile_acks applies it)."""
+    if not customer_ids:
+        return
+    count = len(customer_ids)
+    session.insert_arrow(
+        f"{stream.schema}.removal_acks",
+        pa.table(
+            {
+                "customer_id": pa.array(customer_ids, pa.string()),
+                "as_of_date": pa.repeat(pa.scalar(as_of, pa.date32()), count),
+                "action": pa.array(actions, pa.string()),
+                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
+                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
+            }
+        ),
+    )
+
+
 def fold_profile_acks(
     session: WarehouseSession, stream: SyncStream, shard: Shard = UNSHARDED
 ) -> None:
-    """Move the logged acknowledgements of ``shard``'s profiles into the ledgers, atomically."""
+    """Move the logged acknowledgements of ``shard``'s profiles and removals into the
+    ledgers (and acknowledged suppresses into the workspace's suppression list), atomically."""
     with transaction(session):
         session.execute(
             stream.sql("fold_profile_acks", shard_filter=shard_filter_sql("a.customer_id")),
-            shard.params(),
+            {**shard.params(), "stream": stream.name},
+        )
+        session.execute(
+            stream.sql("fold_removal_acks", shard_filter=shard_filter_sql("a.customer_id")),
+            {**shard.params(), "stream": stream.name},
+        )
+        if stream.suppresses_people:
+            session.execute(
+                stream.sql("record_suppressions"),
+                {"stream": stream.name, "reason": "erased" if stream.is_erasure else "suppressed"},
+            )
+
+
+def apply_suppressions(session: WarehouseSession, stream: SyncStream) -> None:
+    """Tombstone this sync's ledger rows of people the workspace has suppressed since."""
+    if stream.suppresses_people:
+        with transaction(session):
+            session.execute(stream.sql("apply_suppressions"))
+
+
+def record_blocked_rows(
+    session: WarehouseSession,
+    stream: SyncStream,
+    params: dict[str, object],
+    *,
+    partition_key: str,
+    run_id: str,
+    now: dt.datetime,
+) -> None:
+    """Report the rows of a plan whose person is on the workspace's suppression list.
+
+    Each is a rejected row (reason ``erased`` or ``suppressed``), never sent.
+    """
+    if not stream.suppresses_people or stream.is_erasure:
+        return
+    statement = "record_blocked_profiles" if stream.kind == "profiles" else "record_blocked_events"
+    with transaction(session):
+        session.execute(stream.sql(statement), params)
+        session.execute(
+            stream.sql("record_rejections"),
+            {
+                "stream": stream.name,
+                "partition_key": partition_key,
+                "run_id": run_id,
+                "seen_at": now,
+            },
         )
 
 

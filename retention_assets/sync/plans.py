@@ -43,10 +43,34 @@ def plan_customer_state(
     """Plan the attribute changes of one customer-state partition; return its summary."""
     ledger.ensure_sync_tables(session, stream)
     ledger.ensure_source_view(session, stream)
-    # The plan compares with the ledgers: they must hold every acknowledgement first.
+    # The plan compares with the ledgers: they must hold every acknowledgement first, and
+    # forget the people the workspace has suppressed since.
     ledger.fold_profile_acks(session, stream)
-    session.execute(customer_state_plan_sql(stream), {"as_of": as_of})
+    ledger.apply_suppressions(session, stream)
+    if stream.is_erasure:
+        session.execute(stream.sql("erasure_plan"), {"as_of": as_of})
+    else:
+        session.execute(customer_state_plan_sql(stream), {"as_of": as_of})
+        session.execute(
+            stream.sql("removals_plan"), {"as_of": as_of, "action": stream.removal_action}
+        )
     return customer_state_plan_summary(session, stream, as_of)
+
+
+def removals_by_action(
+    session: WarehouseSession, stream: SyncStream, as_of: dt.date
+) -> dict[str, int]:
+    """The planned removals of one profile plan, per action (clear, delete, suppress)."""
+    rows = session.fetch_all(stream.sql("removals_by_action"), {"as_of": as_of})
+    return {str(action): int(count) for action, count in rows}
+
+
+def removals_sample(
+    session: WarehouseSession, stream: SyncStream, as_of: dt.date, limit: int = 5
+) -> list[tuple[str, str]]:
+    """A few planned removals: ``(customer_id, action)``."""
+    rows = session.fetch_all(stream.sql("removals_sample"), {"as_of": as_of, "limit": limit})
+    return [(str(customer_id), str(action)) for customer_id, action in rows]
 
 
 def customer_state_plan_summary(

@@ -41,6 +41,28 @@ class BackfillPolicy(StrEnum):
 DEFAULT_BACKFILL_POLICY: Final = BackfillPolicy.RENAME
 
 
+class RemovalPolicy(StrEnum):
+    """What happens to a profile this sync wrote once its row is gone from the source."""
+
+    KEEP = "keep"  # leave the profile as it is (nothing is sent)
+    CLEAR = "clear"  # remove the attributes this sync wrote (identify with them set to null)
+    DELETE = "delete"  # delete the person (a later identify re-creates it)
+    SUPPRESS = "suppress"  # delete the person and block its id from being re-added
+
+
+DEFAULT_REMOVAL_POLICY: Final = RemovalPolicy.KEEP
+# What a person who left the source becomes, for each policy (docs/removals.md).
+_REMOVAL_EFFECT: Final = {
+    RemovalPolicy.KEEP: "is left as it is in Customer.io",
+    RemovalPolicy.CLEAR: "keeps its profile, without the attributes this sync wrote",
+    RemovalPolicy.DELETE: "is deleted from Customer.io (re-created if the row comes back)",
+    RemovalPolicy.SUPPRESS: (
+        "is deleted and suppressed in Customer.io (never re-created: a returning row is"
+        " reported as a rejected row, not sent)"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class VolumeGuard:
     """Limits on one plan, relative to what Customer.io already holds.
@@ -76,8 +98,20 @@ def describe_policies(
     guard: VolumeGuard = DEFAULT_VOLUME_GUARD,
     backfill_policy: BackfillPolicy = DEFAULT_BACKFILL_POLICY,
     trailing_days: int = EVENTS_TRAILING_DAYS,
+    on_removed: RemovalPolicy | None = DEFAULT_REMOVAL_POLICY,
 ) -> str:
-    """Markdown shown on a sync's assets in the UI, with the limits its spec declares."""
+    """Markdown shown on a sync's assets in the UI, with the limits its spec declares.
+
+    ``on_removed`` is the profile sync's removal policy; None for a stream without profiles.
+    """
+    removals = (
+        f"**Removals** (`on_removed: {on_removed}`): a profile this sync wrote whose row is gone"
+        f" from the source {_REMOVAL_EFFECT[on_removed]}. Only the newest partition the sync"
+        " has written removes anyone: a backfill of an older day never does, nor a day without"
+        " rows. "
+        if on_removed is not None
+        else "**Erasures**: "
+    )
     return (
         f"**Backfill policy** (backfill runs, the first sync, and every run that resumes one of"
         f" them until it completes): `{backfill_policy}`"
@@ -89,9 +123,14 @@ def describe_policies(
         f" max({guard.changed_attributes_floor}, {guard.changed_attributes_share:.0%} of synced"
         f" attributes); cleared attributes <= max({guard.cleared_attributes_floor},"
         f" {guard.cleared_attributes_share:.0%}); events <= max({guard.events_floor},"
-        f" {guard.events_share:.0%} of synced events). The first sync into an empty ledger is"
-        f" the initial import and passes, and so do the resumes of an import it approved."
+        f" {guard.events_share:.0%} of synced events); removals <= max({guard.removals_floor},"
+        f" {guard.removals_share:.0%} of the profiles this sync wrote). The first sync into an"
+        f" empty ledger is the initial import and passes (an erasure stream's never does), and"
+        f" so do the resumes of an import it approved."
         f" Allow a larger run with run tag `{ALLOW_VOLUME_TAG}=true` or the plan's run config"
         f" `allow_volume: true`.\n\n"
-        f"**Late data**: scheduled runs resend the last {trailing_days} days."
+        f"**Late data**: scheduled runs resend the last {trailing_days} days.\n\n"
+        f"{removals}An id on the workspace's suppression list (an erasure request, or"
+        " `on_removed: suppress`) is never sent again: its rows are rejected rows, reason"
+        " `erased` or `suppressed`."
     )

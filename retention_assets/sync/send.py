@@ -62,6 +62,7 @@ _ELIGIBLE_DISPOSITION = {
 _COUNTS = (
     "planned",
     "sent",
+    "removals",
     "accepted",
     "rejected",
     "skipped",
@@ -77,6 +78,9 @@ class SyncReport:
 
     planned: int = 0
     sent: int = 0
+    # Of ``sent``: removals (clear, delete, suppress) of people who left the source or asked
+    # to be erased.
+    removals: int = 0
     accepted: int = 0
     rejected: int = 0
     skipped: int = 0
@@ -99,6 +103,14 @@ class SyncReport:
     @property
     def rows_per_second(self) -> float:
         return (self.accepted + self.rejected) / self.seconds if self.seconds else 0.0
+
+    @classmethod
+    def in_sequence(cls, reports: Sequence[SyncReport]) -> SyncReport:
+        """The report of sends that ran one after the other (one shard's identifies, then its
+        removals): counts and time add up."""
+        total = cls.combined(reports)
+        total.seconds = sum(report.seconds for report in reports)
+        return total
 
     @classmethod
     def combined(cls, reports: Sequence[SyncReport]) -> SyncReport:
@@ -392,6 +404,87 @@ def sync_profiles(
     partition can run side by side and together do exactly what one unsharded send does.
     """
     send = _ProfileSend(
+        session, stream, as_of=as_of, run_id=run_id, partition_key=partition_key, shard=shard
+    )
+    return send.run(client, log)
+
+
+class _RemovalSend(_StreamSend):
+    """The planned removals of one as-of day: clears, deletes or suppresses by customer id.
+
+    Profiles this sync wrote whose row left the source (``on_removed``), or the ids of an
+    erasure stream. Acknowledgements are logged in ``removal_acks`` and folded with the
+    profile acknowledgements (``ledger.fold_profile_acks``): the same crash-safe path.
+    """
+
+    def __init__(self, session: WarehouseSession, stream: SyncStream, *, as_of: dt.date, **kw: Any):
+        super().__init__(session, stream, **kw)
+        self.as_of = as_of
+        # The action of every removal in flight; filled by ``operations``.
+        self.actions: dict[str, str] = {}
+
+    def fold(self) -> None:
+        ledger.fold_profile_acks(self.session, self.stream, self.shard)
+
+    def prepare(self) -> None:
+        """Nothing to settle: every planned removal is a request."""
+
+    def planned(self) -> int:
+        params = {"as_of": self.as_of, **self.shard.params()}
+        return _count(self.session, self.stream, "removals_to_send_count", "r.customer_id", params)
+
+    def rows(self) -> tuple[str, dict[str, Any]]:
+        params = profiles_to_send_params(self.stream, self.as_of, self.shard)
+        del params["value_max_bytes"]
+        return sharded_statement(self.stream, "removals_to_send", "r.customer_id"), params
+
+    def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Operation]:
+        ids = _texts(batch.column(0))
+        actions = _texts(batch.column(1))
+        entries = _as_bytes(batch.column(2))
+        needs_check = batch.column(3).to_pylist()
+        report.sent += len(ids)
+        report.removals += len(ids)
+        for customer_id, action, entry, check in zip(
+            ids, actions, entries, needs_check, strict=True
+        ):
+            self.actions[customer_id] = action
+            yield (
+                Operation(customer_id, orjson.loads(entry))
+                if check
+                else Operation.prechecked(customer_id, entry)
+            )
+
+    def log_acks(self, accepted: list[str], now: dt.datetime) -> None:
+        actions = [self.actions.pop(key) for key in accepted]
+        ledger.log_removal_acks(
+            self.session,
+            self.stream,
+            accepted,
+            actions,
+            as_of=self.as_of,
+            run_id=self.run_id,
+            now=now,
+        )
+
+    def forget(self, rejected: Sequence[Rejection]) -> None:
+        for rejection in rejected:
+            self.actions.pop(rejection.key, None)
+
+
+def sync_removals(
+    session: WarehouseSession,
+    stream: SyncStream,
+    client: TrackClient,
+    *,
+    as_of: dt.date,
+    run_id: str,
+    partition_key: str,
+    shard: Shard = UNSHARDED,
+    log: logging.Logger | None = None,
+) -> SyncReport:
+    """Send the planned removals of one partition's plan, for the customers of ``shard``."""
+    send = _RemovalSend(
         session, stream, as_of=as_of, run_id=run_id, partition_key=partition_key, shard=shard
     )
     return send.run(client, log)

@@ -50,6 +50,7 @@ from retention_assets.sync.send import (
     sync_events,
     sync_membership,
     sync_profiles,
+    sync_removals,
 )
 from retention_assets.sync.send_reports import ShardReport
 from retention_assets.sync.shards import Shard
@@ -76,20 +77,24 @@ def _send_profile_shard(
     client: TrackClient,
 ) -> ShardReport:
     as_of = as_of_day(stream, context)
-    report = sync_profiles(
-        session,
-        stream,
-        client,
-        as_of=as_of,
-        run_id=context.run.run_id,
-        partition_key=as_of.isoformat(),
-        shard=shard,
-        log=context.log,
+    arguments: dict[str, Any] = {
+        "as_of": as_of,
+        "run_id": context.run.run_id,
+        "partition_key": as_of.isoformat(),
+        "shard": shard,
+        "log": context.log,
+    }
+    # The identifies first, then the removals of people who left the source (or erasures).
+    report = SyncReport.in_sequence(
+        [
+            sync_profiles(session, stream, client, **arguments),
+            sync_removals(session, stream, client, **arguments),
+        ]
     )
     context.log.info(
-        f"{stream.name} {as_of}, shard {shard.label}: {report.accepted:,} accepted,"
-        f" {report.rejected:,} rejected, {report.requests:,} requests in"
-        f" {report.seconds:,.1f} s"
+        f"{stream.name} {as_of}, shard {shard.label}: {report.accepted:,} accepted"
+        f" ({report.removals:,} removals sent), {report.rejected:,} rejected,"
+        f" {report.requests:,} requests in {report.seconds:,.1f} s"
     )
     return ShardReport(shard, report)
 
@@ -167,6 +172,7 @@ def _counts_metadata(report: SyncReport) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "planned": report.planned,
         "sent": report.sent,
+        "removals_sent": report.removals,
         "accepted": report.accepted,
         "rejected": report.rejected,
         "skipped": report.skipped,
@@ -325,13 +331,17 @@ def profile_send_description(stream: SyncStream) -> str:
         " the next run, and the `no_open_rejections` check warns while any is open. Customer.io"
         " answers 200 even when it drops an update whose email belongs to another person: after"
         " the send, the profiles whose email changed are read back and such drops become"
-        " rejected rows too (`delivery_audit`, `failed`).\n\n"
+        " rejected rows too (`delivery_audit`, `failed`). Profiles this sync wrote whose row"
+        " left the source are then cleared, deleted or suppressed as the spec's `on_removed`"
+        " says (`removals_sent`; an erasure stream suppresses every id it lists).\n\n"
         "For data engineers: Track API v2 batches, serialised in the warehouse, sent by one"
         " step per shard of customers and summed up by a summary step. Acknowledged"
         f" profiles are logged in `{stream.schema}.profile_acks` as Customer.io answers and"
         f" folded into `{stream.schema}.customer_ledger` and `{stream.schema}.attribute_ledger`"
         " when the send ends (or by the next run after a crash); refusals go to"
-        f" `{stream.schema}.rejected_rows` with reason and field. The columns are the profile"
+        f" `{stream.schema}.rejected_rows` with reason and field. Removals are logged in"
+        f" `{stream.schema}.removal_acks` and folded the same way, leaving a tombstone in"
+        f" `{stream.schema}.removal_ledger`. The columns are the profile"
         " fields written, each with the source column it comes from.\n\n" + about(stream)
     )
 

@@ -12,9 +12,15 @@ renamed to the engine's canonical ones (``customer_id``, ``as_of_date`` and one 
 Customer.io attribute for profiles; ``event_key``, ``event_name``, ``customer_id``,
 ``occurred_at`` in UTC, ``event_date``, ``properties`` JSON and ``loaded_at`` for events;
 ``customer_id``, ``target_id`` (the related object's id, ``''`` for a segment's member),
-``as_of_date`` and one column per relationship attribute for memberships). The
+``as_of_date`` and one column per relationship attribute for memberships; ``customer_id``,
+``as_of_date`` and ``requested_at`` for an erasure stream). The
 view is generated with sqlglot from validated names, every identifier quoted, so a column name
 from a YAML file can never change the statement it appears in.
+
+Every person stream of a workspace also reads the workspace's suppression list,
+``cio_suppressions.<workspace>`` (``{suppressions}`` in its statements): the ids an erasure
+stream or ``on_removed: suppress`` had Customer.io suppress, which no plan sends again
+(docs/removals.md).
 """
 
 from __future__ import annotations
@@ -38,6 +44,13 @@ from retention_assets.specs.model import (
 from retention_assets.sync.sql_files import sql_file
 
 GROUP: Final = "cio_sync"
+# The schema of the workspaces' suppression lists: one table per workspace, named after it,
+# holding every id a sync of the workspace suppressed (``on_removed: suppress``, erasures).
+SUPPRESSIONS_SCHEMA: Final = "cio_suppressions"
+# What an object stream reads instead: objects are never suppressed.
+_NO_SUPPRESSIONS: Final = (
+    "(SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS reason WHERE 1 = 0)"
+)
 SOURCE_VIEW_SUFFIX: Final = "__source"
 _DIALECT: Final = "duckdb"
 # The one Customer.io resource of a deployment with a single workspace keeps the plain key.
@@ -110,6 +123,38 @@ class SyncStream:
             return '{"type":"person","identifiers":{"id":'
         type_id = orjson.dumps(str(self.spec.object_type.id)).decode()
         return f'{{"type":"object","identifiers":{{"object_type_id":{type_id},"object_id":'
+
+    @property
+    def is_erasure(self) -> bool:
+        """An erasure stream: its rows are people to suppress, not attributes to write."""
+        return self.spec.is_erasure
+
+    @property
+    def removal_action(self) -> str:
+        """What a removal sends: the spec's ``on_removed`` (``keep``: nothing), or ``suppress``
+        for every row of an erasure stream."""
+        return "suppress" if self.is_erasure else str(self.spec.on_removed)
+
+    @property
+    def suppresses_people(self) -> bool:
+        """Whether the workspace's suppression list applies: people, not objects."""
+        return self.entity == "person"
+
+    @cached_property
+    def suppressions(self) -> str:
+        """The workspace's suppression list (quoted), or an empty relation for objects.
+
+        Columns ``customer_id`` and ``reason``; every person plan of the workspace excludes
+        the ids it holds, so an erased person is never identified or tracked again.
+        """
+        if not self.suppresses_people:
+            return _NO_SUPPRESSIONS
+        return self._suppressions_table().sql(_DIALECT)
+
+    def _suppressions_table(self) -> exp.Table:
+        return exp.Table(
+            this=_identifier(self.spec.workspace.name), db=_identifier(SUPPRESSIONS_SCHEMA)
+        )
 
     @property
     def schema(self) -> str:
@@ -187,6 +232,14 @@ class SyncStream:
 
     def _projections(self) -> list[exp.Expr]:
         identity = _as(_cast(_column(self.spec.identity.column), "VARCHAR"), "customer_id")
+        if self.spec.erasure is not None:
+            column = self.spec.erasure.requested_at
+            requested = _column(column) if column else exp.Null()
+            return [
+                identity,
+                _as(self._as_of(), "as_of_date"),
+                _as(_cast(requested, "TIMESTAMPTZ"), "requested_at"),
+            ]
         if self.kind == "profiles":
             return [identity, _as(self._as_of(), "as_of_date"), *self._attribute_columns()]
         if self.kind == "membership":
@@ -267,11 +320,27 @@ class SyncStream:
 
     def sql(self, name: str, **fills: str) -> str:
         """The engine statement ``sql/<name>.sql`` for this sync's schema and source view."""
-        return _rendered(name, self.schema, self.source_view, tuple(sorted(fills.items())))
+        return _rendered(
+            name, self.schema, self.source_view, self.suppressions, tuple(sorted(fills.items()))
+        )
+
+    @property
+    def suppressions_ddl(self) -> str:
+        """The script creating the workspace's suppression list if it is missing."""
+        table = self._suppressions_table()
+        return sql_file("suppressions").format(
+            suppressions_schema=_identifier(SUPPRESSIONS_SCHEMA).sql(_DIALECT),
+            suppressions=table.sql(_DIALECT),
+        )
 
 
 @cache
-def _rendered(name: str, schema: str, source: str, fills: tuple[tuple[str, str], ...]) -> str:
+def _rendered(
+    name: str, schema: str, source: str, suppressions: str, fills: tuple[tuple[str, str], ...]
+) -> str:
     return sql_file(name).format(
-        sync=_identifier(schema).sql(_DIALECT), source=source, **dict(fills)
+        sync=_identifier(schema).sql(_DIALECT),
+        source=source,
+        suppressions=suppressions,
+        **dict(fills),
     )

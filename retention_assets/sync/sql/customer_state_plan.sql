@@ -7,11 +7,14 @@ DELETE FROM {sync}.customer_state_plan WHERE as_of_date = $as_of;
 
 -- Profiles whose whole attribute row differs from the acknowledged one. Values acknowledged
 -- from a newer snapshot are never overwritten by an older snapshot.
+-- An id on the workspace's suppression list is never planned (ledger.record_blocked_rows
+-- reports it).
 INSERT INTO {sync}.customer_state_plan_profiles
 WITH wide AS (
     SELECT customer_id, {wide_values}
-    FROM {source}
+    FROM {source} AS s
     WHERE as_of_date = $as_of
+      AND NOT EXISTS (SELECT 1 FROM {suppressions} AS x WHERE x.customer_id = s.customer_id)
 ),
 digests AS (
     SELECT customer_id, md5({digest_input}) AS row_digest

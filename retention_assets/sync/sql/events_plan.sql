@@ -106,6 +106,11 @@ FROM (
           AND NOT EXISTS (
               SELECT 1 FROM {sync}.event_ledger AS l WHERE l.event_key = e.event_key
           )
+          -- A person on the workspace's suppression list is never tracked
+          -- (ledger.record_blocked_rows reports the event).
+          AND NOT EXISTS (
+              SELECT 1 FROM {suppressions} AS x WHERE x.customer_id = e.customer_id
+          )
     ) AS planned
 ) AS with_bits;
 

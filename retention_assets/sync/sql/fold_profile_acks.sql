@@ -35,10 +35,14 @@ FROM {sync}.customer_state_plan_profiles AS pp
 JOIN folded_profile_acks AS a
     ON a.customer_id = pp.customer_id AND a.as_of_date = pp.as_of_date;
 
+-- A profile acknowledged again is back: its tombstone (a clear or delete) goes.
+DELETE FROM {sync}.removal_ledger
+WHERE customer_id IN (SELECT customer_id FROM folded_profile_acks);
+
 UPDATE {sync}.rejected_rows
 SET resolved_at = a.acknowledged_at
 FROM folded_profile_acks AS a
-WHERE rejected_rows.stream = 'customer_state'
+WHERE rejected_rows.stream = $stream
   AND rejected_rows.resolved_at IS NULL
   AND rejected_rows.row_key = a.customer_id;
 

@@ -1,7 +1,7 @@
 -- Profiles of the latest customer-state plan still waiting for Customer.io: not acknowledged
 -- (the ledger's digest differs) and not set aside as an open rejection, which later runs
--- retry on their own.
-SELECT count(*)
+-- retry on their own; and the planned removals not yet acknowledged.
+SELECT (SELECT count(*) FROM {sync}.removals_plan) + count(*)
 FROM {sync}.customer_state_plan_profiles AS pp
 LEFT JOIN {sync}.customer_ledger AS l
     ON l.customer_id = pp.customer_id

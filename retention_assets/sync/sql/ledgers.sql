@@ -202,3 +202,34 @@ CREATE TABLE IF NOT EXISTS {sync}.membership_acks (
     acknowledged_at TIMESTAMPTZ NOT NULL,
     run_id VARCHAR NOT NULL
 );
+
+-- The removals of the newest profile plan (docs/removals.md): profiles this sync wrote whose
+-- row is gone from the source (`on_removed`), or the ids an erasure stream asks to suppress.
+-- action is what is sent: clear (identify with this sync's attributes set to null), delete or
+-- suppress. Rows leave once Customer.io acknowledges them.
+CREATE TABLE IF NOT EXISTS {sync}.removals_plan (
+    as_of_date DATE NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    requested_at TIMESTAMPTZ
+);
+
+-- Acknowledged removals not yet folded (like profile_acks).
+CREATE TABLE IF NOT EXISTS {sync}.removal_acks (
+    customer_id VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    action VARCHAR NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+-- Tombstones: profiles this sync removed (cleared, deleted, suppressed, or erased by the
+-- workspace's suppression list), one row each, so that none is removed twice. A profile that
+-- comes back and is acknowledged again leaves this table.
+CREATE TABLE IF NOT EXISTS {sync}.removal_ledger (
+    customer_id VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);

@@ -12,6 +12,11 @@ SELECT
         AS changed_attributes,
     (SELECT count(*) FROM {sync}.customer_state_plan
         WHERE as_of_date = $as_of AND action = 'clear') AS cleared_attributes,
+    (SELECT count(*) FROM {sync}.removals_plan WHERE as_of_date = $as_of) AS planned_removals,
+    (SELECT count(*) FROM {source} AS s
+        WHERE s.as_of_date = $as_of
+          AND EXISTS (SELECT 1 FROM {suppressions} AS x WHERE x.customer_id = s.customer_id))
+        AS suppressed_rows,
     (SELECT count(*) FROM {sync}.customer_ledger) AS synced_profiles,
     (SELECT count(*) FROM {sync}.attribute_ledger WHERE value_hash IS NOT NULL)
         AS synced_attributes

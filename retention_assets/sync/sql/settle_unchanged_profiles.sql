@@ -23,3 +23,6 @@ SELECT pp.customer_id, pp.row_digest, pp.as_of_date, $acknowledged_at, $run_id
 FROM {sync}.customer_state_plan_profiles AS pp
 JOIN settled_profiles AS k ON k.row_key = pp.customer_id
 WHERE pp.as_of_date = $as_of;
+
+DELETE FROM {sync}.removal_ledger
+WHERE customer_id IN (SELECT row_key FROM settled_profiles);

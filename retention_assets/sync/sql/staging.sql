@@ -27,3 +27,12 @@ CREATE TEMP TABLE IF NOT EXISTS folded_membership_acks (
     acknowledged_at TIMESTAMPTZ,
     run_id VARCHAR
 );
+
+CREATE TEMP TABLE IF NOT EXISTS folded_removal_acks (
+    customer_id VARCHAR,
+    as_of_date DATE,
+    action VARCHAR,
+    requested_at TIMESTAMPTZ,
+    acknowledged_at TIMESTAMPTZ,
+    run_id VARCHAR
+);

@@ -232,3 +232,28 @@ def test_100k_identifies_with_faults_lose_and_duplicate_nothing(sb: SandboxHandl
     assert_each_key_once(accepted + rejected, {f"c{i}" for i in range(total)})
     assert set(sb.people()) == set(accepted)
     assert sb.stats()["people"] == len(accepted)
+
+
+def test_person_delete_and_suppress_are_sent_and_an_entry_without_id_is_refused(
+    sb: SandboxHandle,
+) -> None:
+    """The removals of the sync (docs/removals.md) are plain v2 person entries: the client
+    packs, checks and sends any action, delete and suppress included."""
+
+    def removal(key: str, action: str, identifiers: dict[str, str]) -> Operation:
+        return Operation(key, {"type": "person", "identifiers": identifiers, "action": action})
+
+    with resource_for(sb).track_client() as client:
+        client.send([identify(1), identify(2)])
+        result = client.send(
+            [
+                removal("c1", "delete", {"id": "c1"}),
+                removal("c2", "suppress", {"id": "c2"}),
+                removal("nobody", "suppress", {}),
+            ]
+        )
+
+    assert result.accepted == 2
+    assert [(r.key, r.reason) for r in result.rejected] == [("nobody", Reason.MISSING_IDENTIFIER)]
+    assert sb.people() == {}
+    assert [record["identifiers"]["id"] for record in sb.suppressions()] == ["c2"]
