@@ -60,6 +60,8 @@ CUSTOMERS = 300
 HISTORY_DAYS = 30
 RUN_TIMEOUT_MS = 120_000
 BACKFILL_TIMEOUT_MS = 150_000
+# Launching twelve assets' runs takes the webserver a while on a busy two-core machine.
+LAUNCH_TIMEOUT_MS = 60_000
 # The model's own checks and those its spec gives it, side by side on the Checks tab.
 PANDERA_CHECKS = (
     "customer_state__unique_id",
@@ -67,8 +69,22 @@ PANDERA_CHECKS = (
     "customer_state_timestamps_utc",
     "customer_state_allowed_values",
 )
-MODELS = ("retention_customer_state", "retention_events")
-SYNC_ASSETS = ("customer_state_plan", "customer_state", "events_plan", "events")
+MODELS = (
+    "retention_customer_state",
+    "retention_events",
+    "retention_loyalty_programs",
+    "retention_loyalty_members",
+)
+SYNC_ASSETS = (
+    "customer_state_plan",
+    "customer_state",
+    "events_plan",
+    "events",
+    "loyalty_programs_plan",
+    "loyalty_programs",
+    "loyalty_members_plan",
+    "loyalty_members",
+)
 # The global graph top to bottom, with the model and sync groups open and the nine raw tables
 # folded into their group, so that it fits the window with every node drawn in full (names,
 # check results, kinds). Dagster keeps these graph settings in localStorage.
@@ -183,7 +199,7 @@ def _launch_dialog(page: Page, ui: UI, selection: str) -> Locator:
 def _follow_launch_toast(page: Page, ui: UI) -> None:
     """Open what was just launched (a run or a backfill) from the toast's View link."""
     link = page.get_by_role("link", name="View", exact=True).first
-    expect(link).to_have_attribute("href", re.compile(r"^/runs/"))
+    expect(link).to_have_attribute("href", re.compile(r"^/runs/"), timeout=LAUNCH_TIMEOUT_MS)
     page.goto(ui.url + str(link.get_attribute("href")))
 
 
