@@ -46,15 +46,15 @@ def membership(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the custom source shape on DuckDB only: the shop's shape already covers Snowflake
-    (fakesnow) for the same engine code, and the suite must stay within its time budget."""
+    """Run on DuckDB only the custom source shape and the cases marked ``duckdb_only``: the
+    shop's shape and each test's other cases already cover Snowflake (fakesnow) for the same
+    SQL, and the suite must stay within its time budget."""
     kept, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        custom_on_snowflake = params.get("shape") == "custom" and params.get("warehouse_kind") == (
-            "fakesnow"
-        )
-        (dropped if custom_on_snowflake else kept).append(item)
+        on_snowflake = params.get("warehouse_kind") == "fakesnow"
+        duckdb_only = params.get("shape") == "custom" or item.get_closest_marker("duckdb_only")
+        (dropped if on_snowflake and duckdb_only else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
