@@ -265,6 +265,13 @@ def _reconciliation(spec: SyncSpec) -> Iterator[Finding]:
             "remove `identity.email_attribute`, or declare it on the profile sync of these people",
         )
         return
+    if identity.reconcile and spec.workspace.app_key_env is None:
+        yield (
+            "identity.email_attribute",
+            "identity reconciliation looks emails up through the App API, and the workspace"
+            " names no App API key",
+            "set `workspace.app_key_env`",
+        )
     mapping = next((m for m in spec.attributes if chosen in (m.attribute, m.column)), None)
     if mapping is None:
         names = [m.attribute for m in spec.attributes]

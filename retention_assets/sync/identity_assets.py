@@ -15,7 +15,7 @@ import dagster as dg
 from resources.warehouse import WarehouseResource
 from retention_assets.privacy import shown_text
 from retention_assets.settings import warehouse_kind
-from retention_assets.sync import catalog, identity, ledger
+from retention_assets.sync import identity, ledger
 from retention_assets.sync.assets import (
     OWNERS,
     about,
@@ -52,7 +52,7 @@ def identity_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
         group_name=GROUP,
         owners=OWNERS,
         kinds={warehouse_kind(), "customerio"},
-        metadata=catalog.plan_metadata(stream),
+        metadata={"dagster/table_name": f"{stream.schema}.identity_plan"},
         required_resource_keys={"warehouse", stream.resource_key},
         description=(
             "Identity plan: for the customers this sync never wrote, whether Customer.io"
@@ -114,7 +114,7 @@ def identity_send_asset(stream: SyncStream) -> dg.AssetsDefinition:
         group_name=GROUP,
         owners=OWNERS,
         kinds={"customerio"},
-        metadata=catalog.plan_metadata(stream),
+        metadata={"dagster/table_name": f"{stream.schema}.identity_merges"},
         required_resource_keys={"warehouse", stream.resource_key},
         description=(
             "Sends the identity plan's merges: a Track API v2 `merge` per customer, primary"

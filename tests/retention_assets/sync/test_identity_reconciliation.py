@@ -302,6 +302,11 @@ _ATTRIBUTES = f"attributes:\n{_EMAIL_MAPPING}  - column: tier\n    kind: string\
             "this is an object stream",
         ),
         (
+            {"  app_key_env: CUSTOMERIO_APP_API_KEY\n": ""},
+            "identity.email_attribute",
+            "names no App API key",
+        ),
+        (
             {"  email_attribute: email\n": ""},
             "identity.max_merges",
             "without `identity.email_attribute`",
