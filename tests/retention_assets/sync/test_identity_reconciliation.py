@@ -206,6 +206,13 @@ def test_a_merge_waits_for_the_allow_tag_then_moves_the_duplicate_into_the_id_pr
     assert [event["person_id"] for event in sandbox.events()] == ["s1"]
     assert shoppers.query("SELECT customer_id FROM cio_shoppers.identity_merges") == [("s1",)]
 
+    # Merged once: a re-run, allowed or not, looks nobody up and merges nothing.
+    lookups = _lookups(sandbox)
+    again = _sync(shoppers, tags={ALLOW_MERGES_TAG: "true"})
+    assert again.success
+    assert metadata_of(again, IDENTITY)["planned_merges"] == 0
+    assert (_lookups(sandbox), len(sandbox.merges())) == (lookups, 1)
+
 
 def test_an_email_of_another_id_is_a_rejected_row_and_that_profile_is_held(
     shoppers: SyncHarness,
