@@ -20,9 +20,10 @@ import httpx
 import pyarrow as pa
 import pytest
 
-from asset_checks.sync_checks import stream_checks
+from asset_checks.sync_checks import MERGE_GUARD_CHECK, stream_checks
 from cio_sandbox.testing import SandboxHandle
 from resources.warehouse import WarehouseResource
+from retention_assets.alerts import check_action
 from retention_assets.specs import SpecInvalid, load_spec
 from retention_assets.sync.identity import ALLOW_MERGES_TAG
 from retention_assets.sync.sends import stream_assets
@@ -328,3 +329,8 @@ def test_the_rules_refuse_reconciliation_it_cannot_do(
     assert any(e.field == field and problem in e.problem for e in refused.value.errors), str(
         refused.value
     )
+
+
+def test_a_failed_merge_guard_alert_says_how_to_allow_the_merges() -> None:
+    action = check_action(MERGE_GUARD_CHECK, "ERROR")
+    assert ALLOW_MERGES_TAG in action and "No merge was sent" in action
