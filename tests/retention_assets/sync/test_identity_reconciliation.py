@@ -25,6 +25,7 @@ from cio_sandbox.testing import SandboxHandle
 from resources.warehouse import WarehouseResource
 from retention_assets.alerts import check_action
 from retention_assets.specs import SpecInvalid, load_spec
+from retention_assets.sync.factory import sync_definitions, sync_job
 from retention_assets.sync.identity import ALLOW_MERGES_TAG
 from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
@@ -334,3 +335,22 @@ def test_the_rules_refuse_reconciliation_it_cannot_do(
 def test_a_failed_merge_guard_alert_says_how_to_allow_the_merges() -> None:
     action = check_action(MERGE_GUARD_CHECK, "ERROR")
     assert ALLOW_MERGES_TAG in action and "No merge was sent" in action
+
+
+@duckdb_only
+def test_lineage_runs_the_identity_decisions_before_the_profile_sync(
+    make_warehouse: Callable[[], WarehouseResource],
+) -> None:
+    definitions = dg.Definitions.merge(
+        sync_definitions(load_spec(SPEC)), dg.Definitions(resources={"warehouse": make_warehouse()})
+    )
+    graph = definitions.resolve_asset_graph()
+    plan, identity_plan, identity = (
+        dg.AssetKey.from_user_string(key)
+        for key in ("cio_sync/shoppers_plan", IDENTITY_PLAN, IDENTITY)
+    )
+    assert graph.get(identity_plan).parent_keys == {dg.AssetKey(["crm", "shoppers"])}
+    assert graph.get(identity).parent_keys == {identity_plan}
+    assert identity in graph.get(plan).parent_keys
+    job = sync_job(SyncStream(load_spec(SPEC)))
+    assert {identity_plan, identity} <= job.selection.resolve(graph)
