@@ -4,7 +4,8 @@ the test cohort (:mod:`asset_checks.cohort_check`) after.
 The volume guard is blocking: a plan far larger than usual (a broken join, a mass null, a
 changed definition) stops the send of that partition until a person looks, or re-runs with
 the allow tag. Rejected rows and the cohort's differences are warnings: the sync itself worked
-(a spec may make the cohort's an error).
+(a spec may make the cohort's an error). A sync that reconciles identities also has the
+blocking ``merge_guard`` on its identity plan: merges are irreversible (docs/identity.md).
 """
 
 import datetime as dt
@@ -19,13 +20,14 @@ from asset_checks.factory import build_asset_check
 from resources.customerio import Reason
 from resources.warehouse import WarehouseResource, WarehouseSession
 from retention_assets.partitions import partition_days
-from retention_assets.sync import imports, ledger, plans
+from retention_assets.sync import identity, imports, ledger, plans
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG, VolumeGuard
 from retention_assets.sync.stream import SyncStream
 
 VOLUME_GUARD_CHECK = "volume_guard"
 REJECTED_ROWS_CHECK = "no_open_rejections"
 DELIVERY_CHECK = "delivery_complete"
+MERGE_GUARD_CHECK = "merge_guard"
 
 SAMPLE_ROWS = 10
 
@@ -377,6 +379,50 @@ def _delivery(stream: SyncStream) -> dg.AssetChecksDefinition:
     return delivery_complete
 
 
+def _merge_guard(stream: SyncStream) -> dg.AssetChecksDefinition:
+    limit = stream.spec.identity.max_merges
+
+    @dg.asset_check(
+        asset=stream.identity_plan_key,
+        name=MERGE_GUARD_CHECK,
+        blocking=True,
+        description=(
+            "Stops the identity send, and the profile sync after it, when the identity plan"
+            f" holds more than {limit:,} merges (`identity.max_merges`). A merge folds an"
+            " email-only profile into the customer's id profile and deletes it: it cannot be"
+            " undone. When this fails, nothing was merged or identified: open the identity"
+            " plan's `sample`, and if the merges are right re-run the sync with run tag"
+            f" `{identity.ALLOW_MERGES_TAG}=true` (docs/identity.md)."
+        ),
+    )
+    def merge_guard(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        days = _run_days(context)
+        as_of = days[-1] if days else dt.datetime.now(dt.UTC).date()
+        with warehouse.session() as session:
+            ledger.ensure_sync_tables(session, stream)
+            planned = int(
+                session.fetch_all(stream.sql("merges_to_send_count"), {"as_of": as_of})[0][0]
+            )
+        refused = identity.merge_verdict(stream, planned, context.run.tags)
+        allowed = identity.merges_allowed(context.run.tags)
+        metadata: dict[str, Any] = {
+            "planned_merges": planned,
+            "max_merges": limit,
+            "allowed_by_tag": allowed,
+            "verdict": refused or "the merges may be sent",
+        }
+        return dg.AssetCheckResult(
+            passed=refused is None,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=metadata,
+            description=f"No merge was sent: {refused}." if refused else None,
+        )
+
+    return merge_guard
+
+
 def stream_checks(stream: SyncStream) -> list[dg.AssetChecksDefinition]:
     """The checks of one sync: on its source (from the spec), then its volume guard, open
     rejections, delivery and (people's profiles and events) the test-cohort read-back.
@@ -387,4 +433,5 @@ def stream_checks(stream: SyncStream) -> list[dg.AssetChecksDefinition]:
     guard = _profile_guard(stream) if stream.kind == "profiles" else _events_guard(stream)
     people = stream.entity == "person" and not stream.is_erasure
     cohort = [cohort_check(stream)] if people else []
-    return [*on_source, guard, _rejections(stream), _delivery(stream), *cohort]
+    merges = [_merge_guard(stream)] if stream.reconciles else []
+    return [*on_source, guard, _rejections(stream), _delivery(stream), *cohort, *merges]

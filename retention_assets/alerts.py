@@ -36,6 +36,7 @@ from asset_checks.factory import FAILING_ROWS, PARTITIONS
 from asset_checks.raw_checks import RAW_VALUES_CHECK
 from asset_checks.sync_checks import (
     DELIVERY_CHECK,
+    MERGE_GUARD_CHECK,
     REJECTED_ROWS_CHECK,
     VOLUME_GUARD_CHECK,
 )
@@ -87,6 +88,10 @@ CHECK_ACTIONS: Final[dict[str, str]] = {
     " Review the plan's counts in the run: if the change is expected (a backfill, a new"
     " attribute), re-run the plan and send with the allow-volume override (run tag or run"
     " config, docs/operating.md); if not, fix the model first.",
+    MERGE_GUARD_CHECK: "No merge was sent, and the profile sync after it did not run. Review"
+    " the identity plan's sample (merges first): if the email-only profiles are the same people,"
+    " re-run the sync with run tag retention/allow_merges=true (docs/identity.md); if not, fix"
+    " the emails at the source.",
     DELIVERY_CHECK: "Customer.io could not be reached within the retry budget; the undelivered"
     " rows are queued and the next run sends them. If it repeats, check Customer.io's status"
     " and lower CUSTOMERIO_MAX_RPS or CUSTOMERIO_CONCURRENCY.",

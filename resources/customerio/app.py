@@ -1,7 +1,8 @@
 """The App API client: reads profiles, activities and segments back to check what the sync sent.
 
 The App API allows 10 requests per second and up to 100 people per attributes request;
-this client stays within both and retries 429s the way the Track client does. Activities are
+this client stays within both and retries 429s the way the Track client does. Identity
+reconciliation finds people by email through it (``customers_by_email``). Activities are
 what reveals an update Customer.io answered 200 to and then dropped (a
 ``failed_attribute_change``), which no Track API answer reports.
 """
@@ -29,6 +30,7 @@ from resources.customerio.track import DEFAULT_TIMEOUT, USER_AGENT
 from resources.customerio.urls import app_base_url, normalise_region
 
 ATTRIBUTES_PATH: Final = "/v1/customers/attributes"
+CUSTOMERS_PATH: Final = "/v1/customers"
 SEGMENTS_PATH: Final = "/v1/segments"
 ACTIVITIES_PAGE_SIZE: Final = 100
 
@@ -171,6 +173,27 @@ class AppClient:
             tally=tally or BatchOutcome(),
         )
 
+    def customers_by_email(self, email: str) -> list[dict[str, str | None]]:
+        """The people holding ``email`` (``GET /v1/customers?email=``), each as its ``id``
+        (None for an email-only profile), ``cio_id`` and ``email``.
+
+        Several people may share an email in a workspace that identifies by id. One request,
+        retried and paced within the App API limit like every read of this client.
+        """
+        document = self._document(self._get(CUSTOMERS_PATH, {"email": email}), "email lookup")
+        results = document.get("results")
+        if not isinstance(results, list):
+            raise CustomerIOAPIError("Customer.io App API answered no results list")
+        return [
+            {
+                "id": _text_or_none(result.get("id")),
+                "cio_id": _text_or_none(result.get("cio_id")),
+                "email": _text_or_none(result.get("email")),
+            }
+            for result in results
+            if isinstance(result, dict)
+        ]
+
     def segments(self) -> list[dict[str, Any]]:
         """The workspace's segments (``GET /v1/segments``), each with its ``id`` and ``name``."""
         document = self._document(self._get(SEGMENTS_PATH), "segments")
@@ -297,6 +320,10 @@ class AppClient:
         if not isinstance(result, Exhausted) and result.status_code == 404:
             return None
         return self._document(result, what)
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value in (None, "") else str(value)
 
 
 def _timestamp(activity: dict[str, Any]) -> int:

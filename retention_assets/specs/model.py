@@ -186,6 +186,41 @@ class Identity(_Spec):
             " column is only ever an attribute)."
         )
     )
+    email_attribute: Name | None = Field(
+        default=None,
+        description=(
+            "Person profile streams: the attribute (or its source column) holding the email,"
+            " mapped as the Customer.io attribute `email`. Declaring it turns on identity"
+            " reconciliation (docs/identity.md): before the profile sync, customers this sync"
+            " never wrote are looked up by email, so an email-only profile is adopted, an"
+            " email-only duplicate of an id profile is merged into it, and an email that"
+            " belongs to another id is reported instead of sent."
+        ),
+    )
+    reconcile: bool = Field(
+        default=True,
+        description=(
+            "With `email_attribute`: `false` keeps the declaration but plans no lookups or"
+            " merges (the identity assets are not built)."
+        ),
+    )
+    max_merges: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Merges one identity plan may hold before the blocking `merge_guard` check stops"
+            " them (a merge is irreversible); a run tagged `retention/allow_merges=true` sends"
+            " a reviewed plan over it."
+        ),
+    )
+    lookup_ttl_hours: int = Field(
+        default=24,
+        ge=0,
+        description=(
+            "How long an email lookup is trusted; an older one (or one of another email) is"
+            " looked up again through the App API (10 requests/s)."
+        ),
+    )
 
 
 class ObjectType(_Spec):
@@ -641,6 +676,17 @@ class SyncSpec(_Spec):
     def is_erasure(self) -> bool:
         """An erasure stream: a profile-kind stream whose rows are ids to suppress."""
         return self.erasure is not None
+
+    @property
+    def reconciles_identity(self) -> bool:
+        """A person profile stream that reconciles identities by email before it syncs."""
+        return (
+            self.identity.email_attribute is not None
+            and self.identity.reconcile
+            and self.stream == "profiles"
+            and self.entity == "person"
+            and not self.is_erasure
+        )
 
     @property
     def stream(self) -> Literal["profiles", "events", "membership"]:

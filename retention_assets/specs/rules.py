@@ -43,6 +43,7 @@ def spec_errors(spec: SyncSpec) -> list[SpecError]:
             *_stream(spec),
             *_removals(spec),
             *_identity(spec),
+            *_reconciliation(spec),
             *_attributes(spec),
             *(_events(spec.events) if spec.events else ()),
             *_membership(spec),
@@ -234,6 +235,57 @@ def _identity(spec: SyncSpec) -> Iterator[Finding]:
             "identity.column",
             f"{column!r} is an email: an email changes, so it is never the person's id",
             "use the stable customer key as identity and map the email as an attribute",
+        )
+
+
+_RECONCILE_SETTINGS = ("reconcile", "max_merges", "lookup_ttl_hours")
+
+
+def _reconciliation(spec: SyncSpec) -> Iterator[Finding]:
+    """Identity reconciliation: only for person profiles, through their `email` attribute."""
+    identity = spec.identity
+    chosen = identity.email_attribute
+    if chosen is None:
+        for name in _RECONCILE_SETTINGS:
+            if name in identity.model_fields_set:
+                yield (
+                    f"identity.{name}",
+                    "identity reconciliation settings without `identity.email_attribute`",
+                    "name the email attribute under `identity.email_attribute`, or remove them",
+                )
+        return
+    if spec.stream != "profiles" or spec.entity != "person" or spec.is_erasure:
+        if spec.is_erasure or spec.entity == "object":
+            what = "an erasure stream" if spec.is_erasure else "an object stream"
+        else:
+            what = f"a {spec.stream} stream"
+        yield (
+            "identity.email_attribute",
+            f"identity reconciliation looks up people's profiles by email; this is {what}",
+            "remove `identity.email_attribute`, or declare it on the profile sync of these people",
+        )
+        return
+    if identity.reconcile and spec.workspace.app_key_env is None:
+        yield (
+            "identity.email_attribute",
+            "identity reconciliation looks emails up through the App API, and the workspace"
+            " names no App API key",
+            "set `workspace.app_key_env`",
+        )
+    mapping = next((m for m in spec.attributes if chosen in (m.attribute, m.column)), None)
+    if mapping is None:
+        names = [m.attribute for m in spec.attributes]
+        yield (
+            "identity.email_attribute",
+            f"{chosen!r} is not one of the sync's attributes{did_you_mean(chosen, names)}",
+            f"name one of {one_of(names)}",
+        )
+    elif mapping.attribute != "email":
+        yield (
+            "identity.email_attribute",
+            f"{chosen!r} is written as attribute {mapping.attribute!r}; Customer.io matches"
+            " profiles by the attribute `email` only",
+            f"name the mapping of column {mapping.column!r} `email`",
         )
 
 

@@ -23,6 +23,7 @@ from retention_assets.partitions import DAILY_PARTITIONS, SINGLE_RUN_BACKFILL, p
 from retention_assets.privacy import shown_text
 from retention_assets.settings import warehouse_kind
 from retention_assets.sync import catalog, imports, ledger, plans
+from retention_assets.sync.identity import held_profiles
 from retention_assets.sync.policies import (
     ALLOW_VOLUME_TAG,
     BACKFILL_POLICY_TAG,
@@ -131,9 +132,11 @@ def partitioning(stream: SyncStream) -> dict[str, Any]:
 
 def _plan_args(stream: SyncStream, description: str) -> dict[str, Any]:
     """What every plan asset declares: a dry run in the warehouse, downstream of the source."""
+    # A reconciling stream's identifies follow its identity decisions (docs/identity.md).
+    identity = [stream.identity_key] if stream.reconciles else []
     return {
         "key": stream.plan_key,
-        "deps": [stream.upstream],
+        "deps": [stream.upstream, *identity],
         "group_name": GROUP,
         "owners": OWNERS,
         "kinds": {warehouse_kind(), "customerio"},
@@ -236,6 +239,7 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 now=now,
             )
             sample = plans.customer_state_plan_sample(session, stream, as_of)
+            held = held_profiles(session, stream, as_of)
         mark_planned_day(stream, context, as_of)
         unchanged = summary["customers"] - summary["planned_profiles"]
         context.log.info(f"plan of {stream.name} for {as_of}: {summary}")
@@ -249,6 +253,8 @@ def profile_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 **import_metadata(current),
                 **removal_metadata(stream, removals, removal_sample),
                 "unchanged_customers": unchanged,
+                # Conflicts and unsent merges of the identity plan: not sent by this run.
+                "identity_held_profiles": held,
                 "as_of_date": as_of.isoformat(),
                 # Emails masked unless RETENTION_FULL_SAMPLES is on (retention_assets.privacy).
                 "sample_payloads": dg.MetadataValue.md(

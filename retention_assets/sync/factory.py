@@ -73,11 +73,13 @@ def workspace_resource(spec: SyncSpec) -> CustomerIOResource:
 
 
 def sync_job(stream: SyncStream) -> dg.UnresolvedAssetJobDefinition:
-    """The source, its checks, the plan and the send of one sync (checks gate the send)."""
+    """The source, its checks, the plan and the send of one sync (checks gate the send), and
+    its identity plan and send when it reconciles identities."""
+    identity = [stream.identity_plan_key, stream.identity_key] if stream.reconciles else []
     return dg.define_asset_job(
         name=f"retention_{stream.name}_sync_job",
         tags=CUSTOMERIO_RUN_TAGS,
-        selection=dg.AssetSelection.assets(stream.plan_key, stream.send_key)
+        selection=dg.AssetSelection.assets(stream.plan_key, stream.send_key, *identity)
         | dg.AssetSelection.assets(stream.upstream).materializable(),
         description=(
             f"Sync {stream.name}: builds its source `{stream.upstream.to_user_string()}` when"

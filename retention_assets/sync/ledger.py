@@ -7,7 +7,8 @@ ledgers in one transaction when the send ends, and before any plan or send start
 acknowledgements of a crashed run are kept. A crash between two flushes makes the next run
 resend only the unflushed rows (identify is idempotent and events carry deterministic ids),
 and never skip one. Membership streams (relationships, segment members) log to
-``membership_acks`` and fold into ``membership_ledger`` the same way.
+``membership_acks`` and fold into ``membership_ledger`` the same way, and identity merges
+to ``identity_merge_acks`` into ``identity_merges``.
 """
 
 from __future__ import annotations
@@ -224,6 +225,41 @@ def log_removal_acks(
     )
 
 
+def log_merge_acks(
+    session: WarehouseSession,
+    stream: SyncStream,
+    customer_ids: Sequence[str],
+    secondary_cio_ids: Sequence[str],
+    *,
+    run_id: str,
+    now: dt.datetime,
+) -> None:
+    """Append acknowledged merges to their log (fold_identity_acks applies it)."""
+    if not customer_ids:
+        return
+    count = len(customer_ids)
+    session.insert_arrow(
+        f"{stream.schema}.identity_merge_acks",
+        pa.table(
+            {
+                "customer_id": pa.array(customer_ids, pa.string()),
+                "secondary_cio_id": pa.array(secondary_cio_ids, pa.string()),
+                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
+                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
+            }
+        ),
+    )
+
+
+def fold_identity_acks(session: WarehouseSession, stream: SyncStream) -> None:
+    """Move the logged merge acknowledgements into the merge ledger, atomically."""
+    with transaction(session):
+        session.execute(
+            stream.sql("fold_identity_acks"),
+            {"stream": stream.name, "resolved_at": dt.datetime.now(dt.UTC)},
+        )
+
+
 def fold_profile_acks(
     session: WarehouseSession, stream: SyncStream, shard: Shard = UNSHARDED
 ) -> None:
@@ -268,8 +304,24 @@ def record_blocked_rows(
     if not stream.suppresses_people or stream.is_erasure:
         return
     statement = "record_blocked_profiles" if stream.kind == "profiles" else "record_blocked_events"
+    record_staged_rejections(
+        session, stream, stream.sql(statement), params, partition_key, run_id, now
+    )
+
+
+def record_staged_rejections(
+    session: WarehouseSession,
+    stream: SyncStream,
+    staging: str,
+    params: dict[str, object],
+    partition_key: str,
+    run_id: str,
+    now: dt.datetime,
+) -> None:
+    """Record as rejected rows what the statement ``staging`` stages in ``rejected_keys``:
+    rows a plan reports instead of sending (blocked ids, identity conflicts)."""
     with transaction(session):
-        session.execute(stream.sql(statement), params)
+        session.execute(staging, params)
         session.execute(
             stream.sql("record_rejections"),
             {

@@ -490,6 +490,79 @@ def sync_removals(
     return send.run(client, log)
 
 
+class _MergeSend(_StreamSend[Operation]):
+    """The planned merges of one identity plan: v2 ``merge`` of the email-only profile (the
+    secondary, by ``cio_id``) into the customer's id profile (the primary).
+
+    A merge is irreversible: acknowledgements are logged in ``identity_merge_acks`` as they
+    come and folded into ``identity_merges``, which no later send plans again. A send killed
+    between an answer and its log entry resends that merge, whose secondary Customer.io has
+    already deleted: it changes nothing.
+    """
+
+    def __init__(self, session: WarehouseSession, stream: SyncStream, *, as_of: dt.date, **kw: Any):
+        super().__init__(session, stream, **kw)
+        self.as_of = as_of
+        # The secondary of every merge in flight; filled by ``operations``.
+        self.secondaries: dict[str, str] = {}
+
+    def fold(self) -> None:
+        ledger.fold_identity_acks(self.session, self.stream)
+
+    def prepare(self) -> None:
+        """Nothing to settle: every planned merge is a request."""
+
+    def planned(self) -> int:
+        statement = self.stream.sql("merges_to_send_count")
+        return int(self.session.fetch_all(statement, {"as_of": self.as_of})[0][0])
+
+    def rows(self) -> tuple[str, dict[str, Any]]:
+        return self.stream.sql("merges_to_send"), {"as_of": self.as_of}
+
+    def operations(self, batch: pa.RecordBatch, report: SyncReport) -> Iterator[Operation]:
+        ids = _texts(batch.column(0))
+        secondaries = _texts(batch.column(1))
+        report.sent += len(ids)
+        for customer_id, secondary in zip(ids, secondaries, strict=True):
+            self.secondaries[customer_id] = secondary
+            yield Operation(
+                customer_id,
+                {
+                    "type": "person",
+                    "action": "merge",
+                    "primary": {"id": customer_id},
+                    "secondary": {"cio_id": secondary},
+                },
+            )
+
+    def log_acks(self, accepted: list[str], now: dt.datetime) -> None:
+        secondaries = [self.secondaries.pop(key) for key in accepted]
+        ledger.log_merge_acks(
+            self.session, self.stream, accepted, secondaries, run_id=self.run_id, now=now
+        )
+
+    def forget(self, rejected: Sequence[Rejection]) -> None:
+        for rejection in rejected:
+            self.secondaries.pop(rejection.key, None)
+
+
+def sync_merges(
+    session: WarehouseSession,
+    stream: SyncStream,
+    client: TrackClient,
+    *,
+    as_of: dt.date,
+    run_id: str,
+    partition_key: str,
+    log: logging.Logger | None = None,
+) -> SyncReport:
+    """Send the planned merges of one identity plan (one step: merges are few)."""
+    send = _MergeSend(
+        session, stream, as_of=as_of, run_id=run_id, partition_key=partition_key, shard=UNSHARDED
+    )
+    return send.run(client, log)
+
+
 def event_entry(
     customer_id: str,
     name: str,

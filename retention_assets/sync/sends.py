@@ -43,6 +43,8 @@ from retention_assets.sync.assets import (
     profile_plan_asset,
     record_per_day,
 )
+from retention_assets.sync.identity import held_profiles
+from retention_assets.sync.identity_assets import identity_assets
 from retention_assets.sync.segments import resolve_segment
 from retention_assets.sync.send import (
     SegmentTarget,
@@ -261,10 +263,12 @@ def _summarize_profiles(
             app_key_variable=customerio.app_api_key_source,
         )
         completed = imports.settle(session, stream, dt.datetime.now(dt.UTC))
+        held = held_profiles(session, stream, as_of)
     mark_planned_day(stream, context, as_of)
     context.log.info(f"{stream.name} {as_of}: {audit.status}, {audit.failed:,} dropped")
     return {
         **_report_metadata(results),
+        "identity_held_profiles": held,
         **audit.metadata(),
         **imports.completed_metadata(completed),
     }
@@ -518,11 +522,12 @@ def send_asset(stream: SyncStream, shards: int = 1) -> dg.AssetsDefinition:
 
 
 def stream_assets(stream: SyncStream, shards: int = 1) -> list[dg.AssetsDefinition]:
-    """A sync's plan and send, the send split into ``shards`` parallel steps."""
+    """A sync's plan and send, the send split into ``shards`` parallel steps, after its
+    identity plan and send when it reconciles identities (docs/identity.md)."""
     plans = {
         "profiles": profile_plan_asset,
         "events": events_plan_asset,
         "membership": membership_plan_asset,
     }
     plan = plans[stream.kind](stream)
-    return [plan, send_asset(stream, shards)]
+    return [*identity_assets(stream), plan, send_asset(stream, shards)]

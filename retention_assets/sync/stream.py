@@ -21,6 +21,10 @@ Every person stream of a workspace also reads the workspace's suppression list,
 ``cio_suppressions.<workspace>`` (``{suppressions}`` in its statements): the ids an erasure
 stream or ``on_removed: suppress`` had Customer.io suppress, which no plan sends again
 (docs/removals.md).
+
+A person profile stream that reconciles identities (``identity.email_attribute``) also
+has an identity plan and send (docs/identity.md); ``{identity_holds}`` in its statements is
+the customers of the ``$as_of`` day that plan holds back from the profile sync.
 """
 
 from __future__ import annotations
@@ -178,6 +182,28 @@ class SyncStream:
     @cached_property
     def send_key(self) -> dg.AssetKey:
         return dg.AssetKey([GROUP, self.name])
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether the identity plan and send run before the profile sync (docs/identity.md)."""
+        return self.spec.reconciles_identity
+
+    @cached_property
+    def identity_plan_key(self) -> dg.AssetKey:
+        return dg.AssetKey([GROUP, f"{self.name}_identity_plan"])
+
+    @cached_property
+    def identity_key(self) -> dg.AssetKey:
+        return dg.AssetKey([GROUP, f"{self.name}_identity"])
+
+    @cached_property
+    def email_column(self) -> str:
+        """The source view's email column (quoted), which identity reconciliation looks up.
+
+        The view names each attribute's column after the attribute, and the rules make the
+        reconciled email the attribute ``email``.
+        """
+        return _identifier("email").sql(_DIALECT)
 
     @property
     def resource_key(self) -> str:
@@ -338,9 +364,12 @@ class SyncStream:
 def _rendered(
     name: str, schema: str, source: str, suppressions: str, fills: tuple[tuple[str, str], ...]
 ) -> str:
+    sync = _identifier(schema).sql(_DIALECT)
     return sql_file(name).format(
-        sync=_identifier(schema).sql(_DIALECT),
+        sync=sync,
         source=source,
         suppressions=suppressions,
+        # The customers of the $as_of day the identity plan holds back from the profile sync.
+        identity_holds=sql_file("identity_holds").format(sync=sync),
         **dict(fills),
     )

@@ -233,3 +233,45 @@ CREATE TABLE IF NOT EXISTS {sync}.removal_ledger (
     acknowledged_at TIMESTAMPTZ NOT NULL,
     run_id VARCHAR NOT NULL
 );
+
+-- Identity reconciliation (docs/identity.md), person profile streams that declare
+-- identity.email_attribute. What the App API said about a customer the sync never wrote, per
+-- customer and the (folded) email looked up: whether a profile with its id exists, the cio_id
+-- of an email-only profile with that email, and the id of another profile holding it. A plan
+-- looks a customer up again only when the email changed or the lookup is older than the TTL.
+CREATE TABLE IF NOT EXISTS {sync}.identity_lookups (
+    customer_id VARCHAR NOT NULL,
+    email VARCHAR NOT NULL,
+    id_known BOOLEAN NOT NULL,
+    email_only_cio_id VARCHAR,
+    other_id VARCHAR,
+    looked_up_at TIMESTAMPTZ NOT NULL
+);
+
+-- The reviewable identity plan of one partition: one row per customer looked up, with its
+-- outcome (new, known, adopt, merge, conflict). A merge names the email-only profile merged
+-- into the customer's id profile; a conflict the id of the profile holding the email.
+CREATE TABLE IF NOT EXISTS {sync}.identity_plan (
+    as_of_date DATE NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    email VARCHAR NOT NULL,
+    outcome VARCHAR NOT NULL,
+    secondary_cio_id VARCHAR,
+    other_id VARCHAR
+);
+
+-- Merges Customer.io acknowledged, for good (a merge is irreversible and never sent twice),
+-- and their acknowledgement log, folded into it like the other logs.
+CREATE TABLE IF NOT EXISTS {sync}.identity_merges (
+    customer_id VARCHAR NOT NULL,
+    secondary_cio_id VARCHAR NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS {sync}.identity_merge_acks (
+    customer_id VARCHAR NOT NULL,
+    secondary_cio_id VARCHAR NOT NULL,
+    acknowledged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL
+);

@@ -21,5 +21,6 @@ LEFT JOIN {sync}.customer_ledger AS l
     ON l.customer_id = p.customer_id
 WHERE p.as_of_date = $as_of
   AND (l.customer_id IS NULL OR l.row_digest <> pp.row_digest)
+  AND p.customer_id NOT IN {identity_holds}
   AND {shard_filter}
 GROUP BY p.customer_id

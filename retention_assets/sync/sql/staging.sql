@@ -36,3 +36,12 @@ CREATE TEMP TABLE IF NOT EXISTS folded_removal_acks (
     acknowledged_at TIMESTAMPTZ,
     run_id VARCHAR
 );
+
+CREATE TEMP TABLE IF NOT EXISTS fresh_identity_lookups (
+    customer_id VARCHAR,
+    email VARCHAR,
+    id_known BOOLEAN,
+    email_only_cio_id VARCHAR,
+    other_id VARCHAR,
+    looked_up_at TIMESTAMPTZ
+);

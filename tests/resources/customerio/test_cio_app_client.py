@@ -176,3 +176,34 @@ def test_activities_errors_raise_api_error() -> None:
     api.script.append(httpx.Response(403))
     with activities_client(api) as client, pytest.raises(CustomerIOAPIError, match="403"):
         list(client.customer_activities(["c1"], activity_type="event"))
+
+
+def test_finds_people_by_email_at_most_10_requests_per_second_and_retries_429() -> None:
+    """Identity reconciliation's lookup: ``GET /v1/customers?email=``, paced like every read."""
+    times: list[float] = []
+    answers = [httpx.Response(429, headers={"Retry-After": "0"})]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        times.append(time.monotonic())
+        assert request.url.path == "/v1/customers"
+        if answers:
+            return answers.pop(0)
+        email = request.url.params["email"]
+        results = [
+            {"email": email, "id": None, "cio_id": "e1"},
+            {"email": email, "id": "c1", "cio_id": "a1"},
+        ]
+        return httpx.Response(200, json={"results": results})
+
+    transport = httpx.MockTransport(handler)
+    retry = RetryPolicy(max_retries=3, backoff_base=0.001)
+    with AppClient(APP_KEY, transport=transport, retry=retry) as client:
+        found = [client.customers_by_email(f"p{i}@example.com") for i in range(10)]
+
+    assert found[0] == [
+        {"id": None, "cio_id": "e1", "email": "p0@example.com"},
+        {"id": "c1", "cio_id": "a1", "email": "p0@example.com"},
+    ]
+    # 11 requests (one retried 429) spaced 1/10 s apart: a full second at the least.
+    assert len(times) == 11
+    assert times[-1] - times[0] >= 0.95
