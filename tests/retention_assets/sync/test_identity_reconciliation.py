@@ -285,6 +285,51 @@ def test_a_killed_identity_send_resumes_without_a_duplicate_merge(
     assert sorted(p["id"] for p in _listing(sandbox)) == ids
 
 
+# Every kind of Track API fault, and rejected entries, on the merges.
+MERGE_FAULTS = {
+    "error_429_rate": 0.1,
+    "retry_after_s": 0,
+    "error_500_rate": 0.1,
+    "error_503_rate": 0.1,
+    "drop_rate": 0.1,
+    "entry_reject_rate": 0.1,
+    "seed": 5,
+}
+
+
+@duckdb_only  # the faults are the client's; the other tests run the SQL on fakesnow
+def test_merges_under_faults_converge_each_sent_once(shoppers: SyncHarness, tmp_path: Path) -> None:
+    sandbox = shoppers.sandbox
+    spec = _spec(tmp_path, **{"max_merges: 0": "max_merges: 1000"})
+    ids = [f"s{i:02}" for i in range(40)]
+    _write(
+        sandbox,
+        [_by_id(i, tier="bronze") for i in ids]
+        + [_by_email(f"{i}@example.com", newsletter=True) for i in ids],
+    )
+    _shoppers(shoppers, [(i, f"{i}@example.com") for i in ids])
+    # One merge per request: many requests, so every fault lands on some of them.
+    shoppers.customerio = shoppers.customerio_resource(max_entries_per_batch=1)
+    sandbox.configure(**MERGE_FAULTS)
+
+    first = _sync(shoppers, spec)
+
+    sent = metadata_of(first, IDENTITY)
+    assert sent["merges_rejected"] > 0
+    assert sent["merges_accepted"] + sent["merges_rejected"] == 40
+    # A rejected merge holds its profile back; the next run merges exactly those.
+    sandbox.configure(**NO_FAULTS)
+    second = _sync(shoppers, spec)
+    assert second.success
+    assert metadata_of(second, IDENTITY)["planned_merges"] == sent["merges_rejected"]
+
+    merges = sandbox.merges()
+    assert sorted(m["primary"]["id"] for m in merges) == ids  # each once
+    assert sorted(p["id"] for p in _listing(sandbox)) == ids
+    assert all(sandbox.people()[i]["newsletter"] is True for i in ids)
+    assert shoppers.query("SELECT count(*) FROM cio_shoppers.identity_merges") == [(40,)]
+
+
 _EMAIL_MAPPING = "  - column: email\n    kind: string\n"
 _ATTRIBUTES = f"attributes:\n{_EMAIL_MAPPING}  - column: tier\n    kind: string\n"
 
