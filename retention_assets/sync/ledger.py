@@ -99,6 +99,29 @@ def _stage(session: WarehouseSession, table: str, rows: pa.Table) -> None:
     session.insert_arrow(table, rows)
 
 
+def _log_acks(
+    session: WarehouseSession,
+    table: str,
+    columns: dict[str, pa.Array],
+    *,
+    run_id: str,
+    now: dt.datetime,
+    as_of: dt.date | None = None,
+) -> None:
+    """Append acknowledged rows to one of the stream's acknowledgement logs, stamped with the
+    run and the time (and the partition day where the log keeps one)."""
+    count = len(next(iter(columns.values())))
+    if not count:
+        return
+    stamps: dict[str, pa.Array] = {
+        "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
+        "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
+    }
+    if as_of is not None:
+        stamps["as_of_date"] = pa.repeat(pa.scalar(as_of, pa.date32()), count)
+    session.insert_arrow(table, pa.table({**columns, **stamps}))
+
+
 def log_profile_acks(
     session: WarehouseSession,
     stream: SyncStream,
@@ -109,19 +132,13 @@ def log_profile_acks(
     now: dt.datetime,
 ) -> None:
     """Append acknowledged profiles to the acknowledgement log (fold_profile_acks applies it)."""
-    if not customer_ids:
-        return
-    count = len(customer_ids)
-    session.insert_arrow(
+    _log_acks(
+        session,
         f"{stream.schema}.profile_acks",
-        pa.table(
-            {
-                "customer_id": pa.array(customer_ids, pa.string()),
-                "as_of_date": pa.repeat(pa.scalar(as_of, pa.date32()), count),
-                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
-                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
-            }
-        ),
+        {"customer_id": pa.array(customer_ids, pa.string())},
+        run_id=run_id,
+        now=now,
+        as_of=as_of,
     )
 
 
@@ -135,19 +152,13 @@ def log_membership_acks(
     now: dt.datetime,
 ) -> None:
     """Append acknowledged pairs to the acknowledgement log (fold_membership_acks applies it)."""
-    if not row_keys:
-        return
-    count = len(row_keys)
-    session.insert_arrow(
+    _log_acks(
+        session,
         f"{stream.schema}.membership_acks",
-        pa.table(
-            {
-                "row_key": pa.array(row_keys, pa.string()),
-                "as_of_date": pa.repeat(pa.scalar(as_of, pa.date32()), count),
-                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
-                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
-            }
-        ),
+        {"row_key": pa.array(row_keys, pa.string())},
+        run_id=run_id,
+        now=now,
+        as_of=as_of,
     )
 
 
@@ -176,24 +187,18 @@ def log_event_acks(
 
     ``dispositions`` holds each key's disposition; None means every one was sent as planned.
     """
-    if not event_keys:
-        return
-    count = len(event_keys)
-    session.insert_arrow(
+    _log_acks(
+        session,
         f"{stream.schema}.event_acks",
-        pa.table(
-            {
-                "event_key": pa.array(event_keys, pa.string()),
-                "event_ulid": pa.array(event_ulids, pa.string()),
-                "disposition": (
-                    pa.repeat(pa.scalar("sent", pa.string()), count)
-                    if dispositions is None
-                    else pa.array(dispositions, pa.string())
-                ),
-                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
-                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
-            }
-        ),
+        {
+            "event_key": pa.array(event_keys, pa.string()),
+            "event_ulid": pa.array(event_ulids, pa.string()),
+            "disposition": pa.array(
+                ["sent"] * len(event_keys) if dispositions is None else dispositions, pa.string()
+            ),
+        },
+        run_id=run_id,
+        now=now,
     )
 
 
@@ -208,20 +213,16 @@ def log_removal_acks(
     now: dt.datetime,
 ) -> None:
     """Append acknowledged removals to their log (fold_profile_acks applies it)."""
-    if not customer_ids:
-        return
-    count = len(customer_ids)
-    session.insert_arrow(
+    _log_acks(
+        session,
         f"{stream.schema}.removal_acks",
-        pa.table(
-            {
-                "customer_id": pa.array(customer_ids, pa.string()),
-                "as_of_date": pa.repeat(pa.scalar(as_of, pa.date32()), count),
-                "action": pa.array(actions, pa.string()),
-                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
-                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
-            }
-        ),
+        {
+            "customer_id": pa.array(customer_ids, pa.string()),
+            "action": pa.array(actions, pa.string()),
+        },
+        run_id=run_id,
+        now=now,
+        as_of=as_of,
     )
 
 
@@ -235,19 +236,15 @@ def log_merge_acks(
     now: dt.datetime,
 ) -> None:
     """Append acknowledged merges to their log (fold_identity_acks applies it)."""
-    if not customer_ids:
-        return
-    count = len(customer_ids)
-    session.insert_arrow(
+    _log_acks(
+        session,
         f"{stream.schema}.identity_merge_acks",
-        pa.table(
-            {
-                "customer_id": pa.array(customer_ids, pa.string()),
-                "secondary_cio_id": pa.array(secondary_cio_ids, pa.string()),
-                "acknowledged_at": pa.repeat(pa.scalar(now, _TIMESTAMP), count),
-                "run_id": pa.repeat(pa.scalar(run_id, pa.string()), count),
-            }
-        ),
+        {
+            "customer_id": pa.array(customer_ids, pa.string()),
+            "secondary_cio_id": pa.array(secondary_cio_ids, pa.string()),
+        },
+        run_id=run_id,
+        now=now,
     )
 
 
