@@ -15,7 +15,7 @@ import fakesnow
 import pytest
 
 from resources.warehouse import WarehouseResource
-from tests.warehouses import FAKESNOW, KINDS, arrow_fetches, new_warehouse
+from tests.warehouses import FAKESNOW, KINDS, connector_behaviour, new_warehouse
 
 # The end-to-end sync files hold most of the suite's time in a few long files, so their tests
 # are spread one by one over the xdist workers (their module fixtures, a sandbox and a
@@ -39,7 +39,7 @@ def warehouse_kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def fakesnow_connector() -> Iterator[None]:
     """``snowflake.connector.connect`` served by fakesnow while a module's tests run."""
-    with fakesnow.patch(), arrow_fetches():
+    with fakesnow.patch(), connector_behaviour():
         yield
 
 

@@ -11,7 +11,7 @@ importlib mode keeps conftest modules out of reach).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -20,6 +20,8 @@ import pyarrow as pa
 import pytest
 import snowflake.connector
 from dagster_snowflake import SnowflakeResource
+from snowflake.connector.cursor import SnowflakeCursor
+from snowflake.connector.util_text import extract_values_clause
 
 from resources.snowflake import SESSION_TIMEZONE, SnowflakeWarehouse
 from resources.warehouse import DuckDBWarehouse, WarehouseResource
@@ -34,6 +36,22 @@ duckdb_only = pytest.mark.parametrize("warehouse_kind", [DUCKDB], indirect=True)
 
 # The connector hands results over in chunks; a small one makes the tests cross chunk edges.
 FAKE_CHUNK_ROWS: Final = 100
+INSERT_SQL_RE: Final = SnowflakeCursor.INSERT_SQL_RE
+
+
+def _executemany(cursor: Any, command: str, seqparams: Sequence[Any], **kwargs: Any) -> Any:
+    """The connector's ``executemany`` of an INSERT: one multi-row statement, as the real
+    connector rewrites it with client-side (``pyformat``) binding. fakesnow 0.12 runs one
+    statement per row instead, which parses each row's SQL again and is 50x slower."""
+    if not INSERT_SQL_RE.match(command.lstrip()):
+        for params in seqparams:
+            cursor.execute(command, params, **kwargs)
+        return cursor
+    values = extract_values_clause(command)
+    if values is None:
+        raise ValueError(f"no VALUES clause to repeat in {command!r}")
+    rows = ",".join(cursor._rewrite_with_params(values, params)[0] for params in seqparams)
+    return cursor.execute(command.replace(values, rows, 1), **kwargs)
 
 
 def _fetch_arrow_all(
@@ -50,11 +68,12 @@ def _fetch_arrow_batches(
 
 
 @contextmanager
-def arrow_fetches() -> Iterator[None]:
-    """The connector's Arrow fetches on fakesnow's cursor, which lacks them (fakesnow 0.12).
+def connector_behaviour() -> Iterator[None]:
+    """What fakesnow's cursor (0.12) does differently from the connector, done as it does.
 
-    fakesnow's cursor already holds each result as one Arrow table; these serve it the way
-    the connector serves a result: whole, or chunk by chunk.
+    The connector's Arrow fetches, which fakesnow lacks: its cursor already holds each result
+    as one Arrow table, served here whole or chunk by chunk. And ``executemany`` of an INSERT
+    as one multi-row statement (see :func:`_executemany`).
     """
     from fakesnow.cursor import FakeSnowflakeCursor
 
@@ -63,6 +82,7 @@ def arrow_fetches() -> Iterator[None]:
         patch.setattr(
             FakeSnowflakeCursor, "fetch_arrow_batches", _fetch_arrow_batches, raising=False
         )
+        patch.setattr(FakeSnowflakeCursor, "executemany", _executemany)
         yield
 
 

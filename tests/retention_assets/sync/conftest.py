@@ -47,8 +47,9 @@ def membership(
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run on DuckDB only the custom source shape and the cases marked ``duckdb_only``: the
-    shop's shape and each test's other cases already cover Snowflake (fakesnow) for the same
-    SQL, and the suite must stay within its time budget."""
+    shop's shape and other cases already send the same statements to Snowflake (fakesnow),
+    and the suite must stay within its time budget. ``pytest -p tests.sql_coverage`` lists
+    any statement that only DuckDB runs (tests/sql_coverage.py)."""
     kept, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})

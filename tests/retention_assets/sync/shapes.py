@@ -108,6 +108,14 @@ class SourceShape:
         ]
         return relation, _renamed(shaped, self._names(self.events))
 
+    def state_keys_sql(self) -> str:
+        """The (customer id, day) of every state row, in the shop's names."""
+        names = self._names(self.profiles)
+        return (
+            f"SELECT {quote_identifier(names['customer_id'])},"
+            f" {quote_identifier(names['as_of_date'])} FROM {self.profiles.spec.source.relation}"
+        )
+
     def delete_state_sql(self) -> str:
         names = self._names(self.profiles)
         return (

@@ -101,6 +101,7 @@ def test_a_shared_email_is_rejected_retried_and_resolved_once_fixed(harness: Syn
     assert _rejections_check(fixed).passed
 
 
+@pytest.mark.duckdb_only
 def test_an_email_changed_to_another_customers_email_keeps_the_old_values_and_is_retried(
     harness: SyncHarness,
 ) -> None:
@@ -150,6 +151,7 @@ def test_without_an_app_api_key_the_audit_is_skipped_and_the_send_succeeds(
     assert not any(r["path"].startswith("/v1/") for r in harness.sandbox.requests())
 
 
+@pytest.mark.duckdb_only
 def test_sharded_send_is_audited_once_after_all_shards(harness: SyncHarness) -> None:
     rows = [state_row(f"c{i}") for i in range(8)]
     rows += [
@@ -174,6 +176,7 @@ def test_sharded_send_is_audited_once_after_all_shards(harness: SyncHarness) -> 
     assert len(activity_reads) == 1
 
 
+@pytest.mark.duckdb_only
 def test_a_wrong_app_api_key_leaves_the_send_delivered_and_the_audit_incomplete(
     harness: SyncHarness,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from asset_checks.sync_checks import DELIVERY_CHECK
 from tests.retention_assets.sync.harness import STATE_SYNC, SyncHarness, metadata_of, state_row
@@ -12,6 +13,7 @@ def _delivery(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
     return next(e for e in result.get_asset_check_evaluations() if e.check_name == DELIVERY_CHECK)
 
 
+@pytest.mark.duckdb_only
 def test_exhausted_retry_budget_fails_the_delivery_check_until_resent(
     harness: SyncHarness,
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from retention_assets.sync.policies import (
     BACKFILL_POLICY_TAG,
     BACKFILL_SUFFIX,
@@ -70,6 +72,7 @@ def test_first_sync_renames_trigger_eligible_events(harness: SyncHarness) -> Non
     assert _names(harness) == [ORDER_PLACED] * 5 + [SUPPORT_TICKET_OPENED + BACKFILL_SUFFIX]
 
 
+@pytest.mark.duckdb_only
 def test_backfill_run_follows_policy_but_live_run_uses_live_names(harness: SyncHarness) -> None:
     harness.put_events(_old_events())
     harness.run(
@@ -98,6 +101,7 @@ def test_backfill_run_follows_policy_but_live_run_uses_live_names(harness: SyncH
     assert harness.sandbox.events()[-1]["person_id"] == "c3"
 
 
+@pytest.mark.duckdb_only
 def test_mark_policy_keeps_name_and_flags_the_event(harness: SyncHarness) -> None:
     harness.put_events(_old_events())
     harness.run(EVENTS_SYNC_KEYS, OLD.date(), OLD.date())
@@ -114,6 +118,7 @@ def test_mark_policy_keeps_name_and_flags_the_event(harness: SyncHarness) -> Non
     assert refund["data"] == {"refund_id": 1, "cio_backfill": True}
 
 
+@pytest.mark.duckdb_only
 def test_late_event_in_an_old_partition_is_sent_once(harness: SyncHarness) -> None:
     harness.put_events(_old_events())
     window = (OLD.date() - dt.timedelta(days=2), OLD.date())

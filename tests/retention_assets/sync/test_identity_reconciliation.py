@@ -74,7 +74,7 @@ def _sync(
         [dg.AssetSpec(stream.upstream), *stream_assets(stream), *stream_checks(stream)],
         selection=[dg.AssetKey.from_user_string(key) for key in only] or keys,
         resources={"warehouse": harness.warehouse, "customerio": harness.customerio},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=harness.instance,
         tags=tags,
         raise_on_error=False,
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pytest
 
 from asset_checks.sync_checks import VOLUME_GUARD_CHECK
 from retention_assets.shop import CUSTOMER_STATE_PLAN
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG, BACKFILL_SUFFIX
+from retention_assets.sync.stream import SyncStream
 from tests.retention_assets.sync.harness import (
     EVENTS_SYNC_KEYS,
     STATE_SYNC,
@@ -21,6 +23,7 @@ from tests.retention_assets.sync.harness import (
     event_row,
     metadata_of,
     state_row,
+    with_volume_guard,
 )
 from tests.retention_assets.sync.killed_sync import kill_mid_sync
 from tests.shop_events import ORDER_PLACED
@@ -108,56 +111,67 @@ def _guard(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
     )
 
 
-def _grow_past_the_guard(harness: SyncHarness) -> dt.date:
-    """A synced workspace of 100 profiles, then a day that adds 1,500 new ones."""
+# A guard whose floor a test's plan can pass with a few dozen profiles (the default is 1,000).
+_GUARD_FLOOR = 20
+
+
+def _grow_past_the_guard(harness: SyncHarness) -> tuple[dt.date, list[SyncStream]]:
+    """A synced workspace of 10 profiles, then a day that adds 50 new ones, past the floor of
+    the returned syncs' volume guard."""
+    streams = [with_volume_guard(harness.shape.profiles, new_profiles_floor=_GUARD_FLOOR)]
     day = dt.date(2026, 11, 1)
-    harness.put_state([state_row(f"c{i}", as_of=day) for i in range(100)])
-    harness.run(STATE_SYNC, day)
+    harness.put_state([state_row(f"c{i}", as_of=day) for i in range(10)])
+    harness.run(STATE_SYNC, day, streams=streams)
     later = day + dt.timedelta(days=1)
-    harness.put_state([state_row(f"c{i}", as_of=later) for i in range(1_600)])
-    return later
+    harness.put_state([state_row(f"c{i}", as_of=later) for i in range(60)])
+    return later, streams
 
 
+@pytest.mark.duckdb_only
 def test_allow_volume_by_run_config_lets_a_large_plan_through(harness: SyncHarness) -> None:
-    later = _grow_past_the_guard(harness)
-    blocked = harness.run(STATE_SYNC, later, raise_on_error=False)
+    later, streams = _grow_past_the_guard(harness)
+    blocked = harness.run(STATE_SYNC, later, raise_on_error=False, streams=streams)
     assert not _guard(blocked).passed
     verdict = _guard(blocked).metadata["verdict"].value
     assert "cio_sync__customer_state_plan" in verdict and "allow_volume" in verdict
-    assert len(harness.sandbox.people()) == 100
+    assert len(harness.sandbox.people()) == 10
 
     allowed = harness.run(
         STATE_SYNC,
         later,
         run_config={"ops": {PLAN_OP: {"config": {"allow_volume": True}}}},
+        streams=streams,
     )
 
     assert _guard(allowed).passed
-    assert len(harness.sandbox.people()) == 1_600
+    assert len(harness.sandbox.people()) == 60
 
 
+@pytest.mark.duckdb_only
 def test_an_allowed_plan_resumes_without_a_second_override(harness: SyncHarness) -> None:
-    later = _grow_past_the_guard(harness)
+    later, streams = _grow_past_the_guard(harness)
     # Planned and allowed, then the run stops before the send (a crash, a cancelled run).
-    harness.run([CUSTOMER_STATE_PLAN], later, tags={ALLOW_VOLUME_TAG: "true"})
+    harness.run([CUSTOMER_STATE_PLAN], later, tags={ALLOW_VOLUME_TAG: "true"}, streams=streams)
 
-    resumed = harness.run(STATE_SYNC, later)
+    resumed = harness.run(STATE_SYNC, later, streams=streams)
 
     assert _guard(resumed).passed
     assert "allowed by run" in _guard(resumed).metadata["verdict"].value
-    assert len(harness.sandbox.people()) == 1_600
+    assert len(harness.sandbox.people()) == 60
 
 
+@pytest.mark.duckdb_only
 def test_refused_plan_is_emptied_so_a_send_only_run_sends_nothing(harness: SyncHarness) -> None:
-    later = _grow_past_the_guard(harness)
-    harness.run(STATE_SYNC, later, raise_on_error=False)
+    later, streams = _grow_past_the_guard(harness)
+    harness.run(STATE_SYNC, later, raise_on_error=False, streams=streams)
 
-    send_only = harness.run([STATE_SYNC[1]], later)
+    send_only = harness.run([STATE_SYNC[1]], later, streams=streams)
 
     assert metadata_of(send_only, "cio_sync/customer_state")["planned"] == 0
-    assert len(harness.sandbox.people()) == 100
+    assert len(harness.sandbox.people()) == 10
 
 
+@pytest.mark.duckdb_only
 def test_events_rejected_during_an_import_keep_its_policy_when_retried_later(
     harness: SyncHarness,
 ) -> None:

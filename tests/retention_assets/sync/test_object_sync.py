@@ -69,7 +69,7 @@ def _sync(harness: SyncHarness) -> dg.ExecuteInProcessResult:
         [dg.AssetSpec(STREAM.upstream), *stream_assets(STREAM), *stream_checks(STREAM)],
         selection=[STREAM.plan_key, STREAM.send_key],
         resources={"warehouse": harness.warehouse, "customerio": harness.customerio},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=harness.instance,
     )
 
 
@@ -93,6 +93,7 @@ def programs(
     return SyncHarness(make_warehouse(), sandbox)
 
 
+@pytest.mark.duckdb_only
 def test_objects_are_created_then_changed_per_field_and_cleared(programs: SyncHarness) -> None:
     sandbox = programs.sandbox
     _programs(programs, [_program("gold"), _program("silver", perk=None)])

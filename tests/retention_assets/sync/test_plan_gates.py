@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pytest
 
 from retention_assets.shop import CUSTOMER_STATE_PLAN, CUSTOMER_STATE_SYNC, EVENTS_PLAN
 from retention_assets.tables import CUSTOMER_STATE_TABLE
@@ -45,6 +46,7 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     }
 
 
+@pytest.mark.duckdb_only
 def test_sync_only_run_refuses_a_state_value_outside_the_allowed_ones(
     harness: SyncHarness,
 ) -> None:
@@ -75,6 +77,7 @@ def test_refused_plan_leaves_nothing_for_a_send_only_run(harness: SyncHarness) -
     assert harness.sandbox.people() == {}
 
 
+@pytest.mark.duckdb_only
 def test_fixed_rows_pass_the_gate_and_are_sent(harness: SyncHarness) -> None:
     harness.put_state([state_row("c1", vip_tier="platinum")])
     assert not harness.run(STATE_SYNC, raise_on_error=False).success
@@ -102,6 +105,7 @@ def test_sync_only_run_refuses_unknown_and_drifted_event_names(harness: SyncHarn
     assert harness.sandbox.events() == []
 
 
+@pytest.mark.duckdb_only
 def test_sync_only_run_refuses_an_event_dated_next_year(harness: SyncHarness) -> None:
     next_year = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
     future = event_row("order:9", "c1", ORDER_PLACED, next_year)
@@ -116,6 +120,7 @@ def test_sync_only_run_refuses_an_event_dated_next_year(harness: SyncHarness) ->
     assert harness.sandbox.events() == []
 
 
+@pytest.mark.duckdb_only
 def test_sync_only_run_refuses_an_event_from_the_future(harness: SyncHarness) -> None:
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     harness.put_events([event_row("order:9", "c1", ORDER_PLACED, soon)])
@@ -143,6 +148,7 @@ def test_sync_only_run_refuses_a_duplicated_customer(harness: SyncHarness) -> No
     assert harness.sandbox.people() == {}
 
 
+@pytest.mark.duckdb_only
 def test_sync_only_run_refuses_an_event_key_already_used_on_another_day(
     harness: SyncHarness,
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from asset_checks.sync_checks import VOLUME_GUARD_CHECK
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG
 from tests.retention_assets.sync.harness import (
@@ -69,6 +71,7 @@ def test_rerun_sends_nothing_and_one_change_sends_one_attribute(harness: SyncHar
     assert activity["entries_accepted"] == 1
 
 
+@pytest.mark.duckdb_only
 def test_null_skips_but_clear_policy_removes(harness: SyncHarness) -> None:
     harness.put_state([state_row("c1")])
     harness.run(STATE_SYNC)
@@ -88,6 +91,7 @@ def test_null_skips_but_clear_policy_removes(harness: SyncHarness) -> None:
     assert _track_requests(harness) == []
 
 
+@pytest.mark.duckdb_only
 def test_email_change_updates_the_same_profile(harness: SyncHarness) -> None:
     harness.put_state([state_row("c1", email="old@example.com")])
     harness.run(STATE_SYNC)
@@ -100,6 +104,7 @@ def test_email_change_updates_the_same_profile(harness: SyncHarness) -> None:
     assert people["c1"]["email"] == "new@example.com"
 
 
+@pytest.mark.duckdb_only
 def test_older_partition_never_overwrites_newer_state(harness: SyncHarness) -> None:
     harness.put_state(
         [state_row("c1", loyalty_points=10), state_row("c1", as_of=NEXT_DAY, loyalty_points=99)]
@@ -111,6 +116,7 @@ def test_older_partition_never_overwrites_newer_state(harness: SyncHarness) -> N
     assert harness.sandbox.people()["c1"]["loyalty_points"] == 99
 
 
+@pytest.mark.duckdb_only
 def test_volume_guard_blocks_abnormal_plan_unless_allowed(harness: SyncHarness) -> None:
     # An initial import of any size passes the guard.
     harness.put_state([state_row(f"c{i}") for i in range(20)])

@@ -78,7 +78,7 @@ def sync(
         [dg.AssetSpec(stream.upstream), *stream_assets(stream), *stream_checks(stream)],
         selection=[stream.plan_key, stream.send_key],
         resources={"warehouse": harness.warehouse, "customerio": harness.customerio},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=harness.instance,
         tags=tags,
         raise_on_error=raise_on_error,
     )
@@ -304,7 +304,7 @@ def test_two_shards_send_exactly_what_one_does(membership: SyncHarness) -> None:
         [dg.AssetSpec(STREAM.upstream), *stream_assets(STREAM, 2), *stream_checks(STREAM)],
         selection=[STREAM.plan_key, STREAM.send_key],
         resources={"warehouse": membership.warehouse, "customerio": membership.customerio},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=membership.instance,
     )
 
     sent = metadata_of(result, SEND)
@@ -318,7 +318,7 @@ def test_two_shards_send_exactly_what_one_does(membership: SyncHarness) -> None:
         [dg.AssetSpec(STREAM.upstream), *stream_assets(STREAM, 2), *stream_checks(STREAM)],
         selection=[STREAM.plan_key, STREAM.send_key],
         resources={"warehouse": membership.warehouse, "customerio": membership.customerio},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=membership.instance,
     )
     assert metadata_of(removed, SEND)["accepted"] == 2
     assert len(membership.sandbox.relationships()) == 58

@@ -118,7 +118,7 @@ def _sync(
         ],
         selection=[chosen.plan_key, chosen.send_key],
         resources={"warehouse": harness.warehouse, "customerio": harness.customerio},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=harness.instance,
         tags=tags,
         raise_on_error=raise_on_error,
     )

@@ -87,7 +87,7 @@ def sync(
         [dg.AssetSpec(STREAM.upstream), *stream_assets(STREAM), *stream_checks(STREAM)],
         selection=[STREAM.plan_key, STREAM.send_key],
         resources={"warehouse": harness.warehouse, "customerio": harness.customerio},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=harness.instance,
         tags=tags,
         raise_on_error=raise_on_error,
     )
@@ -218,7 +218,7 @@ def test_a_segment_named_by_id_needs_no_app_api_call(
             "warehouse": membership.warehouse,
             "customerio": membership.customerio_resource(app_api_key=None),
         },
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=membership.instance,
     )
 
     assert metadata_of(result, stream.send_key.to_user_string())["accepted"] == 2

@@ -37,6 +37,7 @@ class RefusingIOManager(dg.IOManager):
 
 
 @pytest.mark.parametrize("shards", [1, 2], ids=["one_shard", "two_shards"])
+@pytest.mark.duckdb_only
 def test_a_send_hands_nothing_through_the_io_manager(harness: SyncHarness, shards: int) -> None:
     scenario.load(harness)
     keys, first, last = scenario.FIRST_RUN
@@ -62,6 +63,7 @@ def _report(accepted: int) -> SyncReport:
     )
 
 
+@pytest.mark.duckdb_only
 def test_a_re_executed_shard_replaces_its_report(
     make_warehouse: Callable[[], WarehouseResource],
 ) -> None:
@@ -83,6 +85,7 @@ def test_a_re_executed_shard_replaces_its_report(
     assert found[0] == first_try
 
 
+@pytest.mark.duckdb_only
 def test_two_syncs_sharing_a_ledger_schema_read_only_their_own_reports(
     make_warehouse: Callable[[], WarehouseResource],
 ) -> None:

@@ -122,6 +122,7 @@ def test_id_of_a_plan_whose_send_never_ran_is_reused_after_the_time_changed(
     ]
 
 
+@pytest.mark.duckdb_only
 def test_a_changed_time_on_a_delivered_event_is_logged_and_not_resent(
     harness: SyncHarness, caplog: pytest.LogCaptureFixture
 ) -> None:

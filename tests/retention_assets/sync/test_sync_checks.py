@@ -6,6 +6,7 @@ import datetime as dt
 
 import dagster as dg
 import httpx
+import pytest
 
 from asset_checks.cohort_check import COHORT_CHECK
 from asset_checks.sync_checks import REJECTED_ROWS_CHECK, VOLUME_GUARD_CHECK
@@ -30,6 +31,7 @@ def _evaluation(result: dg.ExecuteInProcessResult, asset: str, name: str):
     )
 
 
+@pytest.mark.duckdb_only
 def test_cohort_check_reports_a_sampled_profile_edited_behind_the_pipeline(
     harness: SyncHarness,
 ) -> None:
@@ -55,6 +57,7 @@ def test_cohort_check_reports_a_sampled_profile_edited_behind_the_pipeline(
     ]
 
 
+@pytest.mark.duckdb_only
 def test_rejected_rows_check_warns_with_reason_until_delivered(harness: SyncHarness) -> None:
     # An email over Customer.io's 1000-byte value limit is rejected before sending.
     harness.put_state([state_row("c1"), state_row("c2", email="x" * 1200 + "@example.com")])
@@ -82,6 +85,7 @@ def test_rejected_rows_check_warns_with_reason_until_delivered(harness: SyncHarn
     assert harness.sandbox.people()["c2"]["email"] == "c2@example.com"
 
 
+@pytest.mark.duckdb_only
 def test_events_volume_guard_blocks_a_flood_of_events(harness: SyncHarness) -> None:
     harness.put_events([event_row("order:0", "c1", ORDER_PLACED, OLD)])
     harness.run(EVENTS_SYNC_KEYS, OLD.date(), OLD.date())
