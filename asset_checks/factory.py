@@ -63,8 +63,6 @@ RUN_PARTITION_RANGE: Final = "the run's partition range"
 LATEST_PARTITION: Final = "the latest partition in the table (check run without a partition)"
 NO_PARTITION: Final = "none: the run had no partition, and none was read from the table"
 
-# Name of the count column the sample query adds; no model column is called this.
-_FAILING_COUNT: Final = "failing_rows__total"
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Arrow's defaults turn nullable integers into floats and nullable booleans into objects.
@@ -181,17 +179,15 @@ class SqlRule:
         self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
     ) -> Findings:
         values = {**params, **self.params, "sample_rows": sample_rows}
-        query = sql.SAMPLE_FAILING.format(
-            rule=self.sql, order_by=self.order_by, count_column=_FAILING_COUNT
-        )
-        rows = to_frame(session.fetch_arrow(query, bind(query, values)))
-        if rows.empty:
+        count = sql.COUNT_FAILING.format(rule=self.sql)
+        ((failing,),) = session.fetch_all(count, bind(count, values))
+        if not failing:
             return NO_FINDINGS
-        failing = int(rows[_FAILING_COUNT].iloc[0])
-        rows = rows.drop(columns=[_FAILING_COUNT])
+        query = sql.SAMPLE_FAILING.format(rule=self.sql, order_by=self.order_by)
+        rows = to_frame(session.fetch_arrow(query, bind(query, values)))
         if self.schema is not None:
             rows[SCHEMA_FAILURES] = schema_failures(self.schema, rows)
-        return Findings(failing, rows)
+        return Findings(int(failing), rows)
 
 
 @dataclass(frozen=True)

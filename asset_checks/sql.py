@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from typing import Final
 
-# The factory wraps each rule's query of failing rows in this: one pass yields both the number
-# of failing rows (on every sampled row) and the first ones in ``order_by`` order.
+# The factory counts each rule's failing rows first, and only a rule that finds some reads the
+# first ones in ``order_by`` order. Checks mostly pass, and a bare count lets the warehouse
+# skip reading and converting the sampled columns of every row: on 9.5M events one pass doing
+# both took 2.4 s, the count alone 0.6 s.
+COUNT_FAILING: Final = """
+SELECT count(*) FROM ({rule}) AS failing
+"""
+
 SAMPLE_FAILING: Final = """
-SELECT *, count(*) OVER () AS {count_column}
+SELECT *
 FROM ({rule}) AS failing
 ORDER BY {order_by}
 LIMIT $sample_rows

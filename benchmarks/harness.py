@@ -3,9 +3,11 @@
 For each scale it times source generation and one partition of each model (the models
 engineer's ``model_build.measure``) and the model checks (the checks engineer's
 ``check_suite``), builds the warehouse the syncs read (``workload``), then against one local
-sandbox and for each latency: the SDK baselines (``sdk_baseline``), our first sync, a sync with
-nothing changed and one with 1% of customers changed (``sync_bench``), plus once per scale the
-client-side limit (``client_limit``). ``report`` turns the results into the table.
+sandbox and for each latency: the SDK baselines (``sdk_baseline``), then our first syncs, syncs
+with nothing changed and a model build and sync with 1% of customers changed, each one whole
+``dagster asset materialize`` process (``cli_runs``), plus once per scale the client-side limit
+(``client_limit``). ``report`` turns the results into the tables. ``--scale 10m`` adds ten
+million customers (hours; not run in CI).
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Final
 
+import dagster as dg
+
 from asset_checks.factory import RUN_PARTITION, Scope
 from benchmarks import check_suite, model_build
+from benchmarks.cli_runs import Deployment, materialize, startup_seconds
 from benchmarks.client_limit import ClientLimit, measure_client_limit
 from benchmarks.report import LatencyResult, ScaleResult, render
 from benchmarks.sdk_baseline import SDK_BATCH_SIZE, measure_sdk
-from benchmarks.sync_bench import SyncRun, SyncTask, in_fresh_process, run_sync
-from benchmarks.workload import Workload, build_workload, change_customers, forget_syncs
+from benchmarks.sync_bench import SyncRun, in_fresh_process
+from benchmarks.workload import Workload, build_workload, change_sources, forget_syncs
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.customerio.limits import DEFAULT_BATCH_MAX_BYTES, DEFAULT_MAX_ENTRIES_PER_BATCH
 from resources.warehouse import DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT, DuckDBWarehouse
@@ -42,6 +47,8 @@ from retention_assets.sync import plans
 from retention_assets.sync.policies import EVENTS_TRAILING_DAYS
 
 DEFAULT_CUSTOMERS: Final = (100_000, 1_000_000)
+# --scale 10m: the growth table then spans 100k, 1M and 10M customers (~100M events).
+SCALES: Final = {"default": DEFAULT_CUSTOMERS, "10m": (*DEFAULT_CUSTOMERS, 10_000_000)}
 QUICK_CUSTOMERS: Final = (20_000,)
 DEFAULT_LATENCIES: Final = (0.0, 80.0)
 DEFAULT_DAYS: Final = 365  # about ten events per customer with the generator's rates
@@ -66,7 +73,6 @@ class Options:
     """SDK per-row sample at 0 ms, and at any other latency."""
     batch_sample: int
     max_rps: float
-    profile_dir: Path | None
 
     def row_sample(self, latency_ms: float) -> int:
         return self.row_samples[0] if latency_ms == 0 else self.row_samples[1]
@@ -95,50 +101,40 @@ def _plan_first_sync(workload: Workload) -> None:
         plans.plan_events(session, EVENTS, workload.events_start, workload.events_end)
 
 
-def _verify_first_sync(run: SyncRun, sandbox: SandboxHandle, limit: ClientLimit) -> None:
+def _verify_first_sync(
+    profiles: SyncRun, events: SyncRun, sandbox: SandboxHandle, limit: ClientLimit
+) -> None:
     """A benchmark of a sync that lost rows would be worthless: check the sandbox got them,
     and that the baselines (which rebuild the entries, see ``rows``) read the same rows."""
     stats = sandbox.stats()
-    profiles, events = run.profiles, run.events
-    assert profiles is not None and events is not None
+    sent_profiles, sent_events = profiles.profiles, events.events
+    assert sent_profiles is not None and sent_events is not None
     problems = []
-    if (limit.profiles.rows, limit.events.rows) != (profiles.sent, events.sent):
+    if (limit.profiles.rows, limit.events.rows) != (sent_profiles.sent, sent_events.sent):
         problems.append(
             f"the baselines read {limit.profiles.rows} profiles and {limit.events.rows} events,"
-            f" the sync sent {profiles.sent} and {events.sent}"
+            f" the sync sent {sent_profiles.sent} and {sent_events.sent}"
         )
-    if profiles.rejected or events.rejected:
-        problems.append(f"{profiles.rejected + events.rejected} rows rejected")
-    if stats["people"] != profiles.sent:
-        problems.append(f"sandbox holds {stats['people']} people, {profiles.sent} sent")
-    if stats["events"] != events.sent:
-        problems.append(f"sandbox holds {stats['events']} events, {events.sent} sent")
+    if sent_profiles.rejected or sent_events.rejected:
+        problems.append(f"{sent_profiles.rejected + sent_events.rejected} rows rejected")
+    if stats["people"] != sent_profiles.sent:
+        problems.append(f"sandbox holds {stats['people']} people, {sent_profiles.sent} sent")
+    if stats["events"] != sent_events.sent:
+        problems.append(f"sandbox holds {stats['events']} events, {sent_events.sent} sent")
     if problems:
         raise RuntimeError("first sync incomplete: " + "; ".join(problems))
 
 
 def _latency_run(
     workload: Workload,
-    sandbox: SandboxHandle,
+    deployment: Deployment,
     latency_ms: float,
     options: Options,
+    change_round: int,
 ) -> tuple[LatencyResult, ClientLimit]:
+    sandbox = deployment.sandbox
     sandbox.configure(latency_ms=latency_ms)
     label = f"{workload.customers:,} customers, {latency_ms:g} ms"
-
-    def task(kind: str, **streams: Any) -> SyncTask:
-        profile_to = None
-        if options.profile_dir is not None:
-            profile_to = options.profile_dir / f"{workload.customers}_{latency_ms:g}ms_{kind}"
-        return SyncTask.against(
-            sandbox,
-            workload.database,
-            max_rps=options.max_rps,
-            run_id=f"bench-{latency_ms:g}ms-{kind}",
-            profile_to=profile_to,
-            **streams,
-        )
-
     forget_syncs(workload)
     _plan_first_sync(workload)
     now = dt.datetime.now(dt.UTC)
@@ -154,30 +150,43 @@ def _latency_run(
     )
     forget_syncs(workload)
     sandbox.reset()
-    log(f"{label}: our first sync")
-    initial = run_sync(
-        task(
-            "first",
-            as_of=workload.as_of,
-            events_window=(workload.events_start, workload.events_end),
-            first_sync=True,
-        ),
-        sandbox,
+
+    def run(kind: str, selection: Sequence[dg.AssetKey], **partitions: Any) -> SyncRun:
+        log(f"{label}: {kind} (dagster asset materialize)")
+        return materialize(
+            deployment, selection, label=f"{latency_ms:g}ms_{kind.replace(' ', '_')}", **partitions
+        )
+
+    profiles = (CUSTOMER_STATE.plan_key, CUSTOMER_STATE.send_key)
+    events = (EVENTS.plan_key, EVENTS.send_key)
+    last_day = workload.as_of
+    first_profiles = run("first sync, profiles", profiles, partition=last_day)
+    first_events = run(
+        "first sync, events", events, partition_range=(workload.events_start, last_day)
     )
-    _verify_first_sync(initial, sandbox, limit)
-    log(f"{label}: nothing changed")
-    unchanged = run_sync(
-        task(
-            "unchanged",
-            as_of=workload.as_of,
-            events_window=(workload.trailing_start, workload.events_end),
-        ),
-        sandbox,
+    _verify_first_sync(first_profiles, first_events, sandbox, limit)
+    unchanged_profiles = run("nothing changed, profiles", profiles, partition=last_day)
+    unchanged_events = run(
+        "nothing changed, events",
+        events,
+        partition_range=(workload.trailing_start, last_day),
     )
-    changed_customers = change_customers(workload)
-    log(f"{label}: {changed_customers:,} customers changed")
-    changed = run_sync(task("changed", as_of=workload.as_of), sandbox)
-    result = LatencyResult(latency_ms, sdk, initial, unchanged, changed, changed_customers)
+    changed_customers = change_sources(workload, change_round)
+    changed = run(
+        f"1% changed ({changed_customers:,} customers)",
+        (CUSTOMER_STATE.upstream, *profiles),
+        partition=last_day,
+    )
+    result = LatencyResult(
+        latency_ms,
+        sdk,
+        first_profiles=first_profiles,
+        first_events=first_events,
+        unchanged_profiles=unchanged_profiles,
+        unchanged_events=unchanged_events,
+        changed=changed,
+        changed_customers=changed_customers,
+    )
     return result, limit
 
 
@@ -200,10 +209,15 @@ def run_scale(customers: int, options: Options, directory: Path) -> ScaleResult:
     results = []
     limits = []
     with running_sandbox(app_rate_limit=0) as sandbox:
-        for latency_ms in options.latencies:
-            result, limit = _latency_run(workload, sandbox, latency_ms, options)
+        deployment = Deployment(
+            workload.database, sandbox, directory / "dagster_home", options.max_rps
+        )
+        startup = startup_seconds(deployment, directory / "startup.log")
+        for change_round, latency_ms in enumerate(options.latencies):
+            result, limit = _latency_run(workload, deployment, latency_ms, options, change_round)
             results.append(result)
             limits.append(limit)
+    database_bytes = workload.database.stat().st_size
     workload.database.unlink()
     return ScaleResult(
         customers=customers,
@@ -215,6 +229,8 @@ def run_scale(customers: int, options: Options, directory: Path) -> ScaleResult:
         model_seconds={timing.asset: timing.seconds for timing in built.models},
         events_backfill_seconds=workload.events_backfill_seconds,
         check_suite_seconds=check_seconds,
+        startup_seconds=startup,
+        database_bytes=database_bytes,
         # The best pass: the limit is what the machine can do, noise only ever slows it.
         client_limit=max(limits, key=lambda limit: limit.rate),
         latencies=tuple(results),
@@ -282,19 +298,25 @@ def method(options: Options) -> str:
 - Sandbox: `cio_sandbox` on 127.0.0.1 in its own process, answering every Track request after
   {latencies} of added latency; it is reset (and the `cio_sync` ledgers dropped) before each
   first sync, so every first sync is really a first sync.
-- Ours: `plans.plan_customer_state` / `plans.plan_events` then `send.sync_profiles` /
-  `send.sync_events`, each run in a fresh spawned process (peak RSS = its `VmHWM`), in a
-  sync session of `DuckDBWarehouse` with its defaults (memory limit
-  {DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT}).
-  `TrackClient` from `CustomerIOResource` defaults (8 requests in flight, batches of at most
-  {DEFAULT_MAX_ENTRIES_PER_BATCH} entries and {DEFAULT_BATCH_MAX_BYTES:,} bytes) except
-  `max_rps={options.max_rps:g}`. Rates are entities / (plan + send), so they include the diff
-  and the ledger writes; requests/s is requests / send time. The first sync sends recent events
-  under the default backfill policy (rename), as the asset does on a first sync.
-- Nothing changed: the same partition planned and sent again, plus the events schedule's
-  trailing {EVENTS_TRAILING_DAYS}-day window. 1% changed: `loyalty_points` of the customers with
-  `hash(customer_id) % 100 = 0` is changed in `retention.customer_state`, then plan + send.
-  Times are the plan and send inside the run's process (Dagster run start-up not included).
+- Ours: every sync is one whole `dagster asset materialize -m retention_assets.definitions`
+  process, started as a user starts it, with the deployment's environment variables pointing
+  at the benchmark's DuckDB file and the sandbox and a Dagster home of its own: start-up, code
+  location load, plan, send and ledger fold all count ("whole process", exec to exit). Profiles
+  are one partition (`--partition`); events are every day of the history in one single-run
+  backfill (`--partition-range`), as an operator's first sync; the first sync sends recent
+  events under the default backfill policy (rename). Peak RSS is the process's own `VmHWM`,
+  read every 0.1 s.
+  The plan and the send are the run's own step durations from its event log; "plan + send"
+  rates are entities / (plan + send). The sync session is `DuckDBWarehouse`'s (memory limit
+  {DEFAULT_DUCKDB_SYNC_MEMORY_LIMIT}); `TrackClient` keeps `CustomerIOResource`'s defaults
+  (8 requests in flight, batches of at most {DEFAULT_MAX_ENTRIES_PER_BATCH} entries and
+  {DEFAULT_BATCH_MAX_BYTES:,} bytes) with `CUSTOMERIO_MAX_RPS={options.max_rps:g}`.
+- The sandbox shares the two cores. "Sandbox busy" is its CPU time over the run's wall time;
+  it is one single-threaded process, so near 100% it, not the sync, set the pace.
+- Nothing changed: the same profile partition again, and the events schedule's trailing
+  {EVENTS_TRAILING_DAYS}-day window. 1% changed: one customer in a hundred gets a loyalty
+  update landed in `raw.loyalty_accounts` on the partition day; then one process builds
+  `retention_customer_state` (with its blocking checks), plans and sends.
 - SDK: `customerio` (the official SDK) sending the same planned rows, read from the same DuckDB
   file with the same queries, as the same payloads: `identify(id, **attributes)` / `track(id,
   name, data, id=ulid, timestamp=...)` per row, and `batch()` with {SDK_BATCH_SIZE} v2 operations
@@ -302,7 +324,8 @@ def method(options: Options) -> str:
   `https://` URLs only; `sdk_baseline.PlainHttpCustomerIO` rewrites the scheme to `http://` in
   `send_request` and mounts the SDK's own adapter for it, nothing else. Measured on samples
   (sizes in the table; per-row sending at 80 ms does about 12 rows/s) read before the clock
-  starts, so the SDK's rates exclude reading and planning while ours include both.
+  starts, so the SDK's rates exclude reading and planning while ours (plan + send) include
+  both.
 - Client-side limit: the same planned rows read with the same queries and serialised two ways,
   entries built as dicts and dumped with orjson, or rendered as JSON text by DuckDB (what our
   sync does), then joined into batch bodies; one Python thread, no network, no validation, no
@@ -316,6 +339,12 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         prog="python -m benchmarks", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--customers", type=int, nargs="+", help="scales (default 100000 1000000)")
+    parser.add_argument(
+        "--scale",
+        choices=sorted(SCALES),
+        default="default",
+        help="10m adds 10,000,000 customers to the default scales (hours; not for CI)",
+    )
     parser.add_argument(
         "--latencies",
         type=float,
@@ -338,23 +367,18 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         "--sdk-batch-sample", type=int, help=f"SDK batch() sample per stream ({BATCH_SAMPLE})"
     )
     parser.add_argument("--max-rps", type=float, default=DEFAULT_MAX_RPS)
-    parser.add_argument(
-        "--profile", type=Path, help="write a pyinstrument profile of every sync run here"
-    )
     args = parser.parse_args(argv)
     customers: tuple[int, ...]
     if args.quick:
         customers, row_samples = QUICK_CUSTOMERS, QUICK_ROW_SAMPLES
         batch_sample, out = QUICK_BATCH_SAMPLE, args.out
     else:
-        customers = DEFAULT_CUSTOMERS
+        customers = SCALES[args.scale]
         row_samples = (ROW_SAMPLE_AT_0_MS, ROW_SAMPLE_WITH_LATENCY)
         batch_sample = BATCH_SAMPLE
         out = args.out or DEFAULT_OUT
     if args.sdk_row_sample:
         row_samples = (args.sdk_row_sample, args.sdk_row_sample)
-    if args.profile:
-        args.profile.mkdir(parents=True, exist_ok=True)
     return Options(
         customers=tuple(args.customers or customers),
         latencies=tuple(args.latencies),
@@ -364,7 +388,6 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         row_samples=row_samples,
         batch_sample=args.sdk_batch_sample or batch_sample,
         max_rps=args.max_rps,
-        profile_dir=args.profile,
     )
 
 

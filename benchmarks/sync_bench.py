@@ -117,6 +117,12 @@ class SyncRun:
     peak_rss_bytes: int
     server_requests: int
     """Requests the sandbox answered during the run (all of them, not only batch writes)."""
+    server_entries: int
+    """Track entries the sandbox received (accepted or rejected) during the run."""
+    sandbox_cpu_seconds: float
+    """CPU time the sandbox spent during the run: near ``seconds`` means it was the limit."""
+    model_seconds: float = 0.0
+    """Model builds inside the run (whole-process runs that rebuild a model first)."""
 
     @property
     def streams(self) -> list[StreamFigures]:
@@ -138,6 +144,11 @@ class SyncRun:
     def rate(self) -> float:
         seconds = sum(stream.seconds for stream in self.streams)
         return self.sent / seconds if seconds else 0.0
+
+    @property
+    def sandbox_load(self) -> float:
+        """Share of one core the sandbox (one single-threaded process) was busy in the run."""
+        return self.sandbox_cpu_seconds / self.seconds if self.seconds else 0.0
 
 
 def _figures(plan_seconds: float, report: SyncReport) -> StreamFigures:
@@ -223,7 +234,15 @@ def _run_in_child(task: SyncTask) -> SyncRun:
         profiler.stop()
         task.profile_to.with_suffix(".txt").write_text(profiler.output_text(color=False))
         task.profile_to.with_suffix(".html").write_text(profiler.output_html())
-    return SyncRun(profiles, events, seconds, peak_rss_bytes(), server_requests=0)
+    return SyncRun(
+        profiles,
+        events,
+        seconds,
+        peak_rss_bytes(),
+        server_requests=0,
+        server_entries=0,
+        sandbox_cpu_seconds=0.0,
+    )
 
 
 def _stdout_to_stderr() -> None:
@@ -242,7 +261,20 @@ def in_fresh_process(function: Callable[..., T], *args: object) -> T:
 
 def run_sync(task: SyncTask, sandbox: SandboxHandle) -> SyncRun:
     """Run ``task`` in a fresh spawned process; add what the sandbox saw of it."""
-    before = sandbox.stats()["requests"]
+    before, cpu_before = sandbox.stats(), sandbox.cpu_seconds()
     run = in_fresh_process(_run_in_child, task)
-    served = sandbox.stats()["requests"] - before
-    return SyncRun(run.profiles, run.events, run.seconds, run.peak_rss_bytes, served)
+    after = sandbox.stats()
+    return SyncRun(
+        run.profiles,
+        run.events,
+        run.seconds,
+        run.peak_rss_bytes,
+        server_requests=after["requests"] - before["requests"],
+        server_entries=sandbox_entries(after) - sandbox_entries(before),
+        sandbox_cpu_seconds=sandbox.cpu_seconds() - cpu_before,
+    )
+
+
+def sandbox_entries(stats: dict[str, int]) -> int:
+    """Track entries a sandbox has received so far, from its ``stats()``."""
+    return int(stats["entries_accepted"]) + int(stats["entries_rejected"])

@@ -41,6 +41,25 @@ SET loyalty_points = coalesce(loyalty_points, 0) + 1
 WHERE as_of_date = $as_of AND hash(customer_id) % 100 < $percent
 """
 
+# One customer in a hundred again, changed where a user's data changes: each gets a loyalty
+# account update landed at noon of the partition day (one more point than its latest balance,
+# or a first bronze account), so a model build of that day picks it up.
+_CHANGE_SOURCES_SQL: Final = """
+INSERT INTO raw.loyalty_accounts (customer_id, points_balance, tier, updated_at, _loaded_at)
+SELECT picked.customer_id, coalesce(latest.points_balance, 0) + 1,
+    coalesce(latest.tier, 'bronze'), $at, $at
+FROM (
+    SELECT DISTINCT customer_id FROM raw.customers
+    WHERE customer_id IS NOT NULL AND hash(customer_id) % 100 < $percent
+) AS picked
+LEFT JOIN (
+    SELECT customer_id, points_balance, tier FROM raw.loyalty_accounts
+    QUALIFY row_number() OVER (
+        PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC
+    ) = 1
+) AS latest ON latest.customer_id = picked.customer_id
+"""
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -164,3 +183,15 @@ def change_customers(workload: Workload, percent: int = 1) -> int:
             {"as_of": workload.as_of, "percent": percent},
         )[0]
     return int(changed)
+
+
+def change_sources(workload: Workload, change_round: int, percent: int = 1) -> int:
+    """Land a loyalty update for ``percent`` % of the customers on the partition day, in the
+    raw tables (the model is not rebuilt here); return how many rows landed. Round ``n`` lands
+    ``n`` minutes after noon, so each round's update is the latest of its customers."""
+    at = dt.datetime.combine(workload.as_of, dt.time(12)) + dt.timedelta(minutes=change_round)
+    with workload.session() as session:
+        (before,) = session.fetch_all("SELECT count(*) FROM raw.loyalty_accounts")[0]
+        session.execute(_CHANGE_SOURCES_SQL, {"at": at, "percent": percent})
+        (after,) = session.fetch_all("SELECT count(*) FROM raw.loyalty_accounts")[0]
+    return int(after) - int(before)

@@ -30,11 +30,15 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 class SandboxHandle:
     """A running sandbox: its URL and credentials, and reads/writes of its control endpoints."""
 
-    def __init__(self, url: str, site_id: str, api_key: str, app_api_key: str) -> None:
+    def __init__(
+        self, url: str, site_id: str, api_key: str, app_api_key: str, pid: int | None = None
+    ) -> None:
         self.url = url
         self.site_id = site_id
         self.api_key = api_key
         self.app_api_key = app_api_key
+        self.pid = pid
+        """The server's process id, when this handle started it."""
         self._client = httpx.Client(base_url=url, timeout=60.0)
 
     @property
@@ -117,6 +121,15 @@ class SandboxHandle:
         response.raise_for_status()
         return response.json()
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (Linux ``/proc``): benchmarks compare it
+        with a run's wall time to show whether the sandbox was what limited the run."""
+        if self.pid is None:
+            raise RuntimeError("this handle did not start the sandbox: its process is unknown")
+        # Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self._client.close()
 
@@ -166,7 +179,7 @@ def running_sandbox(
     try:
         deadline = time.monotonic() + startup_timeout
         url = _read_url(process, deadline)
-        handle = SandboxHandle(url, site_id, api_key, app_api_key)
+        handle = SandboxHandle(url, site_id, api_key, app_api_key, pid=process.pid)
         _wait_until_answering(handle, deadline)
         yield handle
     finally:

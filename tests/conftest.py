@@ -9,10 +9,11 @@ warehouses are built once per kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import fakesnow
 import pytest
+from xdist.remote import Producer
+from xdist.scheduler import LoadScopeScheduling
 
 from resources.warehouse import WarehouseResource
 from tests.warehouses import FAKESNOW, KINDS, connector_behaviour, new_warehouse
@@ -21,14 +22,23 @@ from tests.warehouses import FAKESNOW, KINDS, connector_behaviour, new_warehouse
 # are spread one by one over the xdist workers (their module fixtures, a sandbox and a
 # warehouse factory, are cheap to build twice). Every other file stays whole on one worker, so
 # its expensive module fixtures (the UI's dagster dev, the dbt build) are built once.
-_SPREAD_ONE_BY_ONE = Path(__file__).parent / "retention_assets" / "sync"
+# xdist's own ``xdist_group`` marks cannot say this under pytest 9.2: xdist 3.8 renames the
+# item through ``item._nodeid``, which pytest no longer reads, so every group was ignored and
+# each file was spread test by test. A scheduler of our own states the grouping directly.
+_SPREAD_ONE_BY_ONE = "tests/retention_assets/sync/"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if _SPREAD_ONE_BY_ONE not in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+class _FilesExceptTheSyncSuite(LoadScopeScheduling):
+    """xdist work units: one per test under the sync suite, one per file everywhere else."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        if nodeid.startswith(_SPREAD_ONE_BY_ONE):
+            return nodeid
+        return nodeid.split("::", 1)[0]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling:
+    return _FilesExceptTheSyncSuite(config, log)
 
 
 @pytest.fixture(scope="session", params=KINDS)

@@ -313,7 +313,7 @@ def test_the_same_id_on_another_day_is_no_duplicate(view: Callable[..., Canonica
     assert canonical.check(UNIQUE_ID, Scope(DAY, last, RUN_PARTITION)).passed
 
 
-@pytest.mark.parametrize("missing", [None, "", "  \t"])
+@pytest.mark.parametrize("missing", [None, "", "  \t", "\u00a0\u00a0"])
 def test_a_null_or_blank_id_fails(view: Callable[..., CanonicalView], missing: str | None) -> None:
     canonical = state_view(view, profile(STATE_SPEC, missing, email="nobody@example.com"))
     verdict = canonical.check(UNIQUE_ID)
@@ -688,12 +688,13 @@ def test_every_query_translates_to_snowflake(spec: SyncSpec) -> None:
         "sample_rows": 10,
     }
     for rule in rules:
-        query = sql.SAMPLE_FAILING.format(
-            rule=rule.sql, order_by=rule.order_by, count_column="failing"
-        )
-        snowflake, _ = translate(query, {**values, **rule.params})
-        assert snowflake.startswith("SELECT"), rule.name
-        assert f'"SYNC"."{spec.name.upper()}__SOURCE"' in snowflake
+        for query in (
+            sql.COUNT_FAILING.format(rule=rule.sql),
+            sql.SAMPLE_FAILING.format(rule=rule.sql, order_by=rule.order_by),
+        ):
+            snowflake, _ = translate(query, {**values, **rule.params})
+            assert snowflake.startswith("SELECT"), rule.name
+            assert f'"SYNC"."{spec.name.upper()}__SOURCE"' in snowflake
 
 
 UPSTREAM = dg.AssetKey(["analytics", "crm_users"])

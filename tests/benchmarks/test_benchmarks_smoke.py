@@ -1,9 +1,9 @@
 """Smoke test of ``python -m benchmarks``: a tiny run end to end must produce every figure.
 
 The real run takes an hour at 1M customers; this one runs every step (generation, model builds,
-check suite, SDK baselines, client-side limit, our three syncs in child processes against a real
-sandbox) on 2,000 customers at one latency, and checks the report has every row, a value in
-every cell and a verdict for every target.
+check suite, SDK baselines, client-side limit, our syncs as whole ``dagster asset materialize``
+processes against a real sandbox) on 2,000 customers at one latency, and checks the report has
+every row, a value in every cell, a verdict for every target and a growth line for every step.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks import sync_runs
 from benchmarks.harness import main
-from benchmarks.report import SYNC_ROWS, WAREHOUSE_ROWS
+from benchmarks.report import SYNC_ROWS, WAREHOUSE_ROWS, growth_rows
 
 
 def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
@@ -24,6 +24,9 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
             "--quick",
             "--customers",
             "2000",
+            # A month: every CLI run of the events sync records each day on its partition.
+            "--days",
+            "30",
             "--latencies",
             "0",
             "--sdk-row-sample",
@@ -51,6 +54,9 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
         line = figure_line(row.section, row.label)
         if any(check.latency_ms in (None, 0) for check in row.checks):
             assert line.rstrip(" |").endswith(("yes", "**NO**")), line
+    for step in growth_rows([0.0]):
+        (line,) = [line for line in lines if line.startswith(f"| {step.label} | ")]
+        assert line.endswith("| no |"), line  # one scale: nothing to compare with
     judged = [line for line in lines if line.startswith("| 2,000 | ")]
     assert judged and all(line.endswith(("| yes |", "| **NO** |")) for line in judged)
     # Nothing is left behind: the DuckDB files live in a temporary directory of their own.

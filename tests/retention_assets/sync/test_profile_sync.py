@@ -71,6 +71,20 @@ def test_rerun_sends_nothing_and_one_change_sends_one_attribute(harness: SyncHar
     assert activity["entries_accepted"] == 1
 
 
+def test_the_plan_shows_the_first_payloads_with_only_what_changed(harness: SyncHarness) -> None:
+    harness.put_state([state_row(f"c{n}") for n in range(1, 9)])
+    first = metadata_of(harness.run(STATE_SYNC), "cio_sync/customer_state_plan")
+    shown = first["sample_payloads"].strip("`\n").splitlines()
+    # Five customers, in id order, each a new profile with every attribute it has.
+    assert [line.split(":")[0] for line in shown] == [f"new c{n}" for n in range(1, 6)]
+    assert '"loyalty_points":' in shown[0] and '"vip_tier":' in shown[0]
+
+    harness.put_state([state_row("c7", loyalty_points=41)])
+    changed = metadata_of(harness.run(STATE_SYNC), "cio_sync/customer_state_plan")
+
+    assert changed["sample_payloads"].strip("`\n") == 'c7: {"loyalty_points":41}'
+
+
 @pytest.mark.duckdb_only
 def test_null_skips_but_clear_policy_removes(harness: SyncHarness) -> None:
     harness.put_state([state_row("c1")])
