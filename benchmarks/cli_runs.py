@@ -18,13 +18,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import dagster as dg
 
-from benchmarks.sync_bench import StreamFigures, SyncRun, sandbox_entries
+from benchmarks.sync_bench import StreamFigures, SyncRun, peak_rss_bytes, sandbox_entries
 from cio_sandbox.testing import SandboxHandle
 from retention_assets.settings import (
     CUSTOMERIO_API_KEY,
@@ -96,18 +97,6 @@ def _sandbox_counters(sandbox: SandboxHandle) -> tuple[int, int, float]:
     return int(stats["requests"]), sandbox_entries(stats), sandbox.cpu_seconds()
 
 
-def _peak_rss_bytes(pid: int) -> int | None:
-    """``VmHWM`` of a running process: the peak of its own address space since its exec."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:  # it has just exited
-        return None
-    return None
-
-
 def _watch_peak(process: subprocess.Popen[bytes]) -> int:
     """The process's peak RSS, read until it exits.
 
@@ -117,7 +106,8 @@ def _watch_peak(process: subprocess.Popen[bytes]) -> int:
     """
     peak = 0
     while process.poll() is None:
-        peak = max(peak, _peak_rss_bytes(process.pid) or 0)
+        with suppress(OSError, RuntimeError):  # it exited between the poll and the read
+            peak = max(peak, peak_rss_bytes(process.pid))
         time.sleep(RSS_POLL_SECONDS)
     return peak
 

@@ -54,6 +54,8 @@ class ScaleResult:
     events_backfill_seconds: float
     check_suite_seconds: float
     startup_seconds: float
+    client_alone: SyncRun
+    """Our first sync with every request answered at once by a mock transport."""
     database_bytes: int
     """The DuckDB file after every sync of the scale: sources, models, plans and ledgers."""
     client_limit: ClientLimit
@@ -125,7 +127,8 @@ def _at_least(limit: float) -> Callable[[float], bool]:
 
 RSS_CHECK: Final = Check("< 1 GiB", _below(RSS_LIMIT_BYTES / MIB))
 RPS_CHECK: Final = Check("<= 100/s", _at_most(MAX_REQUESTS_PER_SECOND))
-LIMIT_SHARE_CHECK: Final = Check(">= 50% at 0 ms", _at_least(0.5), 0)
+# Measured once per scale with no network; judged once, in the 0 ms column.
+LIMIT_SHARE_CHECK: Final = Check(">= 50%", _at_least(0.5), 0)
 
 WAREHOUSE_ROWS: Final[tuple[WarehouseRow, ...]] = (
     WarehouseRow(1, "source generation (s)", lambda s: s.generation_seconds, "{:,.1f}"),
@@ -379,15 +382,27 @@ SYNC_ROWS: Final[tuple[SyncRow, ...]] = (
     ),
     SyncRow(
         4,
-        "ours (plan + send) / client-side limit, profiles",
-        lambda s, r: _ratio(_profiles(r.first_profiles).rate, s.client_limit.profiles.rate),
+        "no network, profiles: send rate (entities/s)",
+        lambda s, r: _profiles(s.client_alone).send_rate,
+        "{:,.0f}",
+    ),
+    SyncRow(
+        4,
+        "no network, events: send rate (entities/s)",
+        lambda s, r: _events(s.client_alone).send_rate,
+        "{:,.0f}",
+    ),
+    SyncRow(
+        4,
+        "no network: our send rate / client-side limit, profiles",
+        lambda s, r: _ratio(_profiles(s.client_alone).send_rate, s.client_limit.profiles.rate),
         "{:.0%}",
         (LIMIT_SHARE_CHECK,),
     ),
     SyncRow(
         4,
-        "ours (plan + send) / client-side limit, events",
-        lambda s, r: _ratio(_events(r.first_events).rate, s.client_limit.events.rate),
+        "no network: our send rate / client-side limit, events",
+        lambda s, r: _ratio(_events(s.client_alone).send_rate, s.client_limit.events.rate),
         "{:.0%}",
         (LIMIT_SHARE_CHECK,),
     ),
@@ -621,7 +636,8 @@ def render(
         "## Figures",
         "",
         "Sections: 1 generation, models and checks; 2 our sync, each run one whole"
-        " `dagster asset materialize` process; 3 the official SDK; 4 the client-side limit.",
+        " `dagster asset materialize` process; 3 the official SDK; 4 the client alone (no network)"
+        " and the client-side limit.",
     ]
     for scale in scales:
         parts += ["", scale_tables(scale)]

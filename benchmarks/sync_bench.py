@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
+
 from benchmarks.workload import quiet
 from cio_sandbox.testing import SandboxHandle
 from resources.customerio import CustomerIOResource, TrackClient
+from resources.customerio.track import REGION_PATH
 from resources.warehouse import DuckDBWarehouse, WarehouseSession
 from retention_assets.shop import CUSTOMER_STATE, EVENTS
 from retention_assets.sync import plans
@@ -52,6 +55,9 @@ class SyncTask:
     """A first sync sends recent events under the default backfill policy, as the asset does."""
     profile_to: Path | None = None
     """Write a pyinstrument profile of the run (text and HTML) under this path prefix."""
+    no_network: bool = False
+    """Answer every request at once in the client's process (an httpx mock transport) instead
+    of sending it: the client alone, with no sandbox CPU in the way."""
 
     @classmethod
     def against(
@@ -65,6 +71,7 @@ class SyncTask:
         as_of: dt.date | None = None,
         events_window: tuple[dt.date, dt.date] | None = None,
         first_sync: bool = False,
+        no_network: bool = False,
     ) -> SyncTask:
         """A run of ``database`` into ``sandbox`` with its credentials."""
         return cls(
@@ -78,6 +85,7 @@ class SyncTask:
             events_window=events_window,
             first_sync=first_sync,
             profile_to=profile_to,
+            no_network=no_network,
         )
 
 
@@ -106,6 +114,11 @@ class StreamFigures:
     @property
     def requests_per_second(self) -> float:
         return self.requests / self.send_seconds if self.send_seconds else 0.0
+
+    @property
+    def send_rate(self) -> float:
+        """Entities per second of the send alone (the plan excluded)."""
+        return self.sent / self.send_seconds if self.send_seconds else 0.0
 
 
 @dataclass(frozen=True)
@@ -201,17 +214,25 @@ def _sync(
     return profiles, events
 
 
-def peak_rss_bytes() -> int:
-    """This process's peak resident set size.
+def peak_rss_bytes(pid: int | None = None) -> int:
+    """The peak resident set size of a process (this one by default).
 
-    ``VmHWM`` is the peak of this process's own address space. ``ru_maxrss`` is not: a spawned
+    ``VmHWM`` is the peak of the process's own address space. ``ru_maxrss`` is not: a spawned
     child inherits its parent's peak at exec, which would report the benchmark's own peak.
     """
-    with open("/proc/self/status") as status:
+    path = f"/proc/{'self' if pid is None else pid}/status"
+    with open(path) as status:
         for line in status:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM in /proc/self/status: peak RSS is measured on Linux only")
+    raise RuntimeError(f"no VmHWM in {path}: peak RSS is measured on Linux only")
+
+
+def _answer_at_once(request: httpx.Request) -> httpx.Response:
+    """Customer.io as a mock transport answers: the region check, and 200 to every batch."""
+    if request.url.path == REGION_PATH:
+        return httpx.Response(200, json={"region": "us", "url": str(request.url)})
+    return httpx.Response(200, json={})
 
 
 def _run_in_child(task: SyncTask) -> SyncRun:
@@ -226,7 +247,11 @@ def _run_in_child(task: SyncTask) -> SyncRun:
         profiler = Profiler(interval=0.005)
         profiler.start()
     started = time.perf_counter()
-    with warehouse.session(for_sync=True) as session, customerio.track_client() as client:
+    transport = httpx.MockTransport(_answer_at_once) if task.no_network else None
+    with (
+        warehouse.session(for_sync=True) as session,
+        customerio.track_client(transport=transport) as client,
+    ):
         quiet(session)
         profiles, events = _sync(task, session, client)
     seconds = time.perf_counter() - started

@@ -161,12 +161,15 @@ class CustomerIOResource(dg.ConfigurableResource):
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout_seconds, connect=self.connect_timeout_seconds)
 
-    def track_client(self, parallel_senders: int = 1) -> TrackClient:
+    def track_client(
+        self, parallel_senders: int = 1, transport: httpx.BaseTransport | None = None
+    ) -> TrackClient:
         """A new Track API client; use it in a ``with`` block.
 
         ``parallel_senders`` clients that run at once (the shards of one sync) each get that
         share of the request rate and of the requests in flight, so that together they stay
-        within the workspace's limits.
+        within the workspace's limits. ``transport`` answers in place of the network (the
+        benchmark's measure of the client alone).
         """
         return TrackClient(
             self.site_id,
@@ -181,6 +184,7 @@ class CustomerIOResource(dg.ConfigurableResource):
             max_narrowing_requests=self.max_narrowing_requests,
             retry=self._retry_policy(),
             timeout=self._timeout(),
+            transport=transport,
         )
 
     def app_client(self) -> AppClient:
