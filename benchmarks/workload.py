@@ -1,12 +1,12 @@
 """The warehouse a sync benchmark reads: generated sources, both models, and ways to reset it.
 
-The sync benchmarks need what production has on the day of a first sync: one partition of
-customer state and a whole history of events. The models engineer's ``model_build`` times one
-partition of each model and throws its database away; this module builds the same models into a
-file that stays, with the events model run once over the whole generated period (a single-run
-range backfill, as an operator would do before the first sync), and offers the two edits the
-benchmark makes between runs: forget every sync (drop the ``cio_sync`` schema) and change a
-share of the customers.
+The sync benchmarks need what production has on the day of a first sync: the last two
+partitions of customer state and a whole history of events. The models engineer's
+``model_build`` times one partition of each model and throws its database away; this module
+builds the same models into a file that stays, with the events model run once over the whole
+generated period (a single-run range backfill, as an operator would do before the first sync),
+and offers the two edits the benchmark makes between runs: forget every sync (drop the
+``cio_sync`` schema) and change a share of the customers.
 """
 
 from __future__ import annotations
@@ -80,8 +80,10 @@ class Workload:
     def read(cls, database: Path, days: int) -> Workload:
         """The workload a file built by ``build_workload`` holds (preparation times unknown)."""
         with DuckDBWarehouse(database=str(database)).session() as session:
-            ((customers, as_of),) = session.fetch_all(
-                f"SELECT count(*), max(as_of_date) FROM {CUSTOMER_STATE_TABLE}"
+            ((as_of,),) = session.fetch_all(f"SELECT max(as_of_date) FROM {CUSTOMER_STATE_TABLE}")
+            ((customers,),) = session.fetch_all(
+                f"SELECT count(*) FROM {CUSTOMER_STATE_TABLE} WHERE as_of_date = $as_of",
+                {"as_of": as_of},
             )
             ((events, events_start),) = session.fetch_all(
                 f"SELECT count(*), min(event_date) FROM {EVENTS_TABLE}"
@@ -139,7 +141,10 @@ def build_workload(database: Path, customers: int, days: int, as_of: dt.date) ->
         )
         con.execute("CHECKPOINT")
     warehouse = DuckDBWarehouse(database=str(database))
-    _materialize(retention_customer_state, warehouse, partition_key=as_of.isoformat())
+    # The day before as well, as the daily schedule built it: a later rebuild of as_of (the
+    # 1% change) starts from it, as a user's would.
+    for day in (as_of - dt.timedelta(days=1), as_of):
+        _materialize(retention_customer_state, warehouse, partition_key=day.isoformat())
     first_partition = DAILY_PARTITIONS.first_day()
     events_start = max(first_partition, as_of - dt.timedelta(days=days))
     backfill_started = time.perf_counter()

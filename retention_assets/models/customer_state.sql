@@ -23,6 +23,13 @@
 -- A raw table may hold one row twice (a re-load: same key, later _loaded_at). Counts and sums
 -- read one version per key, the latest one landed by the as-of instant; max() over timestamps
 -- is unaffected by a copy and reads the table as it is. Ids are the staged text ids.
+--
+-- Template fields (in braces below), filled by customer_state.py from one of two fixed sets.
+-- A full build: customer_scope and order_scope are TRUE and carried is empty. An incremental
+-- build (the previous day's build is still valid): customer_state_touched.sql's CTEs come
+-- first, customer_scope keeps the touched customers (a condition on customer_id), order_scope
+-- their orders (a condition on order_id), and carried is customer_state_carried.sql, which adds
+-- every other customer's previous row ($previous_date) to the computed profiles.
 customers AS (
     -- CDC history: the latest row with a valid email wins, so a later row without one (or
     -- with an invalid one) keeps the known address; customers who never gave one keep a row
@@ -32,6 +39,7 @@ customers AS (
     WHERE rejected_reason IS NULL
         AND _loaded_at < $as_of_end_utc
         AND updated_at < $as_of_end
+        AND {customer_scope}
     QUALIFY row_number() OVER (
         PARTITION BY customer_id
         ORDER BY
@@ -47,7 +55,7 @@ orders AS (
     -- (it could be a placed order that was since cancelled).
     SELECT order_id, customer_id, status, total_amount, placed_at
     FROM staged_orders
-    WHERE _loaded_at < $as_of_end_utc
+    WHERE _loaded_at < $as_of_end_utc AND {order_scope}
     QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _loaded_at DESC) = 1
         AND rejected_reason IS NULL
 ),
@@ -97,7 +105,7 @@ placed_items AS (
     FROM (
         SELECT order_id, category, quantity, unit_price, unit_cost
         FROM raw.order_items
-        WHERE _loaded_at < $as_of_end_utc
+        WHERE _loaded_at < $as_of_end_utc AND {order_scope}
         QUALIFY row_number() OVER (
             PARTITION BY order_id, line_number ORDER BY _loaded_at DESC
         ) = 1
@@ -166,6 +174,7 @@ web_sessions AS (
         AND rejected_reason IS NULL
         AND started_at < $as_of_end_utc
         AND _loaded_at < $as_of_end_utc
+        AND {customer_scope}
     GROUP BY customer_id
 ),
 
@@ -175,6 +184,7 @@ support_tickets AS (
     WHERE rejected_reason IS NULL
         AND opened_at < $as_of_end_utc
         AND _loaded_at < $as_of_end_utc
+        AND {customer_scope}
     GROUP BY customer_id
 ),
 
@@ -184,6 +194,7 @@ loyalty AS (
     WHERE rejected_reason IS NULL
         AND updated_at < $as_of_end_utc
         AND _loaded_at < $as_of_end_utc
+        AND {customer_scope}
     QUALIFY row_number() OVER (
         PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC
     ) = 1
@@ -250,6 +261,28 @@ tiered AS (
             ELSE 'none'
         END AS subscription_status
     FROM facts
+),
+
+profiles AS (
+    -- What a day's row keeps; the final SELECT derives the rest (and what depends on the day).
+    SELECT
+        customer_id,
+        email,
+        lifetime_orders,
+        lifetime_revenue,
+        first_order_at,
+        last_order_at,
+        top_category,
+        predicted_next_purchase_at,
+        vip_tier,
+        subscription_status,
+        last_refund_at,
+        gross_margin_bucket,
+        last_activity_at,
+        CAST(points_balance AS BIGINT) AS loyalty_points,
+        loyalty_tier
+    FROM tiered
+{carried}
 )
 
 -- Booleans are never null: a null would be skipped by the sync and leave a stale true
@@ -275,6 +308,6 @@ SELECT
     coalesce(gross_margin_bucket IN ('high', 'medium'), FALSE) AS discount_eligible,
     last_activity_at,
     lifetime_orders > 0 AND last_activity_at < $reactivation_cutoff AS is_reactivation_eligible,
-    CAST(points_balance AS BIGINT) AS loyalty_points,
+    loyalty_points,
     loyalty_tier
-FROM tiered
+FROM profiles

@@ -206,6 +206,9 @@ events AS (
 
 -- Events without a customer cannot be attributed to a profile and are dropped. occurred_at is
 -- an instant; the session's zone is UTC on every warehouse, so its date is the UTC day.
+-- Stored in time order (each block a narrow range of times, even when written in parallel): a
+-- range backfill would otherwise interleave every day in every block, and the sync's reads of a
+-- few days (plan, gates) could no longer skip the rest by min/max.
 SELECT
     event_key,
     event_name,
@@ -216,3 +219,4 @@ SELECT
     loaded_at
 FROM events
 WHERE customer_id IS NOT NULL
+ORDER BY occurred_at

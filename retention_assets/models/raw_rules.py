@@ -14,6 +14,7 @@ operator's version of this module.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -45,6 +46,20 @@ SHOP_TIMESTAMPS: Final = (
 # The only two SQL texts a template field can become; {column} is a name from SHOP_TIMESTAMPS.
 _NAIVE_INSTANT: Final = "timezone($shop_zone, {column})"
 _ZONED_INSTANT: Final = "CAST({column} AS TIMESTAMPTZ)"
+# Person ids whose text depends on the raw column's type: (table, column, template field).
+CUSTOMER_IDS: Final = tuple(
+    (table, "customer_id", f"{table}_customer_id")
+    for table in (
+        "customers",
+        "orders",
+        "subscriptions",
+        "support_tickets",
+        "web_sessions",
+        "loyalty_accounts",
+    )
+)
+_TEXT_ID: Final = "trim(CAST({column} AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))"
+_INTEGER_ID: Final = "CAST({column} AS VARCHAR)"
 
 _STAGING: Final = load_sql("staging.sql")
 # The tables each model reads, for its counts.
@@ -168,27 +183,37 @@ RAW_RULES: Final[tuple[RawRule, ...]] = (
 )
 
 
+def _is_integer(kind: pa.DataType) -> bool:
+    # Snowflake's integers are NUMBER(38, 0), which arrive as decimals of scale 0.
+    return pa.types.is_integer(kind) or (pa.types.is_decimal(kind) and kind.scale == 0)
+
+
 def zoned_columns(session: WarehouseSession) -> frozenset[str]:
-    """The template fields whose raw column holds zone-aware timestamps (TIMESTAMPTZ).
+    """The template fields whose raw column's type selects their second variant: shop
+    timestamps that are zone-aware (TIMESTAMPTZ), person ids that are integers.
 
     The type is read from a one-row result, which both warehouses type like the column
     (information_schema would need the raw tables' own database on Snowflake). An empty
     table gives no row to read, and then either variant reads nothing.
     """
-    zoned = set()
-    for table, column, field in SHOP_TIMESTAMPS:
+    typed = set()
+    for table, column, field in (*SHOP_TIMESTAMPS, *CUSTOMER_IDS):
         result = session.fetch_arrow(f'SELECT "{column}" FROM {RAW_SCHEMA}."{table}" LIMIT 1')
         kind = result.schema.field(0).type
-        if pa.types.is_timestamp(kind) and kind.tz is not None:
-            zoned.add(field)
-    return frozenset(zoned)
+        if (pa.types.is_timestamp(kind) and kind.tz is not None) or _is_integer(kind):
+            typed.add(field)
+    return frozenset(typed)
 
 
 def staging(zoned: frozenset[str]) -> str:
-    """The staging CTEs, each shop timestamp read the way its column type requires."""
+    """The staging CTEs, each shop timestamp and person id read the way its column type
+    requires."""
     fields = {
         field: (_ZONED_INSTANT if field in zoned else _NAIVE_INSTANT).format(column=column)
         for _, column, field in SHOP_TIMESTAMPS
+    } | {
+        field: (_INTEGER_ID if field in zoned else _TEXT_ID).format(column=column)
+        for _, column, field in CUSTOMER_IDS
     }
     return _STAGING.format(**fields)
 
@@ -218,6 +243,23 @@ class Verdicts:
 
     def total(self, rule: str) -> int:
         return sum(rows for (_, name), rows in self.counts.items() if name == rule)
+
+    def plus(self, later: Verdicts) -> Verdicts:
+        """These counts and those of rows landed later, over the same tables."""
+        counts = dict(self.counts)
+        for key, rows in later.counts.items():
+            counts[key] = counts.get(key, 0) + rows
+        return Verdicts(counts, self.zoned, self.tables)
+
+    def to_json(self) -> str:
+        """The counts as JSON, for a build record (``from_json`` reads them back)."""
+        rows = sorted([table, rule, hits] for (table, rule), hits in self.counts.items())
+        return json.dumps(rows)
+
+    @classmethod
+    def from_json(cls, text: str, zoned: frozenset[str], tables: Sequence[str]) -> Verdicts:
+        counts = {(str(table), str(rule)): int(rows) for table, rule, rows in json.loads(text)}
+        return cls(counts, zoned, tuple(tables))
 
     def rules(self) -> list[RawRule]:
         return [rule for rule in RAW_RULES if set(rule.tables) & set(self.tables)]
@@ -287,13 +329,19 @@ def count_verdicts(
     shop_zone: str,
     tables: Sequence[str],
     loaded_before: dt.datetime | None,
+    loaded_from: dt.datetime | None = None,
 ) -> Verdicts:
-    """Rows each rule hit among the raw rows landed before ``loaded_before`` (None: all).
+    """Rows each rule hit among the raw rows landed in ``[loaded_from, loaded_before)`` (naive
+    UTC; None leaves that side open).
 
     A row rejected by a rule counts for that rule only; normalisations count on the rows the
     model uses (a trimmed id on a rejected row is not a normalisation anyone sees).
     """
-    params = {**rule_params(shop_zone), "loaded_before": loaded_before}
+    params = {
+        **rule_params(shop_zone),
+        "loaded_before": loaded_before,
+        "loaded_from": loaded_from,
+    }
     rows = [
         row
         for table in tables

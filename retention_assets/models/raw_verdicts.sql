@@ -6,6 +6,8 @@
 --
 -- Parameters: those of staging.sql, and
 --   $loaded_before  TIMESTAMP  naive UTC; only rows landed before it count (NULL: every row)
+--   $loaded_from    TIMESTAMP  naive UTC; only rows landed at or after it count (NULL: every
+--                              row); an incremental build counts its day's rows alone
 customers_verdicts AS (
     SELECT
         'customers' AS source_table,
@@ -16,7 +18,8 @@ customers_verdicts AS (
         0 AS statuses_normalised,
         count(*) FILTER (WHERE email_invalid) AS emails_invalid
     FROM staged_customers
-    WHERE $loaded_before IS NULL OR _loaded_at < $loaded_before
+    WHERE ($loaded_before IS NULL OR _loaded_at < $loaded_before)
+        AND ($loaded_from IS NULL OR _loaded_at >= $loaded_from)
     GROUP BY rejected_reason
 )
 
@@ -27,7 +30,8 @@ orders_verdicts AS (
         'orders', rejected_reason, count(*), count(*) FILTER (WHERE id_trimmed), 0,
         count(*) FILTER (WHERE status_normalised), 0
     FROM staged_orders
-    WHERE $loaded_before IS NULL OR _loaded_at < $loaded_before
+    WHERE ($loaded_before IS NULL OR _loaded_at < $loaded_before)
+        AND ($loaded_from IS NULL OR _loaded_at >= $loaded_from)
     GROUP BY rejected_reason
 )
 
@@ -36,7 +40,8 @@ SELECT * FROM orders_verdicts;
 refunds_verdicts AS (
     SELECT 'refunds', rejected_reason, count(*), 0, 0, 0, 0
     FROM staged_refunds
-    WHERE $loaded_before IS NULL OR _loaded_at < $loaded_before
+    WHERE ($loaded_before IS NULL OR _loaded_at < $loaded_before)
+        AND ($loaded_from IS NULL OR _loaded_at >= $loaded_from)
     GROUP BY rejected_reason
 )
 
@@ -47,7 +52,8 @@ subscriptions_verdicts AS (
         'subscriptions', rejected_reason, count(*), count(*) FILTER (WHERE id_trimmed), 0,
         count(*) FILTER (WHERE status_normalised), 0
     FROM staged_subscriptions
-    WHERE $loaded_before IS NULL OR _loaded_at < $loaded_before
+    WHERE ($loaded_before IS NULL OR _loaded_at < $loaded_before)
+        AND ($loaded_from IS NULL OR _loaded_at >= $loaded_from)
     GROUP BY rejected_reason
 )
 
@@ -57,7 +63,8 @@ support_tickets_verdicts AS (
     SELECT
         'support_tickets', rejected_reason, count(*), count(*) FILTER (WHERE id_trimmed), 0, 0, 0
     FROM staged_support_tickets
-    WHERE $loaded_before IS NULL OR _loaded_at < $loaded_before
+    WHERE ($loaded_before IS NULL OR _loaded_at < $loaded_before)
+        AND ($loaded_from IS NULL OR _loaded_at >= $loaded_from)
     GROUP BY rejected_reason
 )
 
@@ -67,7 +74,8 @@ web_sessions_verdicts AS (
     SELECT
         'web_sessions', rejected_reason, count(*), count(*) FILTER (WHERE id_trimmed), 0, 0, 0
     FROM staged_web_sessions
-    WHERE $loaded_before IS NULL OR _loaded_at < $loaded_before
+    WHERE ($loaded_before IS NULL OR _loaded_at < $loaded_before)
+        AND ($loaded_from IS NULL OR _loaded_at >= $loaded_from)
     GROUP BY rejected_reason
 )
 
@@ -78,7 +86,8 @@ loyalty_accounts_verdicts AS (
         'loyalty_accounts', rejected_reason, count(*), count(*) FILTER (WHERE id_trimmed), 0,
         0, 0
     FROM staged_loyalty_accounts
-    WHERE $loaded_before IS NULL OR _loaded_at < $loaded_before
+    WHERE ($loaded_before IS NULL OR _loaded_at < $loaded_before)
+        AND ($loaded_from IS NULL OR _loaded_at >= $loaded_from)
     GROUP BY rejected_reason
 )
 

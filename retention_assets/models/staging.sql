@@ -22,6 +22,9 @@
 --   {customers_updated_at}, {orders_placed_at}, {refunds_refunded_at}   the instant of a
 --   shop timestamp: timezone($shop_zone, col) for a naive column, the value itself for a
 --   zone-aware (TIMESTAMPTZ) column, which already holds an instant.
+--   <table>_customer_id   the id as text: trimmed of spaces, tabs, CR and LF for a text column;
+--   only cast for an integer column, whose text has no whitespace to trim (trimming millions
+--   of ids that cannot need it was most of the cost of reading them).
 staged_customers AS (
     SELECT
         raw_customer_id,
@@ -57,9 +60,9 @@ staged_customers AS (
         FROM (
             SELECT
                 CAST(customer_id AS VARCHAR) AS raw_customer_id,
-                trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+                {customers_customer_id}
                     AS customer_id,
-                trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+                {customers_customer_id}
                     <> CAST(customer_id AS VARCHAR) AS id_trimmed,
                 email AS raw_email,
                 -- No whitespace belongs in an address: spaces, tabs and line breaks anywhere go.
@@ -122,9 +125,9 @@ staged_orders AS (
             SELECT
                 order_id,
                 CAST(customer_id AS VARCHAR) AS raw_customer_id,
-                trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+                {orders_customer_id}
                     AS customer_id,
-                trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+                {orders_customer_id}
                     <> CAST(customer_id AS VARCHAR) AS id_trimmed,
                 status AS raw_status,
                 lower(trim(status, ' ' || chr(9) || chr(10) || chr(13))) AS status,
@@ -197,9 +200,9 @@ staged_subscriptions AS (
         SELECT
             subscription_id,
             CAST(customer_id AS VARCHAR) AS raw_customer_id,
-            trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+            {subscriptions_customer_id}
                 AS customer_id,
-            trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+            {subscriptions_customer_id}
                 <> CAST(customer_id AS VARCHAR) AS id_trimmed,
             status AS raw_status,
             lower(trim(status, ' ' || chr(9) || chr(10) || chr(13))) AS status,
@@ -225,9 +228,9 @@ staged_support_tickets AS (
         SELECT
             ticket_id,
             CAST(customer_id AS VARCHAR) AS raw_customer_id,
-            trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+            {support_tickets_customer_id}
                 AS customer_id,
-            trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+            {support_tickets_customer_id}
                 <> CAST(customer_id AS VARCHAR) AS id_trimmed,
             opened_at,
             _loaded_at
@@ -249,9 +252,9 @@ staged_web_sessions AS (
             session_id,
             CAST(customer_id AS VARCHAR) AS raw_customer_id,
             NULLIF(
-                trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13)), ''
+                {web_sessions_customer_id}, ''
             ) AS customer_id,
-            trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+            {web_sessions_customer_id}
                 <> CAST(customer_id AS VARCHAR) AS id_trimmed,
             started_at,
             _loaded_at
@@ -270,9 +273,9 @@ staged_loyalty_accounts AS (
     FROM (
         SELECT
             CAST(customer_id AS VARCHAR) AS raw_customer_id,
-            trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+            {loyalty_accounts_customer_id}
                 AS customer_id,
-            trim(CAST(customer_id AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))
+            {loyalty_accounts_customer_id}
                 <> CAST(customer_id AS VARCHAR) AS id_trimmed,
             points_balance,
             tier,
