@@ -323,7 +323,8 @@ def method(options: Options) -> str:
     latencies = " and ".join(f"{ms:g} ms" for ms in options.latencies)
     return f"""\
 - Data: `generate_sources` over {options.days} days; `retention_customer_state` for the last
-  day and `retention_events` over the whole period (one single-run backfill) in one DuckDB file.
+  two days (the day before in full, the last day from it, as the daily schedule builds them)
+  and `retention_events` over the whole period (one single-run backfill) in one DuckDB file.
 - Sandbox: `cio_sandbox` on 127.0.0.1 in its own process, answering every Track request after
   {latencies} of added latency; it is reset (and the `cio_sync` ledgers dropped) before each
   first sync, so every first sync is really a first sync.
@@ -345,7 +346,8 @@ def method(options: Options) -> str:
 - Nothing changed: the same profile partition again, and the events schedule's trailing
   {EVENTS_TRAILING_DAYS}-day window. 1% changed: one customer in a hundred gets a loyalty
   update landed in `raw.loyalty_accounts` on the partition day; then one process builds
-  `retention_customer_state` (with its blocking checks), plans and sends.
+  `retention_customer_state` (with its blocking checks; an incremental build from the day
+  before, which computes the customers the day's raw rows touched), plans and sends.
 - SDK: `customerio` (the official SDK) sending the same planned rows, read from the same DuckDB
   file with the same queries, as the same payloads: `identify(id, **attributes)` / `track(id,
   name, data, id=ulid, timestamp=...)` per row, and `batch()` with {SDK_BATCH_SIZE} v2 operations
