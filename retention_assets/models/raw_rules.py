@@ -46,18 +46,6 @@ SHOP_TIMESTAMPS: Final = (
 # The only two SQL texts a template field can become; {column} is a name from SHOP_TIMESTAMPS.
 _NAIVE_INSTANT: Final = "timezone($shop_zone, {column})"
 _ZONED_INSTANT: Final = "CAST({column} AS TIMESTAMPTZ)"
-# Person ids whose text depends on the raw column's type: (table, column, template field).
-CUSTOMER_IDS: Final = tuple(
-    (table, "customer_id", f"{table}_customer_id")
-    for table in (
-        "customers",
-        "orders",
-        "subscriptions",
-        "support_tickets",
-        "web_sessions",
-        "loyalty_accounts",
-    )
-)
 _TEXT_ID: Final = "trim(CAST({column} AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13))"
 _INTEGER_ID: Final = "CAST({column} AS VARCHAR)"
 
@@ -99,6 +87,8 @@ _ID_TABLES: Final = (
     "web_sessions",
     "loyalty_accounts",
 )
+# Person ids whose text depends on the raw column's type: (table, column, template field).
+CUSTOMER_IDS: Final = tuple((table, "customer_id", f"{table}_customer_id") for table in _ID_TABLES)
 _TIMED_TABLES: Final = ("orders", "refunds", "subscriptions", "support_tickets")
 
 RAW_RULES: Final[tuple[RawRule, ...]] = (
