@@ -212,7 +212,6 @@ def _rule_values(shop_zone: str) -> dict[str, object]:
     """The parameters that hold the rules: the same for every day."""
     return {
         **rule_params(shop_zone),
-        "shop_zone": shop_zone,
         "vip_gold_min": VIP_RULE.gold_min_revenue,
         "vip_silver_min": VIP_RULE.silver_min_revenue,
         "vip_version": VIP_RULE.version,
@@ -333,8 +332,8 @@ def _build_day(
     zoned: frozenset[str],
     shop_zone: str,
     full_rebuild: bool,
-) -> tuple[int, Verdicts, str]:
-    """Replace ``day`` and its build record in one transaction; its rows, verdicts and build."""
+) -> tuple[int, Verdicts, _Plan]:
+    """Replace ``day`` and its build record in one transaction; its rows, verdicts and plan."""
     params = _day_params(day, shop_zone)
     start, end = day_bounds(day)
     start_utc, end_utc = start.replace(tzinfo=None), end.replace(tzinfo=None)
@@ -363,7 +362,7 @@ def _build_day(
                 "raw_verdicts": verdicts.to_json(),
             },
         )
-    return int(customers), verdicts, plan.reason
+    return int(customers), verdicts, plan
 
 
 @single_run_asset(
@@ -388,20 +387,21 @@ def retention_customer_state(
     shop_zone = load_settings().shop_timezone
     days = partition_days(context)
     rows_written = 0
-    builds: dict[str, int] = {}
+    incremental_days = 0
     with warehouse.session() as session:
         ensure_table(session, CUSTOMER_STATE_TABLE, CUSTOMER_STATE_COLUMNS)
         ensure_table(session, CUSTOMER_STATE_BUILDS_TABLE, BUILD_COLUMNS)
         zoned = zoned_columns(session)
         statements = _statements(session, zoned, shop_zone)
         for day in days:
-            day_rows, verdicts, build = _build_day(
+            day_rows, verdicts, plan = _build_day(
                 session, day, statements, zoned, shop_zone, config.full_rebuild
             )
-            context.log.info(f"{CUSTOMER_STATE_TABLE} as of {day}: {day_rows} customers, {build}")
+            context.log.info(
+                f"{CUSTOMER_STATE_TABLE} as of {day}: {day_rows} customers, {plan.reason}"
+            )
             rows_written += day_rows
-            kind = build.split(" ", 1)[0]
-            builds[kind] = builds.get(kind, 0) + 1
+            incremental_days += plan.previous_verdicts is not None
         last_day = days[-1]
         preview = session.fetch_arrow(_PREVIEW_SQL, {"as_of_date": last_day})
         last_end_utc = day_bounds(last_day)[1].replace(tzinfo=None)
@@ -415,9 +415,9 @@ def retention_customer_state(
             "partitions_built": len(days),
             "last_as_of_date": str(last_day),
             "customers_on_last_day": day_rows,
-            "build_of_last_day": build,
-            "days_built_full": builds.get("full", 0),
-            "days_built_incrementally": builds.get("incremental", 0),
+            "build_of_last_day": plan.reason,
+            "days_built_full": len(days) - incremental_days,
+            "days_built_incrementally": incremental_days,
             "ignored_null_customer_id_rows": null_id_rows[0][0],
             "preview": preview_table(preview),
             **verdicts.metadata(),

@@ -57,7 +57,6 @@ class ModelWarehouse:
         *,
         partition: str | None = None,
         partition_range: tuple[str, str] | None = None,
-        run_config: Mapping[str, Any] | None = None,
     ) -> dg.ExecuteInProcessResult:
         """Run model assets for one partition, or for a range of partitions in a single run."""
         tags: dict[str, str] = {}
@@ -72,7 +71,6 @@ class ModelWarehouse:
             tags=tags,
             resources={"warehouse": self.resource},
             instance=dg.DagsterInstance.ephemeral(),
-            run_config=dict(run_config or {}),
         )
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
