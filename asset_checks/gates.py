@@ -51,13 +51,8 @@ def source_checks(stream: SyncStream) -> list[WarehouseCheck]:
     """The checks every sync's source gets from its spec, on the sync's source view.
 
     Each creates the view first (it may run before any plan, e.g. right after the model).
-    A membership stream (relationships, segment members) gets none yet: its rows are pairs,
-    which the profile rules (one row per id) do not fit; its plan refuses rows without an id
-    and pairs listed twice itself.
     """
-    if stream.kind == "membership":
-        return []
-    may_be_future = [m.attribute for m in stream.spec.attributes if m.may_be_future]
+    may_be_future = [m.attribute for m in stream.spec.written_attributes if m.may_be_future]
     return [
         dataclasses.replace(check, prepare=lambda session: _prepare(session, stream))
         for check in spec_checks(

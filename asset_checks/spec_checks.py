@@ -65,6 +65,7 @@ from retention_assets.specs.model import UTC, AttributeMapping, DailyAsOf, Daily
 NAME_SEPARATOR: Final = "__"
 UNIQUE_ID: Final = "unique_id"
 UNIQUE_KEY: Final = "unique_key"
+UNIQUE_PAIR: Final = "unique_pair"
 PERSON_ID: Final = "person_id"
 TIMESTAMPS: Final = "timestamps"
 VOCABULARY: Final = "vocabulary"
@@ -76,6 +77,10 @@ PADDED_CUSTOMER_ID: Final = "padded_customer_id"
 PADDED_EVENT_KEY: Final = "padded_event_key"
 DUPLICATE_CUSTOMER_ID: Final = "duplicate_customer_id"
 IMPLAUSIBLY_EARLY_TIMESTAMP: Final = "implausibly_early_timestamp"
+MISSING_OBJECT_ID: Final = "missing_object_id"
+PADDED_OBJECT_ID: Final = "padded_object_id"
+DUPLICATE_PAIR: Final = "duplicate_pair"
+OBJECT_ID_TOO_LONG: Final = "object_id_too_long"
 
 # Whitespace that pads ids the way it pads emails.
 PADDING: Final = EMAIL_WHITESPACE
@@ -92,6 +97,7 @@ MAX_OFF_VOCABULARY_NAMES: Final = 1000
 # The canonical view's columns (the engine's contract).
 CUSTOMER_ID: Final = "customer_id"
 AS_OF_DATE: Final = "as_of_date"
+TARGET_ID: Final = "target_id"
 EVENT_KEY: Final = "event_key"
 EVENT_NAME: Final = "event_name"
 OCCURRED_AT: Final = "occurred_at"
@@ -167,11 +173,27 @@ def spec_checks(
             "skew_seconds": int(future_skew.total_seconds()),
         }
 
-    if spec.events is None:
-        return _profile_checks(source, timestamp_params, future_skew, frozenset(may_be_future))
-    if may_be_future:
-        raise ValueError(f"{spec.name}: may_be_future names profile attributes, this is events")
-    return _event_checks(source, timestamp_params, future_skew)
+    if spec.events is not None:
+        if may_be_future:
+            raise ValueError(f"{spec.name}: may_be_future names profile attributes, this is events")
+        return _event_checks(source, timestamp_params, future_skew)
+    timestamps = [m for m in spec.written_attributes if m.kind == ValueKind.TIMESTAMP]
+    unknown = set(may_be_future) - {m.attribute for m in timestamps}
+    if unknown:
+        raise ValueError(
+            f"{spec.name}: may_be_future names {sorted(unknown)}, which are not timestamp "
+            "attributes of the spec"
+        )
+    checks = (_membership_checks if spec.membership is not None else _profile_checks)(source)
+    if timestamps:
+        # After the ids check, before the limits (a warning): the order the UI lists them.
+        checks.insert(
+            1,
+            _timestamp_check(
+                source, timestamps, frozenset(may_be_future), timestamp_params, future_skew
+            ),
+        )
+    return checks
 
 
 @dataclass(frozen=True)
@@ -200,6 +222,8 @@ class _Source:
     @property
     def keys(self) -> tuple[str, ...]:
         """The columns that name a row in samples."""
+        if self.spec.relationships is not None:
+            return (CUSTOMER_ID, TARGET_ID, AS_OF_DATE)
         if self.spec.events is None:
             return (CUSTOMER_ID, AS_OF_DATE)
         return (EVENT_KEY, EVENT_DATE, EVENT_NAME, CUSTOMER_ID)
@@ -284,6 +308,12 @@ class _Source:
         return f"{self.spec.identity.column} (the identity column)"
 
     @property
+    def object_id(self) -> str:
+        relationships = self.spec.relationships
+        assert relationships is not None
+        return f"{relationships.object_id.column} (the object id)"
+
+    @property
     def day(self) -> str:
         """What the view's day column (as_of_date, event_date) holds, in the user's terms."""
         if self.spec.events is not None:
@@ -297,10 +327,16 @@ class _Source:
         """How the sample's columns (the canonical view's) map to the user's, where they differ."""
         spec = self.spec
         if spec.events is None:
+            target = (
+                [(TARGET_ID, spec.relationships.object_id.column, self.object_id)]
+                if spec.relationships is not None
+                else []
+            )
             pairs = [
                 (CUSTOMER_ID, spec.identity.column, self.identity),
+                *target,
                 (AS_OF_DATE, self._partition_column, self.day),
-                *((m.attribute, m.column, m.column) for m in spec.attributes),
+                *((m.attribute, m.column, m.column) for m in spec.written_attributes),
             ]
         else:
             pairs = [
@@ -412,21 +448,9 @@ def _id_rules(
     ]
 
 
-def _profile_checks(
-    source: _Source,
-    timestamp_params: Callable[[Scope | None], Mapping[str, Any]],
-    future_skew: dt.timedelta,
-    may_be_future: frozenset[str],
-) -> list[WarehouseCheck]:
+def _profile_checks(source: _Source) -> list[WarehouseCheck]:
     spec = source.spec
     schema = _profile_schema(spec)
-    timestamps = [m for m in spec.attributes if m.kind == ValueKind.TIMESTAMP]
-    unknown = may_be_future - {m.attribute for m in timestamps}
-    if unknown:
-        raise ValueError(
-            f"{spec.name}: may_be_future names {sorted(unknown)}, which are not timestamp "
-            "attributes of the spec"
-        )
     texts = [m for m in spec.attributes if m.kind == ValueKind.STRING]
     checks = [
         source.check(
@@ -458,46 +482,141 @@ def _profile_checks(
             ][: None if spec.erasure is None else -1],
         ),
     ]
-    if timestamps:
-        checks.append(
-            _profile_timestamp_check(
-                source, timestamps, may_be_future, timestamp_params, future_skew
-            )
-        )
     checks.append(
-        source.check(
-            CUSTOMERIO_LIMITS,
-            f"Profiles fit Customer.io's limits (resources/customerio/limits.py): an id of at "
-            f"most {IDENTIFIER_MAX_BYTES} bytes and text attribute values of at most "
-            f"{ATTRIBUTE_VALUE_MAX_BYTES} bytes, in UTF-8.",
-            [
-                source.per_column_rule(
-                    names.CUSTOMER_ID_TOO_LONG,
-                    f"Rows whose {source.identity} is longer than {IDENTIFIER_MAX_BYTES} bytes.",
-                    "too_many_bytes",
-                    [CUSTOMER_ID],
-                    {"max_bytes": IDENTIFIER_MAX_BYTES},
-                ),
-                *(
-                    [
-                        source.per_column_rule(
-                            names.ATTRIBUTE_VALUE_TOO_LONG,
-                            f"Text attribute values ({_listed(texts)}) longer than "
-                            f"{ATTRIBUTE_VALUE_MAX_BYTES} bytes; `column_name` is the "
-                            "attribute, the value itself is not shown.",
-                            "too_many_bytes",
-                            [m.attribute for m in texts],
-                            {"max_bytes": ATTRIBUTE_VALUE_MAX_BYTES},
-                        )
-                    ]
-                    if texts
-                    else []
-                ),
-            ],
-            severity=dg.AssetCheckSeverity.WARN,
+        _limits_check(
+            source,
+            "Profiles fit",
+            [(names.CUSTOMER_ID_TOO_LONG, CUSTOMER_ID, source.identity)],
+            texts,
         )
     )
     return checks
+
+
+def _limits_check(
+    source: _Source,
+    subject: str,
+    ids: Sequence[tuple[str, str, str]],
+    texts: Sequence[AttributeMapping],
+) -> WarehouseCheck:
+    """Ids (rule, view column, how it is described) and text attribute values over
+    Customer.io's byte limits. A warning: the send rejects such a row alone, the rest go."""
+    id_rules = [
+        source.per_column_rule(
+            rule,
+            f"Rows whose {described} is longer than {IDENTIFIER_MAX_BYTES} bytes.",
+            "too_many_bytes",
+            [column],
+            {"max_bytes": IDENTIFIER_MAX_BYTES},
+        )
+        for rule, column, described in ids
+    ]
+    text_rules = [
+        source.per_column_rule(
+            names.ATTRIBUTE_VALUE_TOO_LONG,
+            f"Text attribute values ({_listed(texts)}) longer than "
+            f"{ATTRIBUTE_VALUE_MAX_BYTES} bytes; `column_name` is the "
+            "attribute, the value itself is not shown.",
+            "too_many_bytes",
+            [m.attribute for m in texts],
+            {"max_bytes": ATTRIBUTE_VALUE_MAX_BYTES},
+        )
+    ][: 1 if texts else 0]
+    return source.check(
+        CUSTOMERIO_LIMITS,
+        f"{subject} Customer.io's limits (resources/customerio/limits.py): ids of at most "
+        f"{IDENTIFIER_MAX_BYTES} bytes and text attribute values of at most "
+        f"{ATTRIBUTE_VALUE_MAX_BYTES} bytes, in UTF-8.",
+        [*id_rules, *text_rules],
+        severity=dg.AssetCheckSeverity.WARN,
+    )
+
+
+def _membership_schema(spec: SyncSpec) -> pa.DataFrameSchema:
+    """Pandera's per-row verdict on sampled members: the ids (person, object) and the day."""
+    ids = [CUSTOMER_ID, TARGET_ID] if spec.relationships is not None else [CUSTOMER_ID]
+    return pa.DataFrameSchema(
+        name=spec.name,
+        columns={
+            **{column: pa.Column(str, [NOT_BLANK, TRIMMED], nullable=False) for column in ids},
+            AS_OF_DATE: pa.Column(DATE, nullable=False),
+        },
+        unique=[*ids, AS_OF_DATE],
+    )
+
+
+def _membership_checks(source: _Source) -> list[WarehouseCheck]:
+    """A relationship stream's pairs (person, object) or a segment's members (person).
+
+    A pair listed twice leaves undefined which of its attribute rows is sent, so it blocks
+    like a duplicate profile; a row without an id cannot be a member at all.
+    """
+    spec = source.spec
+    schema = _membership_schema(spec)
+    relationships = spec.relationships
+    person_rules = _id_rules(
+        source, schema, CUSTOMER_ID, source.identity, names.MISSING_CUSTOMER_ID, PADDED_CUSTOMER_ID
+    )
+    if relationships is None:
+        unique = source.check(
+            UNIQUE_ID,
+            f"Exactly one row per member ({source.identity}) per {source.day}, every id set "
+            "and trimmed: the rows are the segment's members, and a padded id is another "
+            "person to Customer.io.",
+            [
+                *person_rules,
+                source.rule(
+                    DUPLICATE_CUSTOMER_ID,
+                    f"Rows whose {source.identity} has more than one row for one day; every "
+                    "copy is listed, `copies` says how many there are.",
+                    "duplicate_key",
+                    source.keys,
+                    schema,
+                    columns=_columns(*source.keys),
+                    key=_columns(CUSTOMER_ID, AS_OF_DATE),
+                    id=quoted(CUSTOMER_ID),
+                ),
+            ],
+        )
+        return [unique, _limits_check(source, "Members fit", _person_id_limit(source), [])]
+    return [
+        source.check(
+            UNIQUE_PAIR,
+            f"Exactly one row per pair of {source.identity} and {source.object_id} per "
+            f"{source.day}, both ids set and trimmed. A pair listed twice leaves undefined "
+            "which of its relationship attributes Customer.io keeps; a padded id is another "
+            "person or object.",
+            [
+                *person_rules,
+                *_id_rules(
+                    source, schema, TARGET_ID, source.object_id, MISSING_OBJECT_ID, PADDED_OBJECT_ID
+                ),
+                source.rule(
+                    DUPLICATE_PAIR,
+                    f"Pairs of {source.identity} and {source.object_id} with more than one row "
+                    "for one day; every copy is listed, `copies` says how many there are.",
+                    "duplicate_key",
+                    source.keys,
+                    schema,
+                    columns=_columns(*source.keys),
+                    key=_columns(*source.keys),
+                    id=quoted(CUSTOMER_ID),
+                ),
+            ],
+        ),
+        # Relationship attribute values have no per-value limit, only a 100 KB total that
+        # the send enforces per relationship (after Customer.io merges them).
+        _limits_check(
+            source,
+            "Relationships fit",
+            [*_person_id_limit(source), (OBJECT_ID_TOO_LONG, TARGET_ID, source.object_id)],
+            [],
+        ),
+    ]
+
+
+def _person_id_limit(source: _Source) -> list[tuple[str, str, str]]:
+    return [(names.CUSTOMER_ID_TOO_LONG, CUSTOMER_ID, source.identity)]
 
 
 def _named(mapping: AttributeMapping) -> str:
@@ -516,7 +635,7 @@ def _listed(mappings: Sequence[AttributeMapping]) -> str:
     return ", ".join(_named(mapping) for mapping in mappings)
 
 
-def _profile_timestamp_check(
+def _timestamp_check(
     source: _Source,
     timestamps: Sequence[AttributeMapping],
     may_be_future: frozenset[str],

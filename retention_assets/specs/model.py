@@ -661,6 +661,13 @@ class SyncSpec(_Spec):
         return self.ledger_schema or f"cio_{self.name}"
 
     @property
+    def written_attributes(self) -> tuple[AttributeMapping, ...]:
+        """The columns the sync writes as attributes: a relationship stream's relationship
+        attributes, any other stream's ``attributes``."""
+        relationships = self.relationships
+        return relationships.attributes if relationships is not None else self.attributes
+
+    @property
     def entity(self) -> Literal["person", "object"]:
         """What the rows are in Customer.io: people, or objects of ``object_type``."""
         return "object" if self.object_type is not None else "person"

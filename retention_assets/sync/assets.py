@@ -328,7 +328,9 @@ def membership_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 f" `{stream.schema}.membership_ledger`; pairs leave the plan once Customer.io"
                 " acknowledges them. A pair acknowledged from a newer partition is never"
                 " changed or removed by an older one. A relation with rows lacking an id, or"
-                " listing a pair twice, is refused.\n\n" + about(stream) + _policies(stream)
+                " listing a pair twice, is refused by the source's blocking checks.\n\n"
+                + about(stream)
+                + _policies(stream)
             ),
         )
     )
@@ -348,17 +350,7 @@ def membership_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
                 raise gates.refusal_failure(
                     stream.upstream, f"{stream.name} {as_of.isoformat()}", refused
                 )
-            try:
-                summary = plans.plan_membership(session, stream, as_of)
-            except plans.MembershipRefused as refusal:
-                raise dg.Failure(
-                    description=(
-                        f"{stream.name} {as_of.isoformat()}: {refusal}. Nothing was planned or"
-                        f" sent. Fix: every row of {stream.spec.source.relation} names one pair"
-                        " once, with non-blank ids (deduplicate in the model)."
-                    ),
-                    allow_retries=False,
-                ) from None
+            summary = plans.plan_membership(session, stream, as_of)
             current = imports.import_for_plan(
                 session,
                 run_id=context.run.run_id,

@@ -112,34 +112,17 @@ def _membership_fills(stream: SyncStream) -> dict[str, str]:
     }
 
 
-class MembershipRefused(Exception):
-    """The relation cannot be planned as pairs: ids missing, or pairs listed twice."""
-
-
 def plan_membership(
     session: WarehouseSession, stream: SyncStream, as_of: dt.date
 ) -> dict[str, int]:
     """Plan the adds, attribute changes and removals of one membership partition.
 
-    Refused (:class:`MembershipRefused`, nothing planned) when a row lacks a person or object
-    id, or a pair is listed twice.
+    The rows have passed the source's blocking checks (``asset_checks.gates``): every id set,
+    no pair listed twice.
     """
     ledger.ensure_sync_tables(session, stream)
     ledger.ensure_source_view(session, stream)
     ledger.fold_membership_acks(session, stream)
-    gate = _summary(
-        session,
-        stream,
-        "membership_gate",
-        {"as_of": as_of, "needs_target": stream.membership == "relationships"},
-    )
-    if any(gate.values()):
-        session.execute(stream.sql("discard_membership_plan"), {"as_of": as_of})
-        raise MembershipRefused(
-            f"{gate['rows_without_id']:,} rows without a person"
-            + (" or object" if stream.membership == "relationships" else "")
-            + f" id, {gate['pairs_listed_twice']:,} pairs listed more than once"
-        )
     with transaction(session):
         session.execute(
             stream.sql("membership_plan", **_membership_fills(stream)), {"as_of": as_of}

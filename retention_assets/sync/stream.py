@@ -213,8 +213,7 @@ class SyncStream:
 
     @property
     def _mappings(self) -> tuple[AttributeMapping, ...]:
-        relationships = self.spec.relationships
-        return relationships.attributes if relationships is not None else self.spec.attributes
+        return self.spec.written_attributes
 
     @cached_property
     def attributes(self) -> tuple[Attribute, ...]:

@@ -34,14 +34,19 @@ from asset_checks.factory import (
 from asset_checks.spec_checks import (
     CUSTOMERIO_LIMITS,
     DUPLICATE_CUSTOMER_ID,
+    DUPLICATE_PAIR,
     IMPLAUSIBLY_EARLY_TIMESTAMP,
+    MISSING_OBJECT_ID,
     NEAR_DUPLICATE_NAMES,
+    OBJECT_ID_TOO_LONG,
     PADDED_CUSTOMER_ID,
     PADDED_EVENT_KEY,
+    PADDED_OBJECT_ID,
     PERSON_ID,
     TIMESTAMPS,
     UNIQUE_ID,
     UNIQUE_KEY,
+    UNIQUE_PAIR,
     VOCABULARY,
     check_name,
     quoted_relation,
@@ -99,6 +104,53 @@ def custom_profiles(partitioning: Mapping[str, Any] | None = None) -> SyncSpec:
     )
 
 
+def custom_relationships() -> SyncSpec:
+    """A team's own membership model: each user's seats on accounts (Customer.io objects)."""
+    return parse_spec(
+        {
+            "version": 1,
+            "name": "account_seats",
+            "source": {
+                "asset": "analytics/account_seats",
+                "relation": "analytics.account_seats",
+                "partitioning": {"kind": "daily_as_of", "column": "snapshot_date"},
+            },
+            "workspace": WORKSPACE,
+            "identity": {"column": "user_uuid"},
+            "relationships": {
+                "object_type": {"id": 2, "name": "accounts"},
+                "object_id": {"column": "account_ref"},
+                "attributes": [
+                    {"column": "seat_role", "name": "role", "kind": "string"},
+                    {"column": "joined_ts", "name": "joined_at", "kind": "timestamp"},
+                ],
+            },
+            "cadence": {"cron": "0 3 * * *", "trailing_days": 1},
+        },
+        Path("account_seats.yaml"),
+    )
+
+
+def custom_segment() -> SyncSpec:
+    """A team's own audience model, kept as a manual segment."""
+    return parse_spec(
+        {
+            "version": 1,
+            "name": "trial_audience",
+            "source": {
+                "asset": "analytics/trial_audience",
+                "relation": "analytics.trial_audience",
+                "partitioning": {"kind": "daily_as_of", "column": "snapshot_date"},
+            },
+            "workspace": {**WORKSPACE, "app_key_env": "CRM_APP_KEY"},
+            "identity": {"column": "user_uuid"},
+            "segment": {"name": "Trials"},
+            "cadence": {"cron": "0 3 * * *", "trailing_days": 1},
+        },
+        Path("trial_audience.yaml"),
+    )
+
+
 def custom_events(partitioning: Mapping[str, Any] | None = None) -> SyncSpec:
     """A team's own event model: a Berlin-time column, custom names and keys."""
     return parse_spec(
@@ -153,14 +205,24 @@ def columns_of(spec: SyncSpec) -> dict[str, str]:
     """The canonical view's columns for ``spec`` (the engine's contract), with types."""
     if spec.events is not None:
         return EVENT_COLUMNS
-    attributes = {m.attribute: _KIND_TYPES[m.kind] for m in spec.attributes}
-    return {"customer_id": "VARCHAR", "as_of_date": "DATE", **attributes}
+    attributes = {m.attribute: _KIND_TYPES[m.kind] for m in spec.written_attributes}
+    target = {"target_id": "VARCHAR"} if spec.membership is not None else {}
+    return {"customer_id": "VARCHAR", **target, "as_of_date": "DATE", **attributes}
 
 
 def profile(spec: SyncSpec, customer_id: str | None, **overrides: Any) -> dict[str, Any]:
     """A clean canonical profile row on DAY; ``overrides`` set the case a test shows."""
     row = {"customer_id": customer_id, "as_of_date": DAY}
     row |= {m.attribute: _KIND_VALUES[m.kind] for m in spec.attributes}
+    return row | overrides
+
+
+def pair(
+    spec: SyncSpec, customer_id: str | None, target_id: str | None, **overrides: Any
+) -> dict[str, Any]:
+    """A clean canonical membership row on DAY (a segment's members have target '')."""
+    row = {"customer_id": customer_id, "target_id": target_id, "as_of_date": DAY}
+    row |= {m.attribute: _KIND_VALUES[m.kind] for m in spec.written_attributes}
     return row | overrides
 
 
@@ -482,6 +544,108 @@ def test_a_snapshot_is_checked_as_of_today(view: Callable[..., CanonicalView]) -
     assert verdict.failed_rules == [PADDED_CUSTOMER_ID]
 
 
+# --- relationships and segment members -------------------------------------------------
+
+
+def seats_view(view: Callable[..., CanonicalView], *rows: Mapping[str, Any]) -> CanonicalView:
+    """A relationship view: u-1 on two accounts, u-2 on one, plus ``rows``."""
+    spec = custom_relationships()
+    clean = [pair(spec, "u-1", "acme"), pair(spec, "u-1", "globex"), pair(spec, "u-2", "acme")]
+    return view(spec, *clean, *rows)
+
+
+def test_clean_relationships_pass_every_check(view: Callable[..., CanonicalView]) -> None:
+    canonical = seats_view(view)
+    checks = canonical.checks()
+    assert [c.name for c in checks] == [
+        "account_seats__unique_pair",
+        "account_seats__timestamps",
+        "account_seats__customerio_limits",
+    ]
+    assert [c.name for c in checks if not c.blocking] == ["account_seats__customerio_limits"]
+    unique = checks[0]
+    assert "user_uuid (the identity column)" in unique.description
+    assert "account_ref (the object id)" in unique.description
+    assert "target_id is account_ref (the object id)" in unique.description
+    assert "role is seat_role" in unique.description
+    for check in (UNIQUE_PAIR, TIMESTAMPS, CUSTOMERIO_LIMITS):
+        verdict = canonical.check(check)
+        assert verdict.passed, (check, verdict.failed_rules)
+
+
+def test_a_pair_listed_twice_fails_with_both_copies(view: Callable[..., CanonicalView]) -> None:
+    spec = custom_relationships()
+    canonical = seats_view(view, pair(spec, "u-2", "acme", role="owner"))
+    verdict = canonical.check(UNIQUE_PAIR)
+    assert verdict.failed_rules == [DUPLICATE_PAIR]
+    assert verdict.failing_rows == 2
+    sample = verdict.sample(DUPLICATE_PAIR)
+    assert sample.count("| u-2 | acme |") == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "rule"),
+    [
+        (("u-3", None), MISSING_OBJECT_ID),
+        (("u-3", " \t"), MISSING_OBJECT_ID),
+        (("u-3", "acme "), PADDED_OBJECT_ID),
+        ((None, "acme"), names.MISSING_CUSTOMER_ID),
+        ((" u-3", "acme"), PADDED_CUSTOMER_ID),
+    ],
+    ids=["null-object", "blank-object", "padded-object", "null-person", "padded-person"],
+)
+def test_a_pair_without_both_ids_set_and_trimmed_fails(
+    view: Callable[..., CanonicalView], row: tuple[str | None, str | None], rule: str
+) -> None:
+    canonical = seats_view(view, pair(custom_relationships(), *row))
+    verdict = canonical.check(UNIQUE_PAIR)
+    assert verdict.failed_rules == [rule]
+    assert verdict.failing_rows == 1
+
+
+def test_a_relationship_timestamp_in_the_future_or_a_sentinel_fails(
+    view: Callable[..., CanonicalView],
+) -> None:
+    spec = custom_relationships()
+    canonical = seats_view(
+        view,
+        pair(spec, "u-3", "acme", joined_at=dt.datetime(2025, 6, 1, tzinfo=UTC)),
+        pair(spec, "u-4", "acme", joined_at=dt.datetime(1, 1, 1, tzinfo=UTC)),
+    )
+    verdict = canonical.check(TIMESTAMPS)
+    assert verdict.failed_rules == [names.FUTURE_TIMESTAMP, IMPLAUSIBLY_EARLY_TIMESTAMP]
+    assert "| u-3 | acme |" in verdict.sample(names.FUTURE_TIMESTAMP)
+    assert "joined_at" in verdict.sample(IMPLAUSIBLY_EARLY_TIMESTAMP)
+
+
+def test_an_object_id_too_long_warns_and_a_long_relationship_value_does_not(
+    view: Callable[..., CanonicalView],
+) -> None:
+    spec = custom_relationships()
+    canonical = seats_view(view, pair(spec, "u-4", "a", role="x" * 1001))
+    assert canonical.check(CUSTOMERIO_LIMITS).passed  # only a 100 KB total applies
+    canonical.add(pair(spec, "u-3", WIDE_ID))
+    verdict = canonical.check(CUSTOMERIO_LIMITS)
+    assert verdict.failed_rules == [OBJECT_ID_TOO_LONG]
+    assert "| 152 |" in verdict.sample(OBJECT_ID_TOO_LONG)
+
+
+def test_a_segment_member_listed_twice_or_padded_fails(view: Callable[..., CanonicalView]) -> None:
+    spec = custom_segment()
+    canonical = view(spec, pair(spec, "u-1", ""), pair(spec, "u-2", ""))
+    checks = canonical.checks()
+    assert [c.name for c in checks] == [
+        "trial_audience__unique_id",
+        "trial_audience__customerio_limits",
+    ]
+    assert "target_id" not in checks[0].description  # a member joins no object
+    assert canonical.check(UNIQUE_ID).passed
+    canonical.add(pair(spec, "u-2", ""), pair(spec, "u-3 ", ""))
+    verdict = canonical.check(UNIQUE_ID)
+    assert verdict.failed_rules == [PADDED_CUSTOMER_ID, DUPLICATE_CUSTOMER_ID]
+    assert verdict.sample(DUPLICATE_CUSTOMER_ID).count("| u-2 |") == 2
+
+
 # --- events -----------------------------------------------------------------------------
 
 
@@ -675,7 +839,17 @@ def test_the_relation_is_quoted_whatever_it_holds() -> None:
             quoted_relation(bad)
 
 
-@pytest.mark.parametrize("spec", [STATE_SPEC, EVENTS_SPEC, custom_profiles(), custom_events()])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        STATE_SPEC,
+        EVENTS_SPEC,
+        custom_profiles(),
+        custom_events(),
+        custom_relationships(),
+        custom_segment(),
+    ],
+)
 def test_every_query_translates_to_snowflake(spec: SyncSpec) -> None:
     """As the factory runs them (wrapped in its sample query), with the values it binds."""
     checks = spec_checks(spec, f'"sync"."{spec.name}__source"', dg.AssetKey("x"))

@@ -346,7 +346,11 @@ def test_a_relation_listing_a_pair_twice_or_lacking_an_id_is_refused_with_nothin
     failure = next(
         e for e in result.all_events if e.event_type_value == "STEP_FAILURE"
     ).event_specific_data
-    assert "2 rows without a person or object id, 1 pairs listed more than once" in str(failure)
+    # The source's blocking check refuses it, naming each rule and its rows.
+    assert (
+        "loyalty_members__unique_pair: missing_customer_id (1 rows), missing_object_id (1 rows),"
+        " duplicate_pair (2 rows)"
+    ) in str(failure)
     assert len(membership.sandbox.requests()) == before
     assert membership.sandbox.relationships()[("c1", TYPE_ID, "gold")]["points"] == 10
     assert membership.query(f"SELECT count(*) FROM {STREAM.schema}.membership_plan") == [(0,)]
