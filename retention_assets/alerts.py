@@ -105,6 +105,9 @@ CHECK_ACTIONS: Final[dict[str, str]] = {
 SPEC_CHECK_ACTIONS: Final[dict[str, str]] = {
     spec_checks.UNIQUE_ID: "Nothing was sent for these days. The sample shows missing, padded or"
     " duplicated ids of the source: fix the source (or its model), then run the sync again.",
+    spec_checks.UNIQUE_PAIR: "No relationships were sent for these days. The sample shows pairs"
+    " with a missing or padded person or object id, or listed twice: fix the source (or its"
+    " model), then run the sync again.",
     spec_checks.UNIQUE_KEY: "No events were sent for these days. The sample shows missing, padded"
     " or duplicated event keys: fix the source, then run the sync again.",
     spec_checks.PERSON_ID: "No events were sent for these days. The sample shows events with a"
