@@ -137,6 +137,7 @@ def test_generated_history_built_incrementally_equals_full_builds(tmp_path: Path
         assert day_rows(resource, day) == incremental[day], day
 
 
+@ON_DUCKDB
 def test_an_order_landed_during_the_day_is_counted(
     two_days: WarehouseResource, model_warehouse: Any
 ) -> None:
@@ -150,6 +151,7 @@ def test_an_order_landed_during_the_day_is_counted(
     )
 
 
+@ON_DUCKDB
 def test_a_row_landed_early_with_a_time_in_the_day_is_counted(
     two_days: WarehouseResource, model_warehouse: Any
 ) -> None:
@@ -184,6 +186,7 @@ def test_an_order_reloaded_under_another_customer_changes_both(
     assert state(two_days, DAY_3, OTHER)["lifetime_orders"] == 1
 
 
+@ON_DUCKDB
 def test_the_day_changes_what_depends_on_it_for_carried_customers(
     two_days: WarehouseResource,
 ) -> None:

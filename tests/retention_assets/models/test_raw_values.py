@@ -21,6 +21,7 @@ from retention_assets.models.events import retention_events
 from retention_assets.sources.raw_schema import RAW_TABLES, create_table_sql
 from retention_assets.tables import CUSTOMER_STATE_TABLE, EVENTS_TABLE
 from tests.shop_events import ORDER_PLACED, SUBSCRIPTION_STARTED
+from tests.warehouses import duckdb_only
 
 DAY = "2025-06-30"
 AS_OF = dt.date(2025, 6, 30)
@@ -88,6 +89,7 @@ def count(metadata: Any, verdict: str, rule: str) -> int:
     return metadata[f"raw_{verdict}: {rule}"].value
 
 
+@duckdb_only  # its statements run on fakesnow in other cases
 def test_ids_with_surrounding_spaces_are_one_customer(model_warehouse: Any) -> None:
     for table in ("customers", "orders"):
         retype(model_warehouse, table, customer_id="VARCHAR")
@@ -174,6 +176,7 @@ def test_invalid_email_is_dropped_as_an_attribute_and_the_customer_kept(
     assert count(metadata, "attribute_rejected", "email_invalid") == 4
 
 
+@duckdb_only  # its statements run on fakesnow in other cases
 def test_status_case_and_spaces_are_normalised(model_warehouse: Any) -> None:
     model_warehouse.insert("customers", [customer(1)])
     model_warehouse.insert("orders", [order(1, 1, status="Placed"), order(2, 1, status=" PLACED ")])
@@ -202,6 +205,7 @@ def test_status_case_and_spaces_are_normalised(model_warehouse: Any) -> None:
     assert count(events_metadata, "normalised", "status_normalised") == 3
 
 
+@duckdb_only  # its statements run on fakesnow in other cases
 def test_unknown_status_is_rejected_and_counted(model_warehouse: Any) -> None:
     model_warehouse.insert("customers", [customer(1)])
     model_warehouse.insert("orders", [order(1, 1), order(2, 1, status="shipped")])
@@ -226,6 +230,7 @@ def test_unknown_status_is_rejected_and_counted(model_warehouse: Any) -> None:
     assert count(metadata, "rejected", "status_unknown") == 2
 
 
+@duckdb_only  # its statements run on fakesnow in other cases
 def test_orders_dated_1970_or_9999_are_rejected_and_counted(model_warehouse: Any) -> None:
     model_warehouse.insert("customers", [customer(1)])
     model_warehouse.insert(
@@ -246,6 +251,7 @@ def test_orders_dated_1970_or_9999_are_rejected_and_counted(model_warehouse: Any
     assert count(events_metadata, "rejected", "timestamp_implausible") == 2
 
 
+@duckdb_only  # its statements run on fakesnow in other cases
 def test_negative_amounts_are_rejected_not_negative_revenue(model_warehouse: Any) -> None:
     model_warehouse.insert("customers", [customer(1), customer(2)])
     model_warehouse.insert(
@@ -276,6 +282,7 @@ def test_negative_amounts_are_rejected_not_negative_revenue(model_warehouse: Any
     assert count(metadata, "rejected", "amount_negative") == 2
 
 
+@duckdb_only  # its statements run on fakesnow in other cases
 def test_nan_amount_is_rejected_without_failing_the_build(model_warehouse: Any) -> None:
     retype(model_warehouse, "orders", total_amount="DOUBLE")
     model_warehouse.insert("customers", [customer(1)])
@@ -310,6 +317,7 @@ def test_zone_aware_placed_at_is_read_as_its_instant(model_warehouse: Any) -> No
     assert metadata["raw_zoned_timestamp_columns"].value == "raw.orders.placed_at"
 
 
+@duckdb_only  # its statements run on fakesnow in other cases
 def test_naive_placed_at_keeps_the_shop_zone(model_warehouse: Any) -> None:
     model_warehouse.insert("customers", [customer(1)])
     model_warehouse.insert("orders", [order(1, 1, placed_at="2025-06-30 11:30")])

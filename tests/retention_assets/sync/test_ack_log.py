@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from retention_assets.shop import CUSTOMER_STATE, EVENTS
 from retention_assets.sync import ledger
 from tests.retention_assets.sync.harness import (
@@ -27,6 +29,7 @@ CRASHED_RUN = "crashed-run"
 OCCURRED = dt.datetime(2026, 10, 30, 9, 0, tzinfo=dt.UTC)
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_profile_acks_of_a_crashed_send_are_folded_before_the_next_plan(
     harness: SyncHarness,
 ) -> None:

@@ -56,6 +56,7 @@ def _rejections_check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluat
     )
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_a_shared_email_is_rejected_retried_and_resolved_once_fixed(harness: SyncHarness) -> None:
     harness.put_state(
         [
@@ -130,6 +131,7 @@ def test_an_email_changed_to_another_customers_email_keeps_the_old_values_and_is
     assert [row[4] for row in _rejections(harness)] == [False]
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_without_an_app_api_key_the_audit_is_skipped_and_the_send_succeeds(
     harness: SyncHarness,
 ) -> None:

@@ -42,6 +42,7 @@ def _names(harness: SyncHarness) -> list[str]:
     return sorted(event["name"] for event in harness.sandbox.events())
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_overlapping_ranges_and_repeated_backfills_never_duplicate(harness: SyncHarness) -> None:
     harness.put_events(_old_events())
     first, last = OLD.date() - dt.timedelta(days=2), OLD.date() + dt.timedelta(days=1)
@@ -58,6 +59,7 @@ def test_overlapping_ranges_and_repeated_backfills_never_duplicate(harness: Sync
     assert harness.query("SELECT count(*) FROM cio_sync.event_ledger") == [(5,)]
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_first_sync_renames_trigger_eligible_events(harness: SyncHarness) -> None:
     harness.put_events(
         [

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from resources.customerio import Reason
 from resources.customerio.limits import IDENTIFIER_MAX_BYTES
 from tests.retention_assets.sync.harness import (
@@ -32,6 +34,7 @@ def _open_rejections(harness: SyncHarness) -> list[tuple]:
     )
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_identifier_too_long_in_bytes_is_rejected_and_the_rest_sent(
     harness: SyncHarness,
 ) -> None:

@@ -134,6 +134,7 @@ def shoppers(
     return SyncHarness(make_warehouse(), sandbox)
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_an_email_only_profile_is_adopted_without_a_duplicate(shoppers: SyncHarness) -> None:
     sandbox = shoppers.sandbox
     _write(sandbox, [_by_email("ann@example.com", source="signup form")])
@@ -216,6 +217,7 @@ def test_a_merge_waits_for_the_allow_tag_then_moves_the_duplicate_into_the_id_pr
     assert (_lookups(sandbox), len(sandbox.merges())) == (lookups, 1)
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_an_email_of_another_id_is_a_rejected_row_and_that_profile_is_held(
     shoppers: SyncHarness,
 ) -> None:

@@ -8,6 +8,8 @@ resume sends nothing.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.retention_assets.sync import test_relationship_sync as relationships
 from tests.retention_assets.sync import test_segment_sync as segments
 from tests.retention_assets.sync.harness import SyncHarness, metadata_of
@@ -47,6 +49,7 @@ def _assert_exact_relationships(harness: SyncHarness, count: int) -> None:
     ]
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_relationship_faults_and_rejections_converge(
     membership: SyncHarness,
 ) -> None:
@@ -76,6 +79,7 @@ def test_relationship_faults_and_rejections_converge(
     assert again["planned"] == again["requests"] == 0
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_segment_faults_converge(membership: SyncHarness) -> None:
     ids = [f"c{i:05}" for i in range(2_000)]
     segments.identify(membership.sandbox, ids)

@@ -28,6 +28,7 @@ def _track_requests(harness: SyncHarness) -> list[dict]:
     return [r for r in harness.sandbox.requests() if r["path"].startswith("/api/v2/")]
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_first_sync_creates_every_profile_once_by_id(harness: SyncHarness) -> None:
     harness.put_state([state_row("c1"), state_row("c2", lifetime_revenue=1200.0, vip_tier="gold")])
 
@@ -50,6 +51,7 @@ def test_first_sync_creates_every_profile_once_by_id(harness: SyncHarness) -> No
     assert (sync["accepted"], sync["rejected"]) == (2, 0)
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_rerun_sends_nothing_and_one_change_sends_one_attribute(harness: SyncHarness) -> None:
     harness.put_state([state_row("c1"), state_row("c2")])
     harness.run(STATE_SYNC)
@@ -71,6 +73,7 @@ def test_rerun_sends_nothing_and_one_change_sends_one_attribute(harness: SyncHar
     assert activity["entries_accepted"] == 1
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_the_plan_shows_the_first_payloads_with_only_what_changed(harness: SyncHarness) -> None:
     harness.put_state([state_row(f"c{n}") for n in range(1, 9)])
     first = metadata_of(harness.run(STATE_SYNC), "cio_sync/customer_state_plan")

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import httpx
 import pyarrow as pa
+import pytest
 
 from asset_checks.sync_checks import stream_checks
 from cio_sandbox.testing import SandboxHandle
@@ -96,6 +97,7 @@ def relate_by_hand(sandbox: SandboxHandle, customer_id: str, program: str) -> No
     response.raise_for_status()
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_relationships_are_added_changed_per_field_and_removed(membership: SyncHarness) -> None:
     sandbox = membership.sandbox
     joined = int(JOINED.timestamp())

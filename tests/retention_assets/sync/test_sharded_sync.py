@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
+import pytest
 
 from cio_sandbox.testing import SandboxHandle
 from resources.warehouse import WarehouseResource
@@ -50,6 +51,7 @@ def test_shard_filter_in_sql_matches_python_and_splits_every_customer(
     assert all(len(members) > 40 for members in shards)
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_sharded_send_equals_the_unsharded_send(
     harness: SyncHarness, make_warehouse: Callable[[], WarehouseResource]
 ) -> None:

@@ -102,6 +102,7 @@ def test_events_resent_after_a_lost_acknowledgement_keep_their_id_when_time_chan
     ]
 
 
+@pytest.mark.duckdb_only  # its statements run on fakesnow in other cases
 def test_id_of_a_plan_whose_send_never_ran_is_reused_after_the_time_changed(
     harness: SyncHarness,
 ) -> None:
