@@ -3,7 +3,8 @@
 -- share their email with another customer of the partition come first: Customer.io most likely
 -- dropped their update, and an audit capped at $limit profiles must not miss them. Emails are
 -- compared without case and whitespace ($whitespace lists the characters), as Customer.io
--- matches them and as the shared-email check of the model does.
+-- matches them and as the shared-email check of the model does. A run that set no email (a
+-- re-run with nothing changed) reads no row of the source: the EXISTS is evaluated once.
 WITH changed AS (
     SELECT customer_id, value_hash
     FROM {sync}.attribute_ledger
@@ -12,7 +13,7 @@ WITH changed AS (
 email_keys AS (
     SELECT customer_id, lower(translate(email, $whitespace, '')) AS email_key
     FROM {source}
-    WHERE as_of_date = $as_of AND email IS NOT NULL
+    WHERE as_of_date = $as_of AND email IS NOT NULL AND EXISTS (SELECT 1 FROM changed)
 ),
 shared AS (
     SELECT customer_id
