@@ -448,6 +448,21 @@ def _id_rules(
     ]
 
 
+def _duplicate_id_rule(source: _Source, schema: pa.DataFrameSchema) -> SqlRule:
+    """Rows whose person id has more than one row for one day (a profile, a segment member)."""
+    return source.rule(
+        DUPLICATE_CUSTOMER_ID,
+        f"Rows whose {source.identity} has more than one row for one day; every "
+        "copy is listed, `copies` says how many there are.",
+        "duplicate_key",
+        source.keys,
+        schema,
+        columns=_columns(*source.keys),
+        key=_columns(CUSTOMER_ID, AS_OF_DATE),
+        id=quoted(CUSTOMER_ID),
+    )
+
+
 def _profile_checks(source: _Source) -> list[WarehouseCheck]:
     spec = source.spec
     schema = _profile_schema(spec)
@@ -467,17 +482,7 @@ def _profile_checks(source: _Source) -> list[WarehouseCheck]:
                     names.MISSING_CUSTOMER_ID,
                     PADDED_CUSTOMER_ID,
                 ),
-                source.rule(
-                    DUPLICATE_CUSTOMER_ID,
-                    f"Rows whose {source.identity} has more than one row for one day; every "
-                    "copy is listed, `copies` says how many there are.",
-                    "duplicate_key",
-                    source.keys,
-                    schema,
-                    columns=_columns(*source.keys),
-                    key=_columns(CUSTOMER_ID, AS_OF_DATE),
-                    id=quoted(CUSTOMER_ID),
-                ),
+                _duplicate_id_rule(source, schema),
                 # An erasure relation may repeat a request: only a profile must be unique.
             ][: None if spec.erasure is None else -1],
         ),
@@ -565,17 +570,7 @@ def _membership_checks(source: _Source) -> list[WarehouseCheck]:
             "person to Customer.io.",
             [
                 *person_rules,
-                source.rule(
-                    DUPLICATE_CUSTOMER_ID,
-                    f"Rows whose {source.identity} has more than one row for one day; every "
-                    "copy is listed, `copies` says how many there are.",
-                    "duplicate_key",
-                    source.keys,
-                    schema,
-                    columns=_columns(*source.keys),
-                    key=_columns(CUSTOMER_ID, AS_OF_DATE),
-                    id=quoted(CUSTOMER_ID),
-                ),
+                _duplicate_id_rule(source, schema),
             ],
         )
         return [unique, _limits_check(source, "Members fit", _person_id_limit(source), [])]
