@@ -4,8 +4,9 @@ Two parts: the core written in Python (raw sources, models and their checks, the
 job, alert sensors, the warehouse and alert resources, the executor), and the defs folder
 (``retention_assets/defs``), where each sync is a ``CustomerIOSync`` ``defs.yaml``. The syncs
 are checked together: before anything is built, two that name one workspace must configure it
-alike and no two share a ledger; once built, an asset a sync declares external (its relation
-is built outside the deployment) must be defined by nothing else.
+alike, no two share a ledger, and ``cadence.after`` names declared syncs without a ring; once
+built, an asset a sync declares external (its relation is built outside the deployment) must be
+defined by nothing else.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from retention_assets.settings import PROJECT_ROOT, Settings, load_settings
 from retention_assets.source_links import with_source_links
 from retention_assets.sources.assets import RAW_SOURCE_ASSETS
 from retention_assets.specs.load import defs_yaml_syntax_error
-from retention_assets.sync.factory import check_external_sources, check_workspaces
+from retention_assets.sync.factory import check_external_sources, check_order, check_workspaces
 
 
 def core_definitions(settings: Settings) -> dg.Definitions:
@@ -96,6 +97,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 raise
             raise invalid from None
         check_workspaces(specs)
+        check_order(specs)
         defs = dg.Definitions.merge(core_definitions(settings), _sync_definitions(tree))
         check_external_sources(specs, defs)
         return defs

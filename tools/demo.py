@@ -137,19 +137,37 @@ def _print_sync(title: str, metadata: dict[str, dict]) -> None:
         )
 
 
+def _ledger_schemas() -> list[str]:
+    """The warehouse schemas of every declared sync's plans, ledgers and rejected rows."""
+    from retention_assets.components import CustomerIOSync
+    from retention_assets.definitions import sync_tree
+
+    tree = sync_tree()
+    return sorted({sync.spec.ledger for sync in tree.get_all_components(of_type=CustomerIOSync)})
+
+
 def _forget_what_was_synced(warehouse: DuckDBWarehouse) -> None:
     """Drop the ledgers of every declared sync: the sandbox starts empty, so must they.
 
     A second ``make demo`` would otherwise plan against ledgers that say the fresh sandbox
     already holds everything, and send nothing.
     """
-    from retention_assets.components import CustomerIOSync
-    from retention_assets.definitions import sync_tree
-
-    schemas = {sync.spec.ledger for sync in sync_tree().get_all_components(of_type=CustomerIOSync)}
     with warehouse.session() as session:
-        for schema in sorted(schemas):
+        for schema in _ledger_schemas():
             session.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def open_rejections(warehouse: DuckDBWarehouse) -> list[tuple[str, str, int]]:
+    """(sync, reason, rows) of every rejected row no later run has resolved, over all syncs."""
+    with warehouse.session() as session:
+        return [
+            (stream, reason, rows)
+            for schema in _ledger_schemas()
+            for stream, reason, rows in session.fetch_all(
+                f'SELECT stream, reason, count(*) FROM "{schema}".rejected_rows'
+                " WHERE resolved_at IS NULL GROUP BY ALL ORDER BY ALL"
+            )
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,17 +211,15 @@ def main(argv: list[str] | None = None) -> int:
         _print_sync("second run (nothing changed)", _run(job, first_day, yesterday))
         stats = sandbox.stats()
         people, events, objects = sandbox.people(), sandbox.events(), sandbox.objects()
-        relationships = sandbox.relationships()
-        with warehouse.session() as session:
-            rejected = session.fetch_all(
-                "SELECT stream, reason, count(*) FROM cio_sync.rejected_rows"
-                " WHERE resolved_at IS NULL GROUP BY ALL ORDER BY ALL"
-            )
+        relationships, segments = sandbox.relationships(), sandbox.segments()
+        rejected = open_rejections(warehouse)
 
     print(
         f"\nCustomer.io sandbox now holds {len(people):,} profiles, {len(events):,} events,"
         f" {len(objects):,} objects and {len(relationships):,} relationships"
     )
+    for segment, members in sorted(segments.items()):
+        print(f"  segment {segment!r}: {len(members):,} members")
     names: dict[str, int] = {}
     for event in events:
         names[event["name"]] = names.get(event["name"], 0) + 1

@@ -11,21 +11,12 @@ from typing import Final
 
 import dagster as dg
 
-from resources.warehouse import WarehouseResource, transaction
-from retention_assets.models.build import (
-    PREVIEW_ROWS,
-    ModelColumn,
-    column_schema,
-    ensure_table,
-    insert_sql,
-    load_sql,
-    preview_table,
-)
-from retention_assets.partitions import DAILY_PARTITIONS, partition_days, single_run_asset
+from resources.warehouse import WarehouseResource
+from retention_assets.models.build import ModelColumn, column_schema
+from retention_assets.models.state_derived import CUSTOMER_STATE_KEY, rebuild_days, state_lineage
+from retention_assets.partitions import DAILY_PARTITIONS, single_run_asset
 from retention_assets.settings import warehouse_kind
 from retention_assets.tables import LOYALTY_MEMBERS_TABLE, LOYALTY_PROGRAMS_TABLE
-
-CUSTOMER_STATE_KEY: Final = dg.AssetKey("retention_customer_state")
 
 LOYALTY_PROGRAMS_COLUMNS: Final = (
     ModelColumn("as_of_date", "DATE", "The UTC day whose end the row describes (the partition)."),
@@ -44,57 +35,10 @@ LOYALTY_MEMBERS_COLUMNS: Final = (
 )
 
 
-def _build(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    table: str,
-    columns: tuple[ModelColumn, ...],
-    sql_file: str,
-) -> dg.MaterializeResult:
-    """Replace each day of the run in ``table`` with the rows of ``sql_file``."""
-    insert = insert_sql(table, columns, load_sql(sql_file))
-    rows_written = 0
-    with warehouse.session() as session:
-        ensure_table(session, table, columns)
-        days = partition_days(context)
-        for day in days:
-            with transaction(session):
-                session.execute(
-                    f"DELETE FROM {table} WHERE as_of_date = $as_of_date", {"as_of_date": day}
-                )
-                session.execute(insert, {"as_of_date": day})
-            rows = session.fetch_all(
-                f"SELECT count(*) FROM {table} WHERE as_of_date = $as_of_date", {"as_of_date": day}
-            )[0][0]
-            context.log.info(f"{table} as of {day}: {rows} rows")
-            rows_written += rows
-        preview = session.fetch_arrow(
-            f"SELECT * FROM {table} WHERE as_of_date = $as_of_date ORDER BY 2 LIMIT {PREVIEW_ROWS}",
-            {"as_of_date": days[-1]},
-        )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows_written,
-            "last_as_of_date": str(days[-1]),
-            "preview": preview_table(preview),
-        }
-    )
-
-
-def _lineage(
-    columns: tuple[ModelColumn, ...], derived: dict[str, str]
-) -> dict[str, list[dg.TableColumnDep]]:
-    return {
-        name: [dg.TableColumnDep(asset_key=CUSTOMER_STATE_KEY, column_name=source)]
-        for name, source in derived.items()
-        if name in {column.name for column in columns}
-    }
-
-
-_PROGRAMS_LINEAGE: Final = _lineage(
+_PROGRAMS_LINEAGE: Final = state_lineage(
     LOYALTY_PROGRAMS_COLUMNS, {"as_of_date": "as_of_date", "members": "loyalty_tier"}
 )
-_MEMBERS_LINEAGE: Final = _lineage(
+_MEMBERS_LINEAGE: Final = state_lineage(
     LOYALTY_MEMBERS_COLUMNS,
     {
         "as_of_date": "as_of_date",
@@ -129,7 +73,7 @@ def retention_loyalty_programs(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Rebuild each day of the run's partitions from the customer state."""
-    return _build(
+    return rebuild_days(
         context, warehouse, LOYALTY_PROGRAMS_TABLE, LOYALTY_PROGRAMS_COLUMNS, "loyalty_programs.sql"
     )
 
@@ -159,6 +103,6 @@ def retention_loyalty_members(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Rebuild each day of the run's partitions from the customer state."""
-    return _build(
+    return rebuild_days(
         context, warehouse, LOYALTY_MEMBERS_TABLE, LOYALTY_MEMBERS_COLUMNS, "loyalty_members.sql"
     )

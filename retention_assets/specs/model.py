@@ -438,6 +438,15 @@ class Cadence(_Spec):
             " ledgers, so the batch run sends nothing twice. Needs `events.loaded_at`."
         ),
     )
+    after: tuple[Annotated[str, Field(pattern=SYNC_NAME_PATTERN)], ...] = Field(
+        default=(),
+        description=(
+            "Syncs of this deployment whose sends come first in a run that holds both (the"
+            " whole-pipeline job, a backfill of several syncs): a segment after the profile"
+            " sync that creates its members, relationships after their objects. The plan"
+            " depends on their send assets, which the lineage shows."
+        ),
+    )
 
 
 def _guard(field: str, what: str) -> Any:

@@ -418,6 +418,19 @@ def _cadence(spec: SyncSpec) -> Iterator[Finding]:
             "a continuous cadence finds new rows by when they landed",
             "add `loaded_at:` with the column of the row's landing time",
         )
+    if spec.name in spec.cadence.after:
+        yield (
+            "cadence.after",
+            f"sync {spec.name!r} is listed after itself",
+            "list the other syncs whose sends must come first, not this one",
+        )
+    repeated = sorted({name for name in spec.cadence.after if spec.cadence.after.count(name) > 1})
+    if repeated:
+        yield (
+            "cadence.after",
+            f"{', '.join(map(repr, repeated))} listed more than once",
+            "list each sync once",
+        )
 
 
 def _cohort(spec: SyncSpec) -> Iterator[Finding]:

@@ -136,7 +136,7 @@ def _plan_args(stream: SyncStream, description: str) -> dict[str, Any]:
     identity = [stream.identity_key] if stream.reconciles else []
     return {
         "key": stream.plan_key,
-        "deps": [stream.upstream, *identity],
+        "deps": [*stream.first_deps, *identity],
         "group_name": GROUP,
         "owners": OWNERS,
         "kinds": {warehouse_kind(), "customerio"},

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from functools import cache
+from graphlib import CycleError, TopologicalSorter
 
 import dagster as dg
 
@@ -190,6 +191,29 @@ def check_workspaces(specs: Sequence[SyncSpec]) -> None:
         by_ledger.setdefault((spec.ledger, "workspace"), spec)
 
 
+def check_order(specs: Sequence[SyncSpec]) -> None:
+    """Each `cadence.after` names a declared sync, and no syncs wait for each other in a ring."""
+    after = {spec.name: spec.cadence.after for spec in specs}
+    for spec in specs:
+        unknown = [name for name in spec.cadence.after if name not in after]
+        if unknown:
+            raise ValueError(
+                f"{_where(spec, 'cadence.after')}: cadence.after names"
+                f" {', '.join(map(repr, unknown))}, which this deployment does not declare."
+                f" Fix: name declared syncs ({', '.join(sorted(after))})"
+            )
+    try:
+        TopologicalSorter(after).prepare()
+    except CycleError as error:
+        ring = error.args[1]
+        spec = next(spec for spec in specs if spec.name == ring[0])
+        raise ValueError(
+            f"{_where(spec, 'cadence.after')}: cadence.after makes syncs wait for each other"
+            f" in a ring ({' after '.join(reversed(ring))}). Fix: remove one of these `after`"
+            " entries"
+        ) from None
+
+
 def check_external_sources(specs: Sequence[SyncSpec], defs: dg.Definitions) -> None:
     """Each external source is declared once, by one spec, and built by nothing else.
 
@@ -239,6 +263,6 @@ def check_external_sources(specs: Sequence[SyncSpec], defs: dg.Definitions) -> N
             )
 
 
-def _where(spec: SyncSpec) -> str:
-    line = spec.lines.get("source.external")
+def _where(spec: SyncSpec, field: str = "source.external") -> str:
+    line = spec.lines.get(field)
     return f"{spec.path or spec.name}:{line}" if line else str(spec.path or spec.name)

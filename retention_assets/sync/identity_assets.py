@@ -48,7 +48,7 @@ def identity_plan_asset(stream: SyncStream) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=stream.identity_plan_key,
-        deps=[stream.upstream],
+        deps=list(stream.first_deps),
         group_name=GROUP,
         owners=OWNERS,
         kinds={warehouse_kind(), "customerio"},

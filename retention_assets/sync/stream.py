@@ -91,6 +91,11 @@ def _from_zone(naive: exp.Expr, zone: str) -> exp.Expr:
     return exp.Anonymous(this="timezone", expressions=[exp.Literal.string(zone), naive])
 
 
+def send_key(sync: str) -> dg.AssetKey:
+    """The asset that sends the declared sync named ``sync`` to Customer.io."""
+    return dg.AssetKey([GROUP, sync])
+
+
 @dataclass(frozen=True)
 class SyncStream:
     """A validated sync spec, with the names and SQL the engine derives from it."""
@@ -181,7 +186,12 @@ class SyncStream:
 
     @cached_property
     def send_key(self) -> dg.AssetKey:
-        return dg.AssetKey([GROUP, self.name])
+        return send_key(self.name)
+
+    @cached_property
+    def first_deps(self) -> tuple[dg.AssetKey, ...]:
+        """What the sync's first asset waits for: its source, and the sends of `cadence.after`."""
+        return (self.upstream, *(send_key(name) for name in self.spec.cadence.after))
 
     @property
     def reconciles(self) -> bool:

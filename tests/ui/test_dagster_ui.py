@@ -74,6 +74,7 @@ MODELS = (
     "retention_events",
     "retention_loyalty_programs",
     "retention_loyalty_members",
+    "retention_vip_audience",
 )
 SYNC_ASSETS = (
     "customer_state_plan",
@@ -84,6 +85,8 @@ SYNC_ASSETS = (
     "loyalty_programs",
     "loyalty_members_plan",
     "loyalty_members",
+    "vip_audience_plan",
+    "vip_audience",
 )
 # The global graph top to bottom, with the model and sync groups open and the nine raw tables
 # folded into their group, so that it fits the window with every node drawn in full (names,
@@ -98,7 +101,7 @@ localStorage.setItem("asset-graph-direction", JSON.stringify("vertical"));
 # The graph zooms to fit its first frame, and below 60% zoom Dagster draws "minimal" nodes
 # (names cut to 18 characters, no check status): a wide frame keeps the fit well above that,
 # whatever the layout's timing on a busy machine (at 1440 px a fit once came out below it).
-GRAPH_VIEWPORT = {"width": 1920, "height": 1200}
+GRAPH_VIEWPORT = {"width": 2560, "height": 1440}
 
 pytestmark = pytest.mark.timeout(300)
 # The UI renders from polled GraphQL: give a page this long to show what a test expects.

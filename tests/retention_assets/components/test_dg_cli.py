@@ -38,6 +38,8 @@ SHOP_SYNC_ASSETS = {
     "cio_sync/loyalty_programs",
     "cio_sync/loyalty_members_plan",
     "cio_sync/loyalty_members",
+    "cio_sync/vip_audience_plan",
+    "cio_sync/vip_audience",
 }
 # What the test writes for each placeholder of the scaffolded template.
 FILLED = {

@@ -219,6 +219,27 @@ def test_bad_cron_is_refused_with_the_cron_form(tmp_path: Path) -> None:
     assert "five fields" in only(broken(tmp_path, EVENTS, edit), "cadence.cron").fix
 
 
+def test_sync_listed_after_itself_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["cadence"]["after"] = [data["name"]]
+
+    assert "after itself" in only(broken(tmp_path, PROFILES, edit), "cadence.after").problem
+
+
+def test_sync_listed_twice_in_after_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["cadence"]["after"] = ["crm_people", "crm_people"]
+
+    assert "more than once" in only(broken(tmp_path, EVENTS, edit), "cadence.after").problem
+
+
+def test_after_another_sync_loads(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["cadence"]["after"] = ["crm_people"]
+
+    assert loads(tmp_path, EVENTS, edit).cadence.after == ("crm_people",)
+
+
 def test_property_sent_twice_is_refused(tmp_path: Path) -> None:
     def edit(data: dict[str, Any]) -> None:
         data["events"]["properties"] = [{"column": "a", "name": "total"}, {"column": "total"}]

@@ -17,7 +17,12 @@ from resources.customerio import CustomerIORegionError
 from resources.warehouse import DuckDBWarehouse
 from retention_assets.shop_specs import CUSTOMER_STATE_SPEC
 from retention_assets.specs import SyncSpec
-from retention_assets.sync.factory import check_workspaces, sync_definitions, workspace_resource
+from retention_assets.sync.factory import (
+    check_order,
+    check_workspaces,
+    sync_definitions,
+    workspace_resource,
+)
 from tests.retention_assets.sync.harness import AS_OF, NO_FAULTS, SyncHarness, state_row
 from tests.retention_assets.sync.shapes import CUSTOM, SHOP
 
@@ -154,3 +159,27 @@ def test_a_region_mismatch_names_the_workspaces_own_region_variable(
 
     assert "set EU_CIO_REGION=eu" in str(raised.value)
     assert "CUSTOMERIO_REGION" not in str(raised.value)
+
+
+def _after(spec: SyncSpec, *names: str) -> SyncSpec:
+    return spec.model_copy(update={"cadence": spec.cadence.model_copy(update={"after": names})})
+
+
+def test_a_sync_after_one_the_deployment_does_not_declare_is_refused() -> None:
+    events = _after(CUSTOM.events.spec, "crm_profiles")
+    with pytest.raises(ValueError, match="'crm_profiles', which this deployment does not declare"):
+        check_order([CUSTOMER_STATE_SPEC, events])
+
+
+def test_syncs_waiting_for_each_other_in_a_ring_are_refused() -> None:
+    first = _after(CUSTOMER_STATE_SPEC, CUSTOM.events.spec.name)
+    second = _after(CUSTOM.events.spec, CUSTOMER_STATE_SPEC.name)
+    with pytest.raises(ValueError, match="in a ring") as refused:
+        check_order([first, second])
+    names = (CUSTOMER_STATE_SPEC.name, CUSTOM.events.spec.name)
+    assert all(name in str(refused.value) for name in names)
+
+
+def test_syncs_in_a_chain_pass() -> None:
+    events = _after(CUSTOM.events.spec, CUSTOMER_STATE_SPEC.name)
+    check_order([CUSTOMER_STATE_SPEC, events])
