@@ -154,6 +154,44 @@ def test_an_object_customer_io_refuses_is_a_rejected_row_and_the_rest_arrive(
     assert [key for key, _reason in rejected] == [too_long]
 
 
+# The fault suite of the other streams (tests/retention_assets/sync/test_sync_faults.py).
+FAULTS = {
+    "error_429_rate": 0.1,
+    "retry_after_s": 0,
+    "error_500_rate": 0.05,
+    "error_503_rate": 0.05,
+    "drop_rate": 0.05,
+    "entry_reject_rate": 0.05,
+    "seed": 13,
+}
+
+
+@duckdb_only
+def test_objects_under_faults_converge_each_as_the_warehouse_says(programs: SyncHarness) -> None:
+    count = 300
+    _programs(programs, [_program(f"p{i:04}", member_count=i) for i in range(count)])
+    programs.customerio = programs.customerio_resource(max_entries_per_batch=10)
+    programs.sandbox.configure(**FAULTS)
+
+    first = metadata_of(_sync(programs), STREAM.send_key.to_user_string())
+
+    assert first["rejected"] > 0 and first["retries"] > 0
+    assert first["accepted"] + first["rejected"] == count
+    # A dropped connection is retried in the run; a rejected object is planned again by the
+    # next run, which resolves its rejection once Customer.io accepts it.
+    programs.sandbox.configure(**{name: 0.0 for name in FAULTS if name.endswith("_rate")})
+    _sync(programs)
+
+    objects = programs.sandbox.objects()
+    assert sorted(objects) == [(TYPE_ID, f"p{i:04}") for i in range(count)]
+    assert all(objects[(TYPE_ID, f"p{i:04}")]["members"] == i for i in range(count))
+    assert programs.query(
+        f"SELECT count(*) FROM {STREAM.schema}.rejected_rows WHERE resolved_at IS NULL"
+    ) == [(0,)]
+    again = metadata_of(_sync(programs), STREAM.send_key.to_user_string())
+    assert again["planned"] == again["requests"] == 0
+
+
 @duckdb_only
 def test_kill_minus_nine_mid_object_sync_then_rerun_is_exact(programs: SyncHarness) -> None:
     count = 600
