@@ -26,7 +26,7 @@ from asset_checks.factory import (
     identifier,
 )
 from asset_checks.rules import naive_timestamp_rule, schema_value_rules, timestamp_dtype_rule
-from asset_checks.schemas import CUSTOMER_STATE_SCHEMA, timestamp_columns
+from asset_checks.schemas import CUSTOMER_STATE_SCHEMA
 from resources.customerio.emails import EMAIL_WHITESPACE
 from retention_assets.tables import CUSTOMER_STATE_TABLE
 
@@ -48,7 +48,7 @@ def customer_state_checks(
     value_columns = [
         column
         for column in schema.columns
-        if column not in keys and column not in timestamp_columns(schema)
+        if column not in keys and column not in schema.timestamp_columns()
     ]
     return [
         WarehouseCheck(

@@ -24,25 +24,31 @@ rows (column types, the attribute mapping) always run.
 
 Blocking. A check built with ``blocking=True`` must have ERROR severity; when it fails, Dagster
 skips the assets downstream of the model in the same run, so nothing reaches Customer.io.
+
+pandas and Pandera are imported when a check evaluates (``asset_checks.samples``), not when it
+is defined: the code location defines every check and runs none (issue 15).
 """
 
+# No ``from __future__ import annotations``: Dagster compares the context annotation of the
+# check ``build_asset_check`` defines with its context class at definition time, and a string
+# would not match. The pandas types are quoted instead (imported for the type checker only).
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import dagster as dg
-import pandas as pd
-import pandera.pandas as pa
-import pyarrow
 
 from asset_checks import sql
+from asset_checks.schemas import TableContract
 from resources.params import bind
 from resources.warehouse import WarehouseResource, WarehouseSession
-from retention_assets.metadata_tables import frame_table
+from retention_assets.metadata_tables import frame_table, records_table
 from retention_assets.partitions import partition_days
-from retention_assets.privacy import shown_value
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_SAMPLE_ROWS: Final = 10
 CHECK_KIND: Final = "pandera"
@@ -65,15 +71,6 @@ NO_PARTITION: Final = "none: the run had no partition, and none was read from th
 
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-# Arrow's defaults turn nullable integers into floats and nullable booleans into objects.
-_NULLABLE_DTYPES: Final = {
-    pyarrow.int8(): pd.Int8Dtype(),
-    pyarrow.int16(): pd.Int16Dtype(),
-    pyarrow.int32(): pd.Int32Dtype(),
-    pyarrow.int64(): pd.Int64Dtype(),
-    pyarrow.bool_(): pd.BooleanDtype(),
-}
-
 
 def identifier(name: str) -> str:
     """``name`` if it is a plain SQL identifier; raise otherwise, since it is formatted in."""
@@ -86,11 +83,6 @@ def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any
     """An ``IN (...)`` list of one parameter per value, and those parameters."""
     params = {f"{prefix}_{index}": value for index, value in enumerate(values)}
     return ", ".join(f"${name}" for name in params), params
-
-
-def to_frame(table: pyarrow.Table) -> pd.DataFrame:
-    """Warehouse rows as pandas, with the dtypes the Pandera schemas declare."""
-    return table.to_pandas(types_mapper=_NULLABLE_DTYPES.get)
 
 
 def table_columns(session: WarehouseSession, table: str) -> dict[str, str]:
@@ -131,10 +123,7 @@ class Findings:
     """What one rule found: how many rows fail, and a sample of them."""
 
     failing: int
-    rows: pd.DataFrame
-
-
-NO_FINDINGS: Final = Findings(0, pd.DataFrame())
+    rows: "pd.DataFrame"
 
 
 class Rule(Protocol):
@@ -164,29 +153,32 @@ class SqlRule:
     """Failing rows are the result of ``sql``: counted in the warehouse, sampled to Python.
 
     ``order_by`` orders the sample so related rows (duplicates of one key) sit together;
-    ``schema``, when given, judges each sampled row with Pandera.
+    ``schema``, when given, judges each sampled row with its Pandera schema.
     """
 
     name: str
     description: str
     sql: str
     order_by: str
-    schema: pa.DataFrameSchema | None = None
+    schema: TableContract | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     needs_scope: bool = True
 
     def evaluate(
         self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
     ) -> Findings:
+        # Imported when a check evaluates, not with this module: see the module's docstring.
+        from asset_checks import samples
+
         values = {**params, **self.params, "sample_rows": sample_rows}
         count = sql.COUNT_FAILING.format(rule=self.sql)
         ((failing,),) = session.fetch_all(count, bind(count, values))
         if not failing:
-            return NO_FINDINGS
+            return Findings(0, samples.frame())
         query = sql.SAMPLE_FAILING.format(rule=self.sql, order_by=self.order_by)
-        rows = to_frame(session.fetch_arrow(query, bind(query, values)))
+        rows = samples.to_frame(session.fetch_arrow(query, bind(query, values)))
         if self.schema is not None:
-            rows[SCHEMA_FAILURES] = schema_failures(self.schema, rows)
+            rows[SCHEMA_FAILURES] = samples.schema_failures(self.schema, rows)
         return Findings(int(failing), rows)
 
 
@@ -215,7 +207,7 @@ class RuleResult:
     name: str
     description: str
     failing: int
-    sample: pd.DataFrame
+    sample: "pd.DataFrame"
     # False when the rule needs partition days and the table has none yet.
     evaluated: bool = True
 
@@ -287,11 +279,13 @@ class WarehouseCheck:
         return latest_scope(session, self.partitions)
 
     def evaluate(self, session: WarehouseSession, scope: Scope | None) -> CheckOutcome:
+        from asset_checks import samples
+
         params = {**(scope.params() if scope else {}), **self.params(scope)}
         results = []
         for rule in self.rules:
             if rule.needs_scope and scope is None:
-                results.append(RuleResult(rule.name, rule.description, 0, pd.DataFrame(), False))
+                results.append(RuleResult(rule.name, rule.description, 0, samples.frame(), False))
                 continue
             findings = rule.evaluate(session, params, self.sample_rows)
             results.append(RuleResult(rule.name, rule.description, findings.failing, findings.rows))
@@ -299,6 +293,8 @@ class WarehouseCheck:
 
     def result(self, outcome: CheckOutcome) -> dg.AssetCheckResult:
         """The Dagster result: pass/fail, severity, and metadata a person can act on."""
+        from asset_checks import samples
+
         metadata: dict[str, Any] = {
             FAILING_ROWS: dg.MetadataValue.int(outcome.failing),
             FAILED_RULES: dg.MetadataValue.text(
@@ -311,7 +307,9 @@ class WarehouseCheck:
             ),
         }
         for result in outcome.failed:
-            metadata[f"{SAMPLE_PREFIX}{result.name}"] = frame_table(shown_sample(result.sample))
+            metadata[f"{SAMPLE_PREFIX}{result.name}"] = frame_table(
+                samples.shown_sample(result.sample)
+            )
         return dg.AssetCheckResult(
             passed=outcome.passed,
             severity=self.severity,
@@ -362,65 +360,27 @@ def build_asset_check(check: WarehouseCheck) -> dg.AssetChecksDefinition:
     return _check
 
 
-def schema_failures(schema: pa.DataFrameSchema, rows: pd.DataFrame) -> pd.Series:
-    """Pandera's verdict per row, e.g. ``not_nullable(customer_id)``; empty when it passes.
-
-    Only the schema's columns present in ``rows`` are validated (samples carry the columns
-    worth showing, not whole rows). Column-level failures such as a wrong dtype are left to the
-    rule that checks dtypes.
-    """
-    present = [name for name in schema.columns if name in rows.columns]
-    unique = schema.unique if schema.unique and set(schema.unique) <= set(present) else None
-    subset = pa.DataFrameSchema({name: schema.columns[name] for name in present}, unique=unique)
-    try:
-        subset.validate(rows, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-    else:
-        return pd.Series("", index=rows.index, dtype="str")
-    row_cases = cases[cases["index"].notna()]
-    verdicts: dict[int, str] = {}
-    for index, group in row_cases.groupby("index"):
-        by_check = group.groupby("check", sort=True)["column"].agg(
-            lambda columns: ", ".join(sorted(set(columns)))
-        )
-        verdicts[int(index)] = "; ".join(
-            f"{check}({columns})" for check, columns in by_check.items()
-        )
-    return pd.Series([verdicts.get(index, "") for index in rows.index], index=rows.index)
-
-
-def shown_sample(rows: pd.DataFrame) -> pd.DataFrame:
-    """A sample as the check's metadata shows it: emails masked (``retention_assets.privacy``),
-    in a column named for them or inside any text, unless full samples are on."""
-    return pd.DataFrame(
-        {column: [shown_value(column, value) for value in rows[column]] for column in rows.columns}
-    )
-
-
 def rules_table(results: Sequence[RuleResult]) -> dg.TableMetadataValue:
-    rows = pd.DataFrame(
+    records = [
         {
-            "rule": [result.name for result in results],
-            "result": [
-                ("failed" if result.failing else "passed") if result.evaluated else "not run"
-                for result in results
-            ],
-            "failing rows": [result.failing for result in results],
+            "rule": result.name,
+            "result": ("failed" if result.failing else "passed") if result.evaluated else "not run",
+            "failing rows": result.failing,
             # The rows in a failed rule's `sample: <rule>`: a bounded few of the failing ones.
-            "rows shown": [len(result.sample) for result in results],
-            "what it checks": [result.description for result in results],
-        },
-    )
+            "rows shown": len(result.sample),
+            "what it checks": result.description,
+        }
+        for result in results
+    ]
     # Our own descriptions: shown whole, they are the explanation a person came for.
-    return frame_table(rows, max_chars=None)
+    return records_table(
+        ["rule", "result", "failing rows", "rows shown", "what it checks"], records, max_chars=None
+    )
 
 
 def rule_descriptions(rules: Sequence[Rule]) -> dg.TableMetadataValue:
-    rows = pd.DataFrame(
-        {"rule": [rule.name for rule in rules], "what it checks": [r.description for r in rules]}
-    )
-    return frame_table(rows, max_chars=None)
+    records = [{"rule": rule.name, "what it checks": rule.description} for rule in rules]
+    return records_table(["rule", "what it checks"], records, max_chars=None)
 
 
 def _rows(count: int) -> str:

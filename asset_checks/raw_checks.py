@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import dagster as dg
-import pandas as pd
 
 from asset_checks.factory import (
     Findings,
@@ -42,6 +41,9 @@ from retention_assets.models.raw_rules import (
 from retention_assets.settings import load_settings
 from retention_assets.sources.assets import raw_asset_key
 from retention_assets.tables import RAW_SCHEMA
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RAW_VALUES_CHECK: Final = "raw_values"
 

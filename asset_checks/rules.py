@@ -1,6 +1,6 @@
 """Rule builders shared by the model checks: scoped row rules, timestamps, schema values.
 
-Each builder turns a piece of the model contract (a Pandera schema, a partitioned table, a
+Each builder turns a piece of the model contract (a table contract, a partitioned table, a
 condition) into a rule of ``asset_checks.factory``, so the two models' checks read as a list of
 named promises rather than as SQL.
 """
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
-
-import pandas as pd
-import pandera.pandas as pa
 
 from asset_checks import names, sql
 from asset_checks.factory import (
@@ -23,9 +20,8 @@ from asset_checks.factory import (
     identifier,
     placeholders,
     table_columns,
-    to_frame,
 )
-from asset_checks.schemas import UTC_TIMESTAMP, timestamp_columns
+from asset_checks.schemas import Allowed, AtLeast, Dtype, TableContract
 from resources.warehouse import WarehouseSession
 
 # Rows fetched for the Pandera dtype check; a dtype is a column property, a sample suffices.
@@ -40,7 +36,7 @@ def scoped_rows_rule(
     partitions: PartitionedTable,
     columns: Sequence[str],
     condition: str,
-    schema: pa.DataFrameSchema,
+    schema: TableContract,
     params: Mapping[str, Any] | None = None,
 ) -> SqlRule:
     """Rows of the checked days matching ``condition``; ``columns`` are what the sample shows."""
@@ -59,10 +55,13 @@ def scoped_rows_rule(
     )
 
 
-def naive_timestamp_rule(partitions: PartitionedTable, schema: pa.DataFrameSchema) -> FunctionRule:
-    expected = timestamp_columns(schema)
+def naive_timestamp_rule(partitions: PartitionedTable, schema: TableContract) -> FunctionRule:
+    expected = schema.timestamp_columns()
 
     def find(session: WarehouseSession, params: Mapping[str, Any]) -> Findings:
+        # Imported when the check runs, not with the module: see asset_checks.samples.
+        from asset_checks import samples
+
         types = table_columns(session, partitions.table)
         rows = [
             {
@@ -73,7 +72,7 @@ def naive_timestamp_rule(partitions: PartitionedTable, schema: pa.DataFrameSchem
             for column in expected
             if types.get(column, "").upper() not in ZONE_AWARE_TYPES
         ]
-        return Findings(len(rows), pd.DataFrame(rows))
+        return Findings(len(rows), samples.frame(rows))
 
     return FunctionRule(
         names.NAIVE_TIMESTAMP_COLUMN,
@@ -83,57 +82,45 @@ def naive_timestamp_rule(partitions: PartitionedTable, schema: pa.DataFrameSchem
     )
 
 
-def timestamp_dtype_rule(partitions: PartitionedTable, schema: pa.DataFrameSchema) -> FunctionRule:
-    expected = timestamp_columns(schema)
+def timestamp_dtype_rule(partitions: PartitionedTable, schema: TableContract) -> FunctionRule:
+    expected = schema.timestamp_columns()
 
     def find(session: WarehouseSession, params: Mapping[str, Any]) -> Findings:
+        from asset_checks import samples
+
         # A missing column is the naive-timestamp rule's finding; this one judges the rest.
         columns = [
             column for column in expected if column in table_columns(session, partitions.table)
         ]
         if not columns:
-            return Findings(0, pd.DataFrame())
+            return Findings(0, samples.frame())
         query = sql.SCOPED_SAMPLE.format(
             columns=", ".join(columns),
             table=partitions.table,
             partition_column=partitions.partition_column,
         )
         values = {**params, "sample_rows": DTYPE_SAMPLE_ROWS}
-        rows = to_frame(session.fetch_arrow(query, bind(query, values)))
-        # Only the dtype is judged here; values are other rules' business.
-        dtypes = pa.DataFrameSchema(
-            {column: pa.Column(UTC_TIMESTAMP, nullable=True) for column in columns}
-        )
-        try:
-            dtypes.validate(rows, lazy=True)
-        except pa.errors.SchemaErrors as errors:
-            cases = errors.failure_cases
-            failures = pd.DataFrame(
-                {
-                    "column": cases["column"],
-                    "pandas_dtype": cases["failure_case"].astype(str),
-                    "expected": str(UTC_TIMESTAMP),
-                }
-            )
-            return Findings(len(failures), failures.reset_index(drop=True))
-        return Findings(0, pd.DataFrame())
+        rows = samples.to_frame(session.fetch_arrow(query, bind(query, values)))
+        failures = samples.timestamp_dtype_failures(rows, columns)
+        return Findings(len(failures), failures)
 
     return FunctionRule(
         names.TIMESTAMP_DTYPE_NOT_UTC,
-        f"Timestamp columns that do not reach Python as {UTC_TIMESTAMP} (Pandera, on up to "
-        f"{DTYPE_SAMPLE_ROWS} rows of the checked days): the sync would send wrong unix times.",
+        f"Timestamp columns that do not reach Python as {Dtype.UTC_TIMESTAMP.value} (Pandera, on "
+        f"up to {DTYPE_SAMPLE_ROWS} rows of the checked days): the sync would send wrong unix "
+        "times.",
         find,
         needs_scope=True,
     )
 
 
 def schema_value_rules(
-    schema: pa.DataFrameSchema,
+    schema: TableContract,
     partitions: PartitionedTable,
     keys: Sequence[str],
     columns: Sequence[str],
 ) -> list[SqlRule]:
-    """The schema's nullability and value checks of ``columns``, compiled to warehouse SQL.
+    """The contract's nullability and value checks of ``columns``, compiled to warehouse SQL.
 
     Only checks with an exact SQL equivalent are compiled; any other check on these columns
     is a programming error, raised here rather than silently skipped.
@@ -154,13 +141,13 @@ def schema_value_rules(
                 )
             )
         for check in spec.checks:
-            if check.name == "isin":
-                allowed = list(check.statistics["allowed_values"])
+            if isinstance(check, Allowed):
+                allowed = check.values
                 in_list, params = placeholders(f"{column}_allowed", allowed)
                 rules.append(
                     scoped_rows_rule(
                         names.not_allowed_rule(column),
-                        f"Rows where {column} is not one of {', '.join(map(str, allowed))}; "
+                        f"Rows where {column} is not one of {', '.join(allowed)}; "
                         "journeys branch on these exact values.",
                         partitions,
                         shown,
@@ -169,8 +156,8 @@ def schema_value_rules(
                         params,
                     )
                 )
-            elif check.name == "greater_than_or_equal_to":
-                minimum = check.statistics["min_value"]
+            elif isinstance(check, AtLeast):
+                minimum = check.minimum
                 rules.append(
                     scoped_rows_rule(
                         names.below_minimum_rule(column),
@@ -183,5 +170,5 @@ def schema_value_rules(
                     )
                 )
             else:
-                raise ValueError(f"Pandera check {check.name!r} on {column} has no SQL form")
+                raise ValueError(f"Check {check.value!r} on {column} has no SQL form")
     return rules

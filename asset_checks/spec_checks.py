@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import dagster as dg
-import pandas as pd
-import pandera.pandas as pa
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
@@ -44,10 +42,9 @@ from asset_checks.factory import (
     SqlRule,
     WarehouseCheck,
     placeholders,
-    to_frame,
 )
 from asset_checks.model_checks import DEFAULT_FUTURE_SKEW, utc_now
-from asset_checks.schemas import DATE, NOT_BLANK, UTC_TIMESTAMP
+from asset_checks.schemas import Allowed, ColumnContract, Dtype, TableContract, TextCheck
 from asset_checks.vocabulary_drift import as_written, resemblance
 from resources.customerio.emails import EMAIL_WHITESPACE
 from resources.customerio.limits import (
@@ -60,6 +57,9 @@ from resources.sql_files import package_sql
 from resources.warehouse import WarehouseSession
 from retention_assets.attribute_types import ValueKind
 from retention_assets.specs.model import UTC, AttributeMapping, DailyAsOf, DailyEvents, SyncSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Check names, each prefixed with the sync's name (``check_name``).
 NAME_SEPARATOR: Final = "__"
@@ -111,9 +111,11 @@ SNAPSHOT_DAY: Final = "CAST(current_timestamp AS DATE)"
 # Keeps its value in samples of the per-column rules: which column a row failed on.
 COLUMN_NAME: Final = "column_name"
 
-TRIMMED: Final = pa.Check(
-    lambda values: values.str.strip() == values, name="trimmed", element_wise=False
+# A set, trimmed id; a padded one is another person (or object) to Customer.io.
+ID: Final = ColumnContract(
+    Dtype.TEXT, nullable=False, checks=(TextCheck.NOT_BLANK, TextCheck.TRIMMED)
 )
+DAY: Final = ColumnContract(Dtype.DATE, nullable=False)
 
 
 def _no_params(scope: Scope | None) -> Mapping[str, Any]:
@@ -234,7 +236,7 @@ class _Source:
         description: str,
         template: str,
         order_by: Sequence[str],
-        schema: pa.DataFrameSchema | None = None,
+        schema: TableContract | None = None,
         params: Mapping[str, Any] | None = None,
         **slots: str,
     ) -> SqlRule:
@@ -384,37 +386,34 @@ class _Source:
         return f"event data (from {', '.join(sources)})" if sources else "event data"
 
 
-def _profile_schema(spec: SyncSpec) -> pa.DataFrameSchema:
+def _profile_schema(spec: SyncSpec) -> TableContract:
     """Pandera's per-row verdict on sampled profile rows: the id and the day."""
-    return pa.DataFrameSchema(
+    return TableContract(
         name=spec.name,
-        columns={
-            CUSTOMER_ID: pa.Column(str, [NOT_BLANK, TRIMMED], nullable=False),
-            AS_OF_DATE: pa.Column(DATE, nullable=False),
-        },
-        unique=[CUSTOMER_ID, AS_OF_DATE],
+        columns={CUSTOMER_ID: ID, AS_OF_DATE: DAY},
+        unique=(CUSTOMER_ID, AS_OF_DATE),
     )
 
 
-def _event_schema(spec: SyncSpec) -> pa.DataFrameSchema:
+def _event_schema(spec: SyncSpec) -> TableContract:
     """Pandera's per-row verdict on sampled events: ids, name, time and day."""
     assert spec.events is not None
-    vocabulary = [entry.name for entry in spec.events.vocabulary]
-    return pa.DataFrameSchema(
+    vocabulary = tuple(entry.name for entry in spec.events.vocabulary)
+    return TableContract(
         name=spec.name,
         columns={
-            EVENT_KEY: pa.Column(str, [NOT_BLANK, TRIMMED], nullable=False, unique=True),
-            EVENT_NAME: pa.Column(str, pa.Check.isin(vocabulary), nullable=False),
-            CUSTOMER_ID: pa.Column(str, [NOT_BLANK, TRIMMED], nullable=False),
-            OCCURRED_AT: pa.Column(UTC_TIMESTAMP, nullable=False),
-            EVENT_DATE: pa.Column(DATE, nullable=False),
+            EVENT_KEY: replace(ID, unique=True),
+            EVENT_NAME: ColumnContract(Dtype.TEXT, False, (Allowed(vocabulary),)),
+            CUSTOMER_ID: ID,
+            OCCURRED_AT: ColumnContract(Dtype.UTC_TIMESTAMP, nullable=False),
+            EVENT_DATE: DAY,
         },
     )
 
 
 def _id_rules(
     source: _Source,
-    schema: pa.DataFrameSchema,
+    schema: TableContract,
     column: str,
     described: str,
     missing: str,
@@ -448,7 +447,7 @@ def _id_rules(
     ]
 
 
-def _duplicate_id_rule(source: _Source, schema: pa.DataFrameSchema) -> SqlRule:
+def _duplicate_id_rule(source: _Source, schema: TableContract) -> SqlRule:
     """Rows whose person id has more than one row for one day (a profile, a segment member)."""
     return source.rule(
         DUPLICATE_CUSTOMER_ID,
@@ -537,16 +536,13 @@ def _limits_check(
     )
 
 
-def _membership_schema(spec: SyncSpec) -> pa.DataFrameSchema:
+def _membership_schema(spec: SyncSpec) -> TableContract:
     """Pandera's per-row verdict on sampled members: the ids (person, object) and the day."""
-    ids = [CUSTOMER_ID, TARGET_ID] if spec.relationships is not None else [CUSTOMER_ID]
-    return pa.DataFrameSchema(
+    ids = (CUSTOMER_ID, TARGET_ID) if spec.relationships is not None else (CUSTOMER_ID,)
+    return TableContract(
         name=spec.name,
-        columns={
-            **{column: pa.Column(str, [NOT_BLANK, TRIMMED], nullable=False) for column in ids},
-            AS_OF_DATE: pa.Column(DATE, nullable=False),
-        },
-        unique=[*ids, AS_OF_DATE],
+        columns={**dict.fromkeys(ids, ID), AS_OF_DATE: DAY},
+        unique=(*ids, AS_OF_DATE),
     )
 
 
@@ -797,6 +793,9 @@ def _off_vocabulary(
     source: _Source, vocabulary: Sequence[str], session: WarehouseSession, params: Mapping[str, Any]
 ) -> pd.DataFrame:
     """Distinct off-vocabulary names of the checked days, with the name each resembles."""
+    # Imported when the check runs, not with the module: see asset_checks.samples.
+    from asset_checks import samples
+
     in_list, allowed = placeholders("vocabulary", vocabulary)
     query = _template("off_vocabulary_names").format(
         relation=source.relation,
@@ -806,13 +805,12 @@ def _off_vocabulary(
         allowed=in_list,
     )
     values = {**params, "max_names": MAX_OFF_VOCABULARY_NAMES, **allowed}
-    rows = to_frame(session.fetch_arrow(query, values))
-    matches = [
-        None if pd.isna(name) else resemblance(name, vocabulary) for name in rows[EVENT_NAME]
-    ]
+    rows = samples.to_frame(session.fetch_arrow(query, values))
+    found = list(zip(rows[EVENT_NAME], rows[EVENT_NAME].isna(), strict=True))
+    matches = [None if missing else resemblance(name, vocabulary) for name, missing in found]
     rows["resembles"] = [match.vocabulary_name if match else None for match in matches]
     rows["difference"] = [match.difference if match else None for match in matches]
-    rows[EVENT_NAME] = [None if pd.isna(name) else as_written(name) for name in rows[EVENT_NAME]]
+    rows[EVENT_NAME] = [None if missing else as_written(name) for name, missing in found]
     return rows
 
 

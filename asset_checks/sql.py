@@ -3,8 +3,8 @@
 Every check is a handful of counting queries over one day (or one backfill range) of a model,
 so it costs the same on a thousand customers as on a million: nothing but counts and a bounded
 sample of failing rows leaves the warehouse. Identifiers cannot be parameters, so table names
-(from ``retention_assets.tables``) and column names (from the Pandera schemas) are formatted
-in; every value — days, limits, allowed names — is a ``$name`` parameter.
+(from ``retention_assets.tables``) and column names (from the contracts of ``schemas``) are
+formatted in; every value — days, limits, allowed names — is a ``$name`` parameter.
 """
 
 from __future__ import annotations

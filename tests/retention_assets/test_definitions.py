@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import dagster as dg
 import pytest
 
 from retention_assets.definitions import defs
 from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from retention_assets.settings import SettingsError, load_settings
+from retention_assets.settings import PROJECT_ROOT, SettingsError, load_settings
 from retention_assets.shop import CUSTOMER_STATE, EVENTS
 
 
 def test_definitions_are_loadable() -> None:
     dg.Definitions.validate_loadable(defs)
+
+
+def test_loading_the_definitions_imports_neither_pandas_nor_pandera() -> None:
+    """Every Dagster process loads the code location, and most run no Pandera check: pandas and
+    Pandera (about 0.6 s to import) wait for a check to evaluate (issue 15)."""
+    probe = (
+        "import sys\n"
+        "import dagster as dg\n"
+        "import retention_assets.definitions\n"
+        "dg.Definitions.validate_loadable(retention_assets.definitions.defs)\n"
+        "print(*(name for name in ('pandas', 'pandera') if name in sys.modules))\n"
+    )
+    # A process of its own: this one has imported pandas already (the tests use it).
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
 
 
 def test_asset_keys_groups_and_sources() -> None:
