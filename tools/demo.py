@@ -108,10 +108,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _run(job: dg.JobDefinition, start: dt.date, end: dt.date) -> dict[str, dict]:
+def run_days(
+    job: dg.JobDefinition, instance: dg.DagsterInstance, start: dt.date, end: dt.date
+) -> dict[str, dict]:
+    """One run of ``job`` over the days; each materialised asset's metadata, in the order the
+    run materialised them."""
     result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        instance=dg.DagsterInstance.get(),
+        instance=instance,
         tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()},
     )
     metadata: dict[str, dict] = {}
@@ -207,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         _forget_what_was_synced(warehouse)
         job = defs.resolve_job_def(SYNC_JOB)
         print(f"running {SYNC_JOB} for {first_day} .. {yesterday} (one run)")
-        _print_sync("first run", _run(job, first_day, yesterday))
-        _print_sync("second run (nothing changed)", _run(job, first_day, yesterday))
+        instance = dg.DagsterInstance.get()
+        _print_sync("first run", run_days(job, instance, first_day, yesterday))
+        _print_sync("second run (nothing changed)", run_days(job, instance, first_day, yesterday))
         stats = sandbox.stats()
         people, events, objects = sandbox.people(), sandbox.events(), sandbox.objects()
         relationships, segments = sandbox.relationships(), sandbox.segments()

@@ -19,11 +19,10 @@ import pytest
 
 from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.warehouse import DuckDBWarehouse
-from retention_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from retention_assets.settings import DEFAULT_SHOP_TIMEZONE, DUCKDB_PATH, load_settings
 from retention_assets.sources.generator import generate_sources
 from retention_assets.tables import LOYALTY_MEMBERS_TABLE, VIP_AUDIENCE_TABLE
-from tools.demo import SYNC_JOB, customerio_env, open_rejections
+from tools.demo import SYNC_JOB, customerio_env, open_rejections, run_days
 
 CUSTOMERS = 400
 HISTORY_DAYS = 120
@@ -49,22 +48,6 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHan
         yield sandbox
 
 
-def _run(job: dg.JobDefinition, instance: dg.DagsterInstance) -> dict[str, dict]:
-    result = job.execute_in_process(
-        instance=instance, tags={RANGE_START_TAG: DAY.isoformat(), RANGE_END_TAG: DAY.isoformat()}
-    )
-    assert result.success
-    # In the order they were materialised.
-    sends: dict[str, dict] = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.materialization
-        assert materialization is not None
-        sends[materialization.asset_key.to_user_string()] = {
-            name: value.value for name, value in materialization.metadata.items()
-        }
-    return sends
-
-
 def test_every_declared_sync_lands_in_order_and_a_second_run_sends_nothing(
     shop: SandboxHandle,
 ) -> None:
@@ -73,11 +56,11 @@ def test_every_declared_sync_lands_in_order_and_a_second_run_sends_nothing(
 
     job = build_definitions(load_settings()).resolve_job_def(SYNC_JOB)
     with dg.instance_for_test() as instance:
-        first = _run(job, instance)
+        first = run_days(job, instance, DAY, DAY)
         requests_after_first = len(shop.requests())
-        second = _run(job, instance)
+        second = run_days(job, instance, DAY, DAY)
 
-    order = list(first)
+    order = list(first)  # materialised in this order
     assert order.index("cio_sync/customer_state") < order.index("cio_sync/vip_audience_plan")
     assert order.index("cio_sync/loyalty_programs") < order.index("cio_sync/loyalty_members_plan")
 

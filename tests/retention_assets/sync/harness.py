@@ -44,6 +44,21 @@ NO_FAULTS = {
     "latency_ms": 0.0,
 }
 
+
+def fault_suite(seed: int) -> dict[str, float | int]:
+    """The sandbox settings every stream's fault test runs under: 429s (with Retry-After 0),
+    5xx, dropped connections and rejected entries, drawn repeatably from ``seed``."""
+    return {
+        "error_429_rate": 0.1,
+        "retry_after_s": 0,
+        "error_500_rate": 0.05,
+        "error_503_rate": 0.05,
+        "drop_rate": 0.05,
+        "entry_reject_rate": 0.05,
+        "seed": seed,
+    }
+
+
 # The sync tests' sandbox answers the App API without a rate limit (``app_rate_limit=0``), so
 # their read-backs (cohort check, delivery audit, identity lookups) need not be paced at
 # Customer.io's 10 requests/s; the pacing itself is tested on the client.

@@ -12,19 +12,11 @@ import pytest
 
 from tests.retention_assets.sync import test_relationship_sync as relationships
 from tests.retention_assets.sync import test_segment_sync as segments
-from tests.retention_assets.sync.harness import SyncHarness, metadata_of
+from tests.retention_assets.sync.harness import SyncHarness, fault_suite, metadata_of
 from tests.retention_assets.sync.killed_sync import kill_mid_sync
 from tests.warehouses import duckdb_only
 
-FAULTS = {
-    "error_429_rate": 0.1,
-    "retry_after_s": 0,
-    "error_500_rate": 0.05,
-    "error_503_rate": 0.05,
-    "drop_rate": 0.05,
-    "entry_reject_rate": 0.05,
-    "seed": 11,
-}
+FAULTS = fault_suite(seed=11)
 REL = relationships.STREAM
 SEG = segments.STREAM
 TYPE_ID = relationships.TYPE_ID

@@ -23,7 +23,7 @@ from resources.warehouse import WarehouseResource
 from retention_assets.specs import SpecInvalid, load_spec
 from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
-from tests.retention_assets.sync.harness import SyncHarness, metadata_of
+from tests.retention_assets.sync.harness import SyncHarness, fault_suite, metadata_of
 from tests.retention_assets.sync.killed_sync import kill_mid_sync
 from tests.warehouses import duckdb_only
 
@@ -154,16 +154,7 @@ def test_an_object_customer_io_refuses_is_a_rejected_row_and_the_rest_arrive(
     assert [key for key, _reason in rejected] == [too_long]
 
 
-# The fault suite of the other streams (tests/retention_assets/sync/test_sync_faults.py).
-FAULTS = {
-    "error_429_rate": 0.1,
-    "retry_after_s": 0,
-    "error_500_rate": 0.05,
-    "error_503_rate": 0.05,
-    "drop_rate": 0.05,
-    "entry_reject_rate": 0.05,
-    "seed": 13,
-}
+FAULTS = fault_suite(seed=13)
 
 
 @duckdb_only

@@ -27,7 +27,7 @@ from retention_assets.specs import SpecInvalid, load_spec
 from retention_assets.sync.policies import ALLOW_VOLUME_TAG
 from retention_assets.sync.sends import stream_assets
 from retention_assets.sync.stream import SyncStream
-from tests.retention_assets.sync.harness import NO_FAULTS, SyncHarness, metadata_of
+from tests.retention_assets.sync.harness import NO_FAULTS, SyncHarness, fault_suite, metadata_of
 from tests.retention_assets.sync.killed_sync import kill_mid_sync
 from tests.warehouses import duckdb_only
 
@@ -501,15 +501,7 @@ def test_kill_minus_nine_mid_removal_send_then_rerun_is_exact(
     assert again["planned"] == again["requests"] == 0
 
 
-FAULTS = {
-    "error_429_rate": 0.1,
-    "retry_after_s": 0,
-    "error_500_rate": 0.05,
-    "error_503_rate": 0.05,
-    "drop_rate": 0.05,
-    "entry_reject_rate": 0.05,
-    "seed": 7,
-}
+FAULTS = fault_suite(seed=7)
 
 
 @pytest.mark.duckdb_only  # the faults are the client's; the warehouse SQL is the sends' above

@@ -16,6 +16,7 @@ from tests.retention_assets.sync.harness import (
     STATE_SYNC,
     SyncHarness,
     event_row,
+    fault_suite,
     metadata_of,
     state_row,
 )
@@ -28,15 +29,7 @@ from tests.warehouses import duckdb_only
 pytestmark = EVERY_SHAPE
 
 OLD = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
-FAULTS = {
-    "error_429_rate": 0.1,
-    "retry_after_s": 0,
-    "error_500_rate": 0.05,
-    "error_503_rate": 0.05,
-    "drop_rate": 0.05,
-    "entry_reject_rate": 0.05,
-    "seed": 11,
-}
+FAULTS = fault_suite(seed=11)
 
 
 def _load(harness: SyncHarness, customers: int, events: int) -> None:
