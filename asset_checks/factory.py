@@ -25,8 +25,10 @@ rows (column types, the attribute mapping) always run.
 Blocking. A check built with ``blocking=True`` must have ERROR severity; when it fails, Dagster
 skips the assets downstream of the model in the same run, so nothing reaches Customer.io.
 
-pandas and Pandera are imported when a check evaluates (``asset_checks.samples``), not when it
-is defined: the code location defines every check and runs none (issue 15).
+pandas and Pandera are imported when a check finds failing rows (``asset_checks.samples``),
+not when it is defined, nor when every rule passes: the code location defines every check and
+runs none, and every plan evaluates its source's blocking checks, which usually pass (issue 15).
+A passing rule carries no sample at all (``Findings.rows`` is None).
 """
 
 # No ``from __future__ import annotations``: Dagster compares the context annotation of the
@@ -120,10 +122,21 @@ class PartitionedTable:
 
 @dataclass(frozen=True)
 class Findings:
-    """What one rule found: how many rows fail, and a sample of them."""
+    """What one rule found: how many rows fail, and a sample of them.
+
+    ``rows`` is None when the rule found nothing to show: a passing rule builds no DataFrame,
+    so a plan whose gates all pass never imports pandas (see the module's docstring).
+    """
 
     failing: int
-    rows: "pd.DataFrame"
+    rows: "pd.DataFrame | None" = None
+
+    def __post_init__(self) -> None:
+        if self.failing and self.rows is None:
+            raise ValueError("a rule that finds failing rows shows a sample of them")
+
+
+NO_FINDINGS: Final = Findings(0)
 
 
 class Rule(Protocol):
@@ -167,14 +180,14 @@ class SqlRule:
     def evaluate(
         self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
     ) -> Findings:
-        # Imported when a check evaluates, not with this module: see the module's docstring.
-        from asset_checks import samples
-
         values = {**params, **self.params, "sample_rows": sample_rows}
         count = sql.COUNT_FAILING.format(rule=self.sql)
         ((failing,),) = session.fetch_all(count, bind(count, values))
         if not failing:
-            return Findings(0, samples.frame())
+            return NO_FINDINGS
+        # Imported only for failing rows, not with this module: see the module's docstring.
+        from asset_checks import samples
+
         query = sql.SAMPLE_FAILING.format(rule=self.sql, order_by=self.order_by)
         rows = samples.to_frame(session.fetch_arrow(query, bind(query, values)))
         if self.schema is not None:
@@ -199,6 +212,8 @@ class FunctionRule:
         self, session: WarehouseSession, params: Mapping[str, Any], sample_rows: int
     ) -> Findings:
         findings = self.find(session, params)
+        if findings.rows is None:
+            return findings
         return Findings(findings.failing, findings.rows.head(sample_rows))
 
 
@@ -207,9 +222,14 @@ class RuleResult:
     name: str
     description: str
     failing: int
-    sample: "pd.DataFrame"
+    # None when the rule found nothing to show (``Findings.rows``).
+    sample: "pd.DataFrame | None"
     # False when the rule needs partition days and the table has none yet.
     evaluated: bool = True
+
+    @property
+    def rows_shown(self) -> int:
+        return 0 if self.sample is None else len(self.sample)
 
 
 @dataclass(frozen=True)
@@ -279,13 +299,11 @@ class WarehouseCheck:
         return latest_scope(session, self.partitions)
 
     def evaluate(self, session: WarehouseSession, scope: Scope | None) -> CheckOutcome:
-        from asset_checks import samples
-
         params = {**(scope.params() if scope else {}), **self.params(scope)}
         results = []
         for rule in self.rules:
             if rule.needs_scope and scope is None:
-                results.append(RuleResult(rule.name, rule.description, 0, samples.frame(), False))
+                results.append(RuleResult(rule.name, rule.description, 0, None, False))
                 continue
             findings = rule.evaluate(session, params, self.sample_rows)
             results.append(RuleResult(rule.name, rule.description, findings.failing, findings.rows))
@@ -293,8 +311,6 @@ class WarehouseCheck:
 
     def result(self, outcome: CheckOutcome) -> dg.AssetCheckResult:
         """The Dagster result: pass/fail, severity, and metadata a person can act on."""
-        from asset_checks import samples
-
         metadata: dict[str, Any] = {
             FAILING_ROWS: dg.MetadataValue.int(outcome.failing),
             FAILED_RULES: dg.MetadataValue.text(
@@ -307,6 +323,11 @@ class WarehouseCheck:
             ),
         }
         for result in outcome.failed:
+            # Only a failed rule's sample needs pandas: a passing check imports none of it.
+            from asset_checks import samples
+
+            # A failing rule always has its sample (``Findings``).
+            assert result.sample is not None
             metadata[f"{SAMPLE_PREFIX}{result.name}"] = frame_table(
                 samples.shown_sample(result.sample)
             )
@@ -367,7 +388,7 @@ def rules_table(results: Sequence[RuleResult]) -> dg.TableMetadataValue:
             "result": ("failed" if result.failing else "passed") if result.evaluated else "not run",
             "failing rows": result.failing,
             # The rows in a failed rule's `sample: <rule>`: a bounded few of the failing ones.
-            "rows shown": len(result.sample),
+            "rows shown": result.rows_shown,
             "what it checks": result.description,
         }
         for result in results

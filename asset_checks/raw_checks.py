@@ -128,6 +128,8 @@ class RawValueRule:
             needs_scope=False,
         )
         findings = rule.evaluate(session, params, sample_rows)
+        if findings.rows is None:
+            return findings
         return Findings(findings.failing, _readable(findings.rows))
 
 

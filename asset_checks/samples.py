@@ -1,9 +1,10 @@
 """The rows a check brings to Python, in pandas: read with the contracts' dtypes, judged by
 their Pandera schemas, shown in the check's metadata.
 
-The one module of the checks that imports pandas and Pandera. The others import it inside the
-functions that evaluate a check, never at the top: the code location defines every check when
-it loads but runs none, and pandas with Pandera cost about 0.6 s to import (issue 15).
+The one module of the checks that imports pandas and Pandera. The others import it only once a
+rule has failing rows to show, never at the top nor for a rule that passes: the code location
+defines every check when it loads but runs none, every plan re-evaluates its source's blocking
+checks and most find nothing, and pandas with Pandera cost about 0.6 s to import (issue 15).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def to_frame(table: pyarrow.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_NULLABLE_DTYPES.get)
 
 
-def frame(records: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
-    """Rows a rule computed in Python (none: a rule that found nothing)."""
+def frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Failing rows a rule computed in Python."""
     return pd.DataFrame(list(records))
 
 

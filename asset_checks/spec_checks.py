@@ -35,6 +35,7 @@ from sqlglot.errors import SqlglotError
 
 from asset_checks import names, sql
 from asset_checks.factory import (
+    NO_FINDINGS,
     Findings,
     FunctionRule,
     PartitionedTable,
@@ -791,11 +792,9 @@ def _event_checks(
 
 def _off_vocabulary(
     source: _Source, vocabulary: Sequence[str], session: WarehouseSession, params: Mapping[str, Any]
-) -> pd.DataFrame:
-    """Distinct off-vocabulary names of the checked days, with the name each resembles."""
-    # Imported when the check runs, not with the module: see asset_checks.samples.
-    from asset_checks import samples
-
+) -> pd.DataFrame | None:
+    """Distinct off-vocabulary names of the checked days, with the name each resembles; None
+    when every name is in the vocabulary."""
     in_list, allowed = placeholders("vocabulary", vocabulary)
     query = _template("off_vocabulary_names").format(
         relation=source.relation,
@@ -805,7 +804,14 @@ def _off_vocabulary(
         allowed=in_list,
     )
     values = {**params, "max_names": MAX_OFF_VOCABULARY_NAMES, **allowed}
-    rows = samples.to_frame(session.fetch_arrow(query, values))
+    fetched = session.fetch_arrow(query, values)
+    # The usual case, and every passing plan's gate: no name to show, so no pandas to import.
+    if not fetched.num_rows:
+        return None
+    # Imported for off-vocabulary names only, not with the module: see asset_checks.samples.
+    from asset_checks import samples
+
+    rows = samples.to_frame(fetched)
     found = list(zip(rows[EVENT_NAME], rows[EVENT_NAME].isna(), strict=True))
     matches = [None if missing else resemblance(name, vocabulary) for name, missing in found]
     rows["resembles"] = [match.vocabulary_name if match else None for match in matches]
@@ -817,6 +823,8 @@ def _off_vocabulary(
 def _unknown_names_rule(source: _Source, vocabulary: Sequence[str]) -> FunctionRule:
     def find(session: WarehouseSession, params: Mapping[str, Any]) -> Findings:
         rows = _off_vocabulary(source, vocabulary, session, params)
+        if rows is None:
+            return NO_FINDINGS
         columns = [EVENT_NAME, "events", "example_event_key", "resembles"]
         return Findings(int(rows["events"].sum()), rows[columns].reset_index(drop=True))
 
@@ -833,6 +841,8 @@ def _unknown_names_rule(source: _Source, vocabulary: Sequence[str]) -> FunctionR
 def _near_duplicates_rule(source: _Source, vocabulary: Sequence[str]) -> FunctionRule:
     def find(session: WarehouseSession, params: Mapping[str, Any]) -> Findings:
         rows = _off_vocabulary(source, vocabulary, session, params)
+        if rows is None:
+            return NO_FINDINGS
         rows = rows[rows["resembles"].notna()]
         columns = [EVENT_NAME, "resembles", "difference", "events", "example_event_key"]
         return Findings(int(rows["events"].sum()), rows[columns].reset_index(drop=True))
