@@ -101,11 +101,13 @@ FROM (
             '0123456789abcdef' AS digits
         FROM {source} AS e
         LEFT JOIN {sync}.event_ids AS i ON i.event_key = e.event_key
+        -- Not acknowledged: no ledger row. A left join and IS NULL, not NOT EXISTS: DuckDB
+        -- plans NOT EXISTS as a mark join that hashes the whole ledger (1.1 s at 10M events
+        -- for a window of 100k), the left join hashes the window's side (0.3 s).
+        LEFT JOIN {sync}.event_ledger AS l ON l.event_key = e.event_key
         WHERE e.event_date >= $start
           AND e.event_date < $end
-          AND NOT EXISTS (
-              SELECT 1 FROM {sync}.event_ledger AS l WHERE l.event_key = e.event_key
-          )
+          AND l.event_key IS NULL
           -- A person on the workspace's suppression list is never tracked
           -- (ledger.record_blocked_rows reports the event).
           AND NOT EXISTS (
@@ -117,6 +119,7 @@ FROM (
 INSERT INTO {sync}.event_ids (event_key, event_id, occurred_at, assigned_at, run_id)
 SELECT p.event_key, p.event_id, p.occurred_at, $assigned_at, $run_id
 FROM {sync}.events_plan AS p
+LEFT JOIN {sync}.event_ids AS i ON i.event_key = p.event_key
 WHERE p.event_date >= $start
   AND p.event_date < $end
-  AND NOT EXISTS (SELECT 1 FROM {sync}.event_ids AS i WHERE i.event_key = p.event_key);
+  AND i.event_key IS NULL;
