@@ -68,7 +68,7 @@ def customer_state_checks(
             asset=names.CUSTOMER_STATE_ASSET,
             description=(
                 "Columns the contract says are always set are set, and categorical columns hold "
-                "only their allowed values (from the Pandera schema in asset_checks/schemas.py). "
+                "only their allowed values (the model contract in asset_checks/schemas.py). "
                 "Journeys branch on these exact values. Blocks the sync."
             ),
             partitions=STATE,
