@@ -501,6 +501,47 @@ def test_kill_minus_nine_mid_removal_send_then_rerun_is_exact(
     assert again["planned"] == again["requests"] == 0
 
 
+def _erasures_spec(tmp_path: Path) -> Path:
+    """The erasure spec with a volume guard that lets a few hundred requests through."""
+    path = _spec(tmp_path, ERASURES)
+    path.write_text(path.read_text() + "guards:\n  volume:\n    removals_floor: 100000\n")
+    return path
+
+
+@duckdb_only
+def test_kill_minus_nine_mid_erasure_send_then_rerun_is_exact(
+    members: SyncHarness, tmp_path: Path
+) -> None:
+    count = 600
+    spec = _erasures_spec(tmp_path)
+    requested = [f"e{i:04}" for i in range(count)]
+    _erasures(members, requested)
+    kill_mid_sync(
+        members,
+        None,
+        None,
+        lambda: members.sandbox.stats()["entries_accepted"] >= 200,
+        specs=[spec],
+        max_rps=2,
+        entries_per_batch=20,
+        timeout_seconds=60,
+    )
+    killed_at = len(_suppressed_ids(members.sandbox))
+    assert 0 < killed_at < count
+
+    resumed = _send(_sync(members, [spec], spec), "erasure_requests")
+
+    assert _suppressed_ids(members.sandbox) == set(requested)
+    # What the killed run got acknowledged and flushed is not sent again.
+    assert resumed["removals_sent"] < count
+    assert members.query(
+        "SELECT count(*), min(reason) FROM cio_suppressions.default"
+        " WHERE stream = 'erasure_requests'"
+    ) == [(count, "erased")]
+    again = _send(_sync(members, [spec], spec), "erasure_requests")
+    assert again["planned"] == again["requests"] == 0
+
+
 FAULTS = fault_suite(seed=7)
 
 
@@ -586,3 +627,31 @@ def test_the_test_cohort_does_not_miss_a_person_the_sync_removed(
     cohort = next(e for e in result.get_asset_check_evaluations() if e.check_name == "test_cohort")
     assert cohort.passed, cohort.metadata.get("by_customer")
     assert cohort.metadata["customers_read"].value == 1
+
+
+@pytest.mark.duckdb_only  # the faults are the client's; the warehouse SQL is the sends' above
+def test_erasures_under_faults_converge_each_suppressed_once(
+    members: SyncHarness, tmp_path: Path
+) -> None:
+    sandbox = members.sandbox
+    spec = _erasures_spec(tmp_path)
+    requested = [f"e{i:03}" for i in range(200)]
+    _erasures(members, requested)
+    members.customerio = members.customerio_resource(max_entries_per_batch=10)
+    sandbox.configure(**FAULTS)
+
+    faulty = _send(_sync(members, [spec], spec), "erasure_requests")
+
+    assert faulty["retries"] > 0
+    sandbox.configure(**NO_FAULTS)
+    last = _send(_sync(members, [spec], spec), "erasure_requests")
+    assert _suppressed_ids(sandbox) == set(requested)
+    assert members.query(
+        "SELECT count(*) FROM cio_suppressions.default WHERE stream = 'erasure_requests'"
+    ) == [(200,)]
+    assert members.query(
+        "SELECT count(*) FROM cio_erasure_requests.rejected_rows WHERE resolved_at IS NULL"
+    ) == [(0,)]
+    again = _send(_sync(members, [spec], spec), "erasure_requests")
+    assert again["planned"] == again["requests"] == 0
+    assert last["accepted"] + faulty["accepted"] >= 200
