@@ -11,10 +11,9 @@ from typing import Final
 import dagster as dg
 
 from resources.warehouse import WarehouseResource
-from retention_assets.models.build import ModelColumn, column_schema
-from retention_assets.models.state_derived import CUSTOMER_STATE_KEY, rebuild_days, state_lineage
-from retention_assets.partitions import DAILY_PARTITIONS, single_run_asset
-from retention_assets.settings import warehouse_kind
+from retention_assets.models.build import ModelColumn
+from retention_assets.models.state_derived import rebuild_days, state_derived_asset
+from retention_assets.partitions import single_run_asset
 from retention_assets.tables import VIP_AUDIENCE_TABLE
 
 VIP_AUDIENCE_COLUMNS: Final = (
@@ -23,32 +22,18 @@ VIP_AUDIENCE_COLUMNS: Final = (
     ModelColumn("vip_tier", "VARCHAR", "gold or silver, from lifetime revenue."),
 )
 
-_LINEAGE: Final = state_lineage(
-    VIP_AUDIENCE_COLUMNS,
-    {"as_of_date": "as_of_date", "customer_id": "customer_id", "vip_tier": "vip_tier"},
-)
-
 
 @single_run_asset(
-    key="retention_vip_audience",
-    group_name="retention",
-    description=(
+    **state_derived_asset(
+        "retention_vip_audience",
         "One row per VIP customer per day: the customers the VIP rule rates gold or silver at"
         ' the end of the day. Synced to Customer.io as the manual segment "VIP customers":'
         " a customer who stops being VIP is removed from it, people a marketer added by hand"
-        " stay.\n\n"
-        f"Table `{VIP_AUDIENCE_TABLE}`, partitioned by `as_of_date`, built from"
-        " `retention.customer_state` of the same day."
-    ),
-    deps=[CUSTOMER_STATE_KEY],
-    partitions_def=DAILY_PARTITIONS,
-    owners=["team:data-engineering"],
-    kinds={warehouse_kind(), "sql"},
-    metadata={
-        "dagster/table_name": VIP_AUDIENCE_TABLE,
-        "dagster/column_schema": column_schema(VIP_AUDIENCE_COLUMNS, {}),
-        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=_LINEAGE),
-    },
+        " stay.",
+        VIP_AUDIENCE_TABLE,
+        VIP_AUDIENCE_COLUMNS,
+        {"as_of_date": "as_of_date", "customer_id": "customer_id", "vip_tier": "vip_tier"},
+    )
 )
 def retention_vip_audience(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource

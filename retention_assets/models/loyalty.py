@@ -12,10 +12,9 @@ from typing import Final
 import dagster as dg
 
 from resources.warehouse import WarehouseResource
-from retention_assets.models.build import ModelColumn, column_schema
-from retention_assets.models.state_derived import CUSTOMER_STATE_KEY, rebuild_days, state_lineage
-from retention_assets.partitions import DAILY_PARTITIONS, single_run_asset
-from retention_assets.settings import warehouse_kind
+from retention_assets.models.build import ModelColumn
+from retention_assets.models.state_derived import rebuild_days, state_derived_asset
+from retention_assets.partitions import single_run_asset
 from retention_assets.tables import LOYALTY_MEMBERS_TABLE, LOYALTY_PROGRAMS_TABLE
 
 LOYALTY_PROGRAMS_COLUMNS: Final = (
@@ -35,39 +34,16 @@ LOYALTY_MEMBERS_COLUMNS: Final = (
 )
 
 
-_PROGRAMS_LINEAGE: Final = state_lineage(
-    LOYALTY_PROGRAMS_COLUMNS, {"as_of_date": "as_of_date", "members": "loyalty_tier"}
-)
-_MEMBERS_LINEAGE: Final = state_lineage(
-    LOYALTY_MEMBERS_COLUMNS,
-    {
-        "as_of_date": "as_of_date",
-        "customer_id": "customer_id",
-        "program_code": "loyalty_tier",
-        "points": "loyalty_points",
-    },
-)
-
-
 @single_run_asset(
-    key="retention_loyalty_programs",
-    group_name="retention",
-    description=(
+    **state_derived_asset(
+        "retention_loyalty_programs",
         "One row per loyalty tier of the shop per day (bronze, silver, gold, platinum): its"
         " name, perk, the points it starts at, and how many customers held it at the end of"
-        " the day. Synced to Customer.io as objects of type 1 (loyalty programs).\n\n"
-        f"Table `{LOYALTY_PROGRAMS_TABLE}`, partitioned by `as_of_date`, built from"
-        " `retention.customer_state` of the same day."
-    ),
-    deps=[CUSTOMER_STATE_KEY],
-    partitions_def=DAILY_PARTITIONS,
-    owners=["team:data-engineering"],
-    kinds={warehouse_kind(), "sql"},
-    metadata={
-        "dagster/table_name": LOYALTY_PROGRAMS_TABLE,
-        "dagster/column_schema": column_schema(LOYALTY_PROGRAMS_COLUMNS, {}),
-        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=_PROGRAMS_LINEAGE),
-    },
+        " the day. Synced to Customer.io as objects of type 1 (loyalty programs).",
+        LOYALTY_PROGRAMS_TABLE,
+        LOYALTY_PROGRAMS_COLUMNS,
+        {"as_of_date": "as_of_date", "members": "loyalty_tier"},
+    )
 )
 def retention_loyalty_programs(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -79,25 +55,21 @@ def retention_loyalty_programs(
 
 
 @single_run_asset(
-    key="retention_loyalty_members",
-    group_name="retention",
-    description=(
+    **state_derived_asset(
+        "retention_loyalty_members",
         "One row per customer in a loyalty tier per day, with their points balance. Synced to"
         " Customer.io as the relationship between the person and their tier's object, with"
         " the points as its attribute; a customer who leaves the program loses the"
-        " relationship.\n\n"
-        f"Table `{LOYALTY_MEMBERS_TABLE}`, partitioned by `as_of_date`, built from"
-        " `retention.customer_state` of the same day."
-    ),
-    deps=[CUSTOMER_STATE_KEY],
-    partitions_def=DAILY_PARTITIONS,
-    owners=["team:data-engineering"],
-    kinds={warehouse_kind(), "sql"},
-    metadata={
-        "dagster/table_name": LOYALTY_MEMBERS_TABLE,
-        "dagster/column_schema": column_schema(LOYALTY_MEMBERS_COLUMNS, {}),
-        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=_MEMBERS_LINEAGE),
-    },
+        " relationship.",
+        LOYALTY_MEMBERS_TABLE,
+        LOYALTY_MEMBERS_COLUMNS,
+        {
+            "as_of_date": "as_of_date",
+            "customer_id": "customer_id",
+            "program_code": "loyalty_tier",
+            "points": "loyalty_points",
+        },
+    )
 )
 def retention_loyalty_members(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource

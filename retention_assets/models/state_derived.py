@@ -2,13 +2,14 @@
 
 The loyalty programs, their members and the VIP audience are each one SELECT over
 ``retention.customer_state`` of one as-of day, so they agree with the profile attributes of
-the same day by construction. One builder replaces each day of a run inside a transaction,
-and one helper states their column lineage onto the customer state.
+the same day by construction. One helper declares such an asset (partitions, dependency,
+column schema and lineage onto the customer state), one builder replaces each day of a run
+inside a transaction.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import dagster as dg
 
@@ -16,12 +17,14 @@ from resources.warehouse import WarehouseResource, transaction
 from retention_assets.models.build import (
     PREVIEW_ROWS,
     ModelColumn,
+    column_schema,
     ensure_table,
     insert_sql,
     load_sql,
     preview_table,
 )
-from retention_assets.partitions import partition_days
+from retention_assets.partitions import DAILY_PARTITIONS, partition_days
+from retention_assets.settings import warehouse_kind
 
 CUSTOMER_STATE_KEY: Final = dg.AssetKey("retention_customer_state")
 
@@ -63,12 +66,33 @@ def rebuild_days(
     )
 
 
-def state_lineage(
-    columns: tuple[ModelColumn, ...], derived: dict[str, str]
-) -> dict[str, list[dg.TableColumnDep]]:
-    """Each model column's source column in the customer state (``derived``: model -> state)."""
-    return {
+def state_derived_asset(
+    key: str, about: str, table: str, columns: tuple[ModelColumn, ...], derived: dict[str, str]
+) -> dict[str, Any]:
+    """The ``single_run_asset`` arguments of a model built from the customer state of each day.
+
+    ``about`` says what a row is, for the UI; ``derived`` maps each model column to the
+    customer-state column it comes from (its column lineage).
+    """
+    lineage = {
         name: [dg.TableColumnDep(asset_key=CUSTOMER_STATE_KEY, column_name=source)]
         for name, source in derived.items()
         if name in {column.name for column in columns}
+    }
+    return {
+        "key": key,
+        "group_name": "retention",
+        "description": (
+            f"{about}\n\nTable `{table}`, partitioned by `as_of_date`, built from"
+            " `retention.customer_state` of the same day."
+        ),
+        "deps": [CUSTOMER_STATE_KEY],
+        "partitions_def": DAILY_PARTITIONS,
+        "owners": ["team:data-engineering"],
+        "kinds": {warehouse_kind(), "sql"},
+        "metadata": {
+            "dagster/table_name": table,
+            "dagster/column_schema": column_schema(columns, {}),
+            "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=lineage),
+        },
     }
