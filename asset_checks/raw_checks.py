@@ -69,6 +69,13 @@ SAMPLE_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     "support_tickets": ("ticket_id", "raw_customer_id", "opened_at", "_loaded_at"),
     "web_sessions": ("session_id", "raw_customer_id", "started_at", "_loaded_at"),
     "loyalty_accounts": ("raw_customer_id", "updated_at", "_loaded_at"),
+    "privacy_requests": (
+        "request_id",
+        "raw_customer_id",
+        "raw_request_type",
+        "requested_at",
+        "_loaded_at",
+    ),
 }
 EMAIL_COLUMN: Final = "raw_email"
 # The staged flag that marks an email rejected as an attribute (the row itself is kept).

@@ -60,10 +60,13 @@ _NEXT_PURCHASE: Final = (
     *_raw("categories", "replenishment_days"),
 )
 
+_ERASURES: Final = _raw("privacy_requests", "customer_id", "request_type")
+
 # retention_customer_state column -> the raw columns it is computed from. as_of_date is the
 # partition and vip_definition_version a rule constant: neither reads a raw column.
 CUSTOMER_STATE_LINEAGE: Final[dict[str, tuple[ColumnRef, ...]]] = {
-    "customer_id": _raw("customers", "customer_id"),
+    # An erasure request keeps a customer out of every day.
+    "customer_id": (*_raw("customers", "customer_id"), *_ERASURES),
     "email": _raw("customers", "email", "updated_at"),
     "lifetime_orders": _PLACED_ORDERS,
     "lifetime_revenue": _REVENUE,
@@ -105,6 +108,7 @@ EVENTS_LINEAGE: Final[dict[str, tuple[ColumnRef, ...]]] = {
         *_raw("orders", "customer_id"),
         *_raw("subscriptions", "customer_id"),
         *_raw("support_tickets", "customer_id"),
+        *_ERASURES,
     ),
     "occurred_at": _EVENT_TIMES,
     "event_date": _EVENT_TIMES,
@@ -120,6 +124,12 @@ EVENTS_LINEAGE: Final[dict[str, tuple[ColumnRef, ...]]] = {
         for table in ("orders", "refunds", "subscriptions", "support_tickets")
         for ref in _raw(table, "_loaded_at")
     ),
+}
+
+# retention_erasure_requests column -> the raw columns it is computed from.
+ERASURE_LINEAGE: Final[dict[str, tuple[ColumnRef, ...]]] = {
+    "customer_id": _ERASURES,
+    "requested_at": _raw("privacy_requests", "requested_at"),
 }
 
 # Customer.io person fields the profile sync writes -> the customer-state column each carries.

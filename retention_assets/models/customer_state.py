@@ -121,6 +121,7 @@ SOURCE_TABLES: Final = (
     "support_tickets",
     "web_sessions",
     "loyalty_accounts",
+    "privacy_requests",
     "categories",
 )
 

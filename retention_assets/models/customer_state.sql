@@ -311,3 +311,5 @@ SELECT
     loyalty_points,
     loyalty_tier
 FROM profiles
+-- A customer who asked to be erased is in no day's state, whenever the request came.
+WHERE customer_id NOT IN (SELECT customer_id FROM erased_customers)

@@ -19,7 +19,9 @@ SELECT 'support_tickets', count(*) FROM raw.support_tickets WHERE _loaded_at < $
 UNION ALL
 SELECT 'web_sessions', count(*) FROM raw.web_sessions WHERE _loaded_at < $loaded_before
 UNION ALL
-SELECT 'loyalty_accounts', count(*) FROM raw.loyalty_accounts WHERE _loaded_at < $loaded_before;
+SELECT 'loyalty_accounts', count(*) FROM raw.loyalty_accounts WHERE _loaded_at < $loaded_before
+UNION ALL
+SELECT 'privacy_requests', count(*) FROM raw.privacy_requests WHERE _loaded_at < $loaded_before;
 
 -- 2. The reference data, which has no load time: any change to it is a change of the rules.
 SELECT CAST(category AS VARCHAR), CAST(replenishment_days AS VARCHAR)

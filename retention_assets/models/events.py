@@ -56,7 +56,14 @@ EVENT_COLUMNS: Final[tuple[ModelColumn, ...]] = (
     ModelColumn("loaded_at", "TIMESTAMPTZ", "When the source row landed in the warehouse (UTC)."),
 )
 
-SOURCE_TABLES: Final = ("orders", "order_items", "refunds", "subscriptions", "support_tickets")
+SOURCE_TABLES: Final = (
+    "orders",
+    "order_items",
+    "refunds",
+    "subscriptions",
+    "support_tickets",
+    "privacy_requests",
+)
 
 
 def event_name_param(name: str) -> str:

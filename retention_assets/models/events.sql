@@ -219,4 +219,6 @@ SELECT
     loaded_at
 FROM events
 WHERE customer_id IS NOT NULL
+    -- Nor are the events of a customer who asked to be erased, whenever the request came.
+    AND customer_id NOT IN (SELECT customer_id FROM erased_customers)
 ORDER BY occurred_at

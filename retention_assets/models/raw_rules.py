@@ -59,8 +59,9 @@ STATE_TABLES: Final = (
     "support_tickets",
     "web_sessions",
     "loyalty_accounts",
+    "privacy_requests",
 )
-EVENT_TABLES: Final = ("orders", "refunds", "subscriptions", "support_tickets")
+EVENT_TABLES: Final = ("orders", "refunds", "subscriptions", "support_tickets", "privacy_requests")
 # raw_verdicts.sql: one counting statement per raw table the state model reads, in this order.
 _VERDICTS: Final = dict(
     zip(STATE_TABLES, split_statements(load_sql("raw_verdicts.sql")), strict=True)
@@ -86,6 +87,7 @@ _ID_TABLES: Final = (
     "support_tickets",
     "web_sessions",
     "loyalty_accounts",
+    "privacy_requests",
 )
 # Person ids whose text depends on the raw column's type: (table, column, template field).
 CUSTOMER_IDS: Final = tuple((table, "customer_id", f"{table}_customer_id") for table in _ID_TABLES)
@@ -109,14 +111,22 @@ RAW_RULES: Final[tuple[RawRule, ...]] = (
     RawRule(
         "status_normalised",
         NORMALISED,
-        ("orders", "subscriptions"),
-        "status had capitals or surrounding spaces ('Placed', ' ACTIVE'); read lower-cased",
+        ("orders", "subscriptions", "privacy_requests"),
+        "status (a privacy request's request_type) had capitals or surrounding spaces"
+        " ('Placed', ' ACTIVE', 'ERASURE'); read lower-cased",
         "statuses_normalised",
     ),
     RawRule(
         "customer_id_missing",
         REJECTED,
-        ("customers", "orders", "subscriptions", "support_tickets", "loyalty_accounts"),
+        (
+            "customers",
+            "orders",
+            "subscriptions",
+            "support_tickets",
+            "loyalty_accounts",
+            "privacy_requests",
+        ),
         "customer_id is null or empty after trimming: the row belongs to no one",
     ),
     RawRule(
@@ -128,8 +138,9 @@ RAW_RULES: Final[tuple[RawRule, ...]] = (
     RawRule(
         "status_unknown",
         REJECTED,
-        ("orders", "subscriptions"),
-        "status is not one of the contract's values, even lower-cased and trimmed",
+        ("orders", "subscriptions", "privacy_requests"),
+        "status (request_type) is not one of the contract's values, even lower-cased and"
+        " trimmed: a misspelt erasure request must be seen, not ignored",
     ),
     RawRule(
         "timestamp_missing",

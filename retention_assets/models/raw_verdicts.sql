@@ -92,3 +92,15 @@ loyalty_accounts_verdicts AS (
 )
 
 SELECT * FROM loyalty_accounts_verdicts;
+
+privacy_requests_verdicts AS (
+    SELECT
+        'privacy_requests', rejected_reason, count(*), count(*) FILTER (WHERE id_trimmed), 0,
+        count(*) FILTER (WHERE status_normalised), 0
+    FROM staged_privacy_requests
+    WHERE ($loaded_before IS NULL OR _loaded_at < $loaded_before)
+        AND ($loaded_from IS NULL OR _loaded_at >= $loaded_from)
+    GROUP BY rejected_reason
+)
+
+SELECT * FROM privacy_requests_verdicts;

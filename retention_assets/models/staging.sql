@@ -283,4 +283,41 @@ staged_loyalty_accounts AS (
             _loaded_at
         FROM raw.loyalty_accounts
     ) AS loyalty_text
+),
+
+staged_privacy_requests AS (
+    -- A request's type is its status: normalised and judged like an order's.
+    SELECT
+        *,
+        request_type IS NOT NULL AND request_type <> raw_request_type AS status_normalised,
+        CASE
+            WHEN customer_id IS NULL OR customer_id = '' THEN 'customer_id_missing'
+            WHEN customer_id <> regexp_replace(customer_id, '[[:cntrl:]]', '')
+                THEN 'customer_id_control_characters'
+            WHEN request_type IS NULL OR request_type NOT IN ('erasure', 'access')
+                THEN 'status_unknown'
+        END AS rejected_reason
+    FROM (
+        SELECT
+            request_id,
+            CAST(customer_id AS VARCHAR) AS raw_customer_id,
+            {privacy_requests_customer_id}
+                AS customer_id,
+            {privacy_requests_customer_id}
+                <> CAST(customer_id AS VARCHAR) AS id_trimmed,
+            request_type AS raw_request_type,
+            lower(trim(request_type, ' ' || chr(9) || chr(10) || chr(13))) AS request_type,
+            requested_at,
+            _loaded_at
+        FROM raw.privacy_requests
+    ) AS requests_text
+),
+
+erased_customers AS (
+    -- Every customer who ever asked to be erased, with the first request: no model holds
+    -- them on any day, rebuilt or not (the erasure sync suppresses them in Customer.io).
+    SELECT customer_id, min(requested_at) AS requested_at
+    FROM staged_privacy_requests
+    WHERE rejected_reason IS NULL AND request_type = 'erasure'
+    GROUP BY customer_id
 )

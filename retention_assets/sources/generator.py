@@ -41,6 +41,7 @@ FILL_STEPS = (
     "support_tickets",
     "web_sessions",
     "loyalty_accounts",
+    "privacy_requests",
     "categories",
     "reloads",
 )

@@ -190,6 +190,23 @@ RAW_TABLES: dict[str, RawTable] = {
             zone_setting=None,
         ),
         RawTable(
+            name="privacy_requests",
+            description=(
+                "Requests from the privacy tool (GDPR/CCPA): an access request asks for a copy"
+                " of the data, an erasure request for its deletion. A form may be sent twice."
+            ),
+            source_system="privacy",
+            columns=(
+                RawColumn("request_id", "BIGINT", "Privacy request id"),
+                RawColumn("customer_id", "BIGINT", "Requester's shop customer id"),
+                RawColumn("request_type", "VARCHAR", "'erasure' or 'access'"),
+                RawColumn("requested_at", "TIMESTAMP", "When the request was made (UTC)"),
+                _loaded_at(),
+            ),
+            key=("request_id",),
+            zone_setting=None,
+        ),
+        RawTable(
             name="categories",
             description="Reference data: product categories and how fast they run out.",
             source_system="reference",

@@ -47,5 +47,5 @@ def test_declared_lineage_points_at_existing_columns_of_upstream_assets() -> Non
                 assert dep.asset_key in upstream, (key, column, dep.asset_key)
                 upstream_columns = _columns(graph.get(dep.asset_key).metadata)
                 assert dep.column_name in upstream_columns, (key, column, dep)
-    # The five models and the ten cio_sync assets (five syncs) declare their lineage.
-    assert with_lineage == 15
+    # The six models and the twelve cio_sync assets (six syncs) declare their lineage.
+    assert with_lineage == 18

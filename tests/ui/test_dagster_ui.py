@@ -75,6 +75,7 @@ MODELS = (
     "retention_loyalty_programs",
     "retention_loyalty_members",
     "retention_vip_audience",
+    "retention_erasure_requests",
 )
 SYNC_ASSETS = (
     "customer_state_plan",
@@ -87,8 +88,10 @@ SYNC_ASSETS = (
     "loyalty_members",
     "vip_audience_plan",
     "vip_audience",
+    "erasure_requests_plan",
+    "erasure_requests",
 )
-# The global graph top to bottom, with the model and sync groups open and the nine raw tables
+# The global graph top to bottom, with the model and sync groups open and the ten raw tables
 # folded into their group, so that it fits the window with every node drawn in full (names,
 # check results, kinds). Dagster keeps these graph settings in localStorage.
 GRAPH_LAYOUT_SCRIPT = """

@@ -2,6 +2,7 @@
 DROP TABLE IF EXISTS _gen_customer_outcome;
 DROP TABLE IF EXISTS _gen_loyalty_row;
 DROP TABLE IF EXISTS _gen_session;
+DROP TABLE IF EXISTS _gen_privacy_request;
 DROP TABLE IF EXISTS _gen_ticket;
 DROP TABLE IF EXISTS _gen_subscription_row;
 DROP TABLE IF EXISTS _gen_refund;

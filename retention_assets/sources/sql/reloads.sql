@@ -49,3 +49,8 @@ INSERT INTO raw.loyalty_accounts BY NAME
 SELECT * REPLACE (_gen_reloaded_at(_loaded_at, hash(customer_id, updated_at)) AS _loaded_at)
 FROM raw.loyalty_accounts
 WHERE _gen_is_reloaded(_loaded_at, hash(customer_id, updated_at), 0.005);
+
+INSERT INTO raw.privacy_requests BY NAME
+SELECT * REPLACE (_gen_reloaded_at(_loaded_at, request_id) AS _loaded_at)
+FROM raw.privacy_requests
+WHERE _gen_is_reloaded(_loaded_at, request_id, 0.05);

@@ -100,6 +100,16 @@ SELECT
     (SELECT count(*) FROM _gen_ticket WHERE status = 'open') AS open_tickets,
     (SELECT count(*) FROM _gen_session WHERE customer_id IS NULL) AS anonymous_sessions,
     (SELECT count(*) FROM _gen_customer WHERE n_loyalty > 1) AS loyalty_multi_update_accounts,
+    -- raw.privacy_requests
+    (
+        SELECT count(DISTINCT customer_id) FROM _gen_privacy_request
+        WHERE lower(request_type) = 'erasure'
+    ) AS erasure_requested_customers,
+    (
+        SELECT count(*) - count(DISTINCT customer_id) FROM _gen_privacy_request
+    ) AS repeated_privacy_requests,
+    (SELECT count(*) FROM _gen_privacy_request WHERE request_type <> lower(request_type))
+        AS privacy_requests_in_capitals,
     -- Outcomes the model should find
     (SELECT count(*) FROM _gen_customer WHERE n_orders = 0) AS customers_without_orders,
     (SELECT count(*) FROM _gen_customer_outcome WHERE is_reactivation_eligible)
@@ -135,4 +145,6 @@ SELECT
     (SELECT count(*) - count(DISTINCT session_id) FROM raw.web_sessions)
         AS duplicate_reload_rows_web_sessions,
     (SELECT count(*) - count(DISTINCT (customer_id, updated_at)) FROM raw.loyalty_accounts)
-        AS duplicate_reload_rows_loyalty_accounts;
+        AS duplicate_reload_rows_loyalty_accounts,
+    (SELECT count(*) - count(DISTINCT request_id) FROM raw.privacy_requests)
+        AS duplicate_reload_rows_privacy_requests;

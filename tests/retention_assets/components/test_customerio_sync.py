@@ -101,6 +101,8 @@ def _external_spec_text() -> str:
     document["attributes"]["source"].update(
         {"asset": "crm/member_snapshots", "relation": "crm.member_snapshots", "external": True}
     )
+    # Loaded alone: no erasure sync of the shop to come after.
+    document["attributes"]["cadence"].pop("after")
     return yaml.safe_dump(document, sort_keys=False)
 
 

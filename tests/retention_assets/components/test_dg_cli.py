@@ -40,6 +40,8 @@ SHOP_SYNC_ASSETS = {
     "cio_sync/loyalty_members",
     "cio_sync/vip_audience_plan",
     "cio_sync/vip_audience",
+    "cio_sync/erasure_requests_plan",
+    "cio_sync/erasure_requests",
 }
 # What the test writes for each placeholder of the scaffolded template.
 FILLED = {
@@ -236,6 +238,8 @@ def _external_sync(project: Path, asset: str, relation: str) -> Path:
         name="crm_state",
         ledger_schema="cio_crm",
         source={**source, "external": True},
+        # Its plan's only dependency is then its source.
+        cadence={k: v for k, v in document["attributes"]["cadence"].items() if k != "after"},
     )
     return path
 

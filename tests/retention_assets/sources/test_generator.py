@@ -160,6 +160,13 @@ RECOUNTS: dict[str, str] = {
             SELECT customer_id FROM d_loyalty_accounts
             GROUP BY customer_id HAVING count(*) > 1
         )""",
+    "erasure_requested_customers": """
+        SELECT count(DISTINCT customer_id) FROM d_privacy_requests
+        WHERE lower(request_type) = 'erasure'""",
+    "repeated_privacy_requests": """
+        SELECT count(*) - count(DISTINCT customer_id) FROM d_privacy_requests""",
+    "privacy_requests_in_capitals": """
+        SELECT count(*) FROM d_privacy_requests WHERE request_type <> lower(request_type)""",
     "customers_without_orders": """
         SELECT count(DISTINCT customer_id) FROM d_customers
         WHERE customer_id IS NOT NULL
