@@ -57,7 +57,8 @@ def _timed_build(
     started, cpu_started = time.perf_counter(), time.process_time()
     result = dg.materialize(
         [asset],
-        partition_key=partition,
+        # The erasure requests are rebuilt whole: no partition.
+        partition_key=partition if asset.partitions_def is not None else None,
         resources={"warehouse": warehouse},
         instance=dg.DagsterInstance.ephemeral(),
         run_config=_QUIET_RUN,

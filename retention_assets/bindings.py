@@ -48,6 +48,7 @@ def customerio_resource(
 
     ``max_rps`` and ``concurrency`` are the workspace's declared budget (its sync spec's
     ``guards``); ``CUSTOMERIO_MAX_RPS`` / ``CUSTOMERIO_CONCURRENCY`` override them.
+    ``CUSTOMERIO_APP_MAX_RPS`` sets the App API rate (a local emulator's, above 10/s).
     """
     configured: dict[str, Any] = {
         "region": settings.region,
@@ -58,6 +59,7 @@ def customerio_resource(
         "app_url": settings.app_url,
         "max_rps": settings.max_rps or max_rps,
         "concurrency": settings.concurrency or concurrency,
+        "app_max_rps": settings.app_max_rps,
     }
     if settings.app_api_key_set and names.app_api_key:
         configured["app_api_key"] = dg.EnvVar(names.app_api_key)

@@ -46,6 +46,7 @@ CUSTOMERIO_REGION = "CUSTOMERIO_REGION"
 CUSTOMERIO_TRACK_URL = "CUSTOMERIO_TRACK_URL"
 CUSTOMERIO_APP_URL = "CUSTOMERIO_APP_URL"
 CUSTOMERIO_MAX_RPS = "CUSTOMERIO_MAX_RPS"
+CUSTOMERIO_APP_MAX_RPS = "CUSTOMERIO_APP_MAX_RPS"
 CUSTOMERIO_CONCURRENCY = "CUSTOMERIO_CONCURRENCY"
 
 # Snowflake's connection (RETENTION_WAREHOUSE=snowflake): every value reaches the resource as
@@ -105,6 +106,8 @@ class CustomerIOSettings:
     app_url: str | None = None
     max_rps: float | None = None
     concurrency: int | None = None
+    # Above Customer.io's 10/s only for a local emulator (the resource refuses it otherwise).
+    app_max_rps: float | None = None
     # The App API key is optional (read-back only): whether it is set, never its value.
     app_api_key_set: bool = False
 
@@ -255,6 +258,9 @@ def _customerio_settings(
         # The deployment's request budget applies to every workspace it syncs.
         max_rps=_valid_number(CUSTOMERIO_MAX_RPS, _text(env, CUSTOMERIO_MAX_RPS), float),
         concurrency=_valid_number(CUSTOMERIO_CONCURRENCY, _text(env, CUSTOMERIO_CONCURRENCY), int),
+        app_max_rps=_valid_number(
+            CUSTOMERIO_APP_MAX_RPS, _text(env, CUSTOMERIO_APP_MAX_RPS), float
+        ),
         app_api_key_set=optional(names.app_api_key) is not None,
     )
 

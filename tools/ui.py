@@ -210,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        with running_sandbox(state_file=demo.SANDBOX_STATE) as sandbox:
+        with running_sandbox(
+            state_file=demo.SANDBOX_STATE, app_rate_limit=demo.SANDBOX_APP_RPS
+        ) as sandbox:
             env = {**os.environ, **demo.customerio_env(sandbox)}
             env.setdefault(UI_BASE_URL, f"http://{HOST}:{port}")
             print(f"Customer.io sandbox: {sandbox.url}  (people and events it received)")

@@ -27,7 +27,7 @@ from resources.customerio.packing import dumps
 from resources.customerio.rate import RateLimiter
 from resources.customerio.retry import Exhausted, RetryPolicy, send_with_retries
 from resources.customerio.track import DEFAULT_TIMEOUT, USER_AGENT
-from resources.customerio.urls import app_base_url, normalise_region
+from resources.customerio.urls import app_base_url, is_loopback_url, normalise_region
 
 ATTRIBUTES_PATH: Final = "/v1/customers/attributes"
 CUSTOMERS_PATH: Final = "/v1/customers"
@@ -56,6 +56,21 @@ def _customer_id(customer: dict[str, Any]) -> str | None:
     return None
 
 
+def check_app_rate(max_rps: float, base_url: str) -> None:
+    """Refuse an App API rate Customer.io would answer with 429s.
+
+    Customer.io allows 10 requests/s; only a local emulator (a loopback base URL, such as the
+    sandbox) may be read faster, so that a demo's first identity plan takes seconds.
+    """
+    if max_rps <= 0:
+        raise CustomerIOConfigError("App API rate must be above 0 requests/s")
+    if max_rps > APP_MAX_RPS and not is_loopback_url(base_url):
+        raise CustomerIOConfigError(
+            f"App API rate {max_rps:g} requests/s is above Customer.io's {APP_MAX_RPS:g}:"
+            " only a local emulator (a loopback app_url) may be read faster"
+        )
+
+
 class AppClient:
     """Client of Customer.io's App API (reads). Use it as a context manager."""
 
@@ -72,12 +87,9 @@ class AppClient:
     ) -> None:
         if not api_key:
             raise CustomerIOConfigError("Customer.io App API key must be set for read-back")
-        if not 0 < max_rps <= APP_MAX_RPS:
-            raise CustomerIOConfigError(
-                f"App API rate must be above 0 and at most {APP_MAX_RPS:g} requests/s"
-            )
         self.region = normalise_region(region)
         self.base_url = app_base_url(self.region, base_url)
+        check_app_rate(max_rps, self.base_url)
         self.retry = retry or RetryPolicy()
         self._limiter = RateLimiter(max_rps)
         self._http = httpx.Client(

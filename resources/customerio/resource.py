@@ -9,9 +9,9 @@ from typing import Any, Final
 
 import dagster as dg
 import httpx
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from resources.customerio.app import AppClient
+from resources.customerio.app import AppClient, check_app_rate
 from resources.customerio.errors import CustomerIOConfigError
 from resources.customerio.limits import (
     APP_MAX_RPS,
@@ -24,7 +24,7 @@ from resources.customerio.limits import (
 from resources.customerio.packing import MIN_BATCH_MAX_BYTES
 from resources.customerio.retry import RetryPolicy
 from resources.customerio.track import DEFAULT_MAX_NARROWING_REQUESTS, TrackClient
-from resources.customerio.urls import checked_base_url, normalise_region
+from resources.customerio.urls import app_base_url, checked_base_url, normalise_region
 
 SECRET_FIELDS: Final = frozenset({"api_key", "app_api_key"})
 REDACTED: Final = "**********"
@@ -130,8 +130,10 @@ class CustomerIOResource(dg.ConfigurableResource):
     app_max_rps: float = Field(
         default=APP_MAX_RPS,
         gt=0,
-        le=APP_MAX_RPS,
-        description="App API requests per second (Customer.io allows 10).",
+        description=(
+            "App API requests per second: at most 10 (Customer.io's limit), more only for a"
+            " local emulator (a loopback `app_url`)."
+        ),
     )
 
     @field_validator("region")
@@ -143,6 +145,11 @@ class CustomerIOResource(dg.ConfigurableResource):
     @classmethod
     def _safe_url(cls, value: str | None) -> str | None:
         return None if value is None else checked_base_url(value)
+
+    @model_validator(mode="after")
+    def _app_rate_within_limit(self) -> "CustomerIOResource":
+        check_app_rate(self.app_max_rps, app_base_url(self.region, self.app_url))
+        return self
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         # pydantic builds both repr() and str() from these pairs.

@@ -94,3 +94,8 @@ def track_base_url(region: str, override: str | None = None) -> str:
 def app_base_url(region: str, override: str | None = None) -> str:
     """The App API base URL: the override when given, else the region's host."""
     return checked_base_url(override or APP_HOSTS[normalise_region(region)])
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for a base URL whose host is loopback: a local emulator, never Customer.io."""
+    return is_loopback_host(urlsplit(url.strip()).hostname or "")

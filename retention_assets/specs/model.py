@@ -444,7 +444,9 @@ class Cadence(_Spec):
             "Syncs of this deployment whose sends come first in a run that holds both (the"
             " whole-pipeline job, a backfill of several syncs): a segment after the profile"
             " sync that creates its members, relationships after their objects. The plan"
-            " depends on their send assets, which the lineage shows."
+            " depends on their send assets, which the lineage shows. Where a profile sync"
+            " reconciles identities, every other sync of its workspace that can create people"
+            " (profiles, events, relationships) must come after it."
         ),
     )
 
@@ -692,6 +694,15 @@ class SyncSpec(_Spec):
     def is_erasure(self) -> bool:
         """An erasure stream: a profile-kind stream whose rows are ids to suppress."""
         return self.erasure is not None
+
+    @property
+    def creates_people(self) -> bool:
+        """Whether a row can create a person Customer.io does not know: an identify, an event
+        or a relationship of an unknown id does; a segment ignores one, a suppression keeps
+        one out, an object is no person."""
+        if self.entity != "person" or self.is_erasure:
+            return False
+        return self.membership != "segment"
 
     @property
     def reconciles_identity(self) -> bool:

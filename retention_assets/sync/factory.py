@@ -13,7 +13,7 @@ resource is the deployment's and is bound by ``retention_assets.definitions``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from graphlib import CycleError, TopologicalSorter
 
@@ -212,6 +212,42 @@ def check_order(specs: Sequence[SyncSpec]) -> None:
             f" in a ring ({' after '.join(reversed(ring))}). Fix: remove one of these `after`"
             " entries"
         ) from None
+    _check_identity_first(specs, after)
+
+
+def _waits_for(name: str, after: Mapping[str, Sequence[str]]) -> set[str]:
+    """Every sync ``name`` comes after, directly or through others (``after`` has no ring)."""
+    found: set[str] = set()
+    pending = list(after[name])
+    while pending:
+        earlier = pending.pop()
+        if earlier not in found:
+            found.add(earlier)
+            pending.extend(after[earlier])
+    return found
+
+
+def _check_identity_first(specs: Sequence[SyncSpec], after: Mapping[str, Sequence[str]]) -> None:
+    """In a workspace whose profile sync reconciles identities, every other sync that can
+    create a person comes after it: an event or a relationship of an id Customer.io does not
+    know yet creates an id-only profile, and the email-only profile the identity plan meant
+    to adopt could then only be merged (docs/identity.md)."""
+    for reconciling in (spec for spec in specs if spec.reconciles_identity):
+        for spec in specs:
+            if (
+                spec is reconciling
+                or spec.workspace.name != reconciling.workspace.name
+                or not spec.creates_people
+                or reconciling.name in _waits_for(spec.name, after)
+            ):
+                continue
+            raise ValueError(
+                f"{_where(spec, 'cadence.after')}: sync {spec.name!r} can create people in"
+                f" workspace {spec.workspace.name!r}, whose sync {reconciling.name!r} reconciles"
+                " identities before its first identify; sent first, it would create id-only"
+                " profiles beside the email-only ones that sync adopts. Fix: add"
+                f" {reconciling.name!r} to `cadence.after`"
+            )
 
 
 def check_external_sources(specs: Sequence[SyncSpec], defs: dg.Definitions) -> None:

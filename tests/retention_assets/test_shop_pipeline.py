@@ -31,7 +31,13 @@ from retention_assets.tables import (
     RAW_SCHEMA,
     VIP_AUDIENCE_TABLE,
 )
-from tools.demo import SYNC_JOB, customerio_env, open_rejections, run_days
+from tools.demo import (
+    SYNC_JOB,
+    customerio_env,
+    open_rejections,
+    run_days,
+    seed_signup_profiles,
+)
 
 CUSTOMERS = 400
 HISTORY_DAYS = 120
@@ -73,6 +79,7 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHan
     with running_sandbox(app_rate_limit=0) as sandbox:
         for name, value in customerio_env(sandbox).items():
             monkeypatch.setenv(name, value)
+        seed_signup_profiles(sandbox, DuckDBWarehouse(database=str(database)))
         yield sandbox
 
 
@@ -88,6 +95,10 @@ def test_every_declared_sync_lands_in_order_and_a_second_run_sends_nothing(
         requests_after_first = len(shop.requests())
         second = run_days(job, instance, DAY, DAY)
 
+    # The signup form's email-only profiles were adopted: each took its customer's id.
+    identity = first["cio_sync/customer_state_identity_plan"]
+    assert identity["adopt_profiles"] > 0
+    assert identity["merge_profiles"] == identity["conflict_profiles"] == 0
     order = list(first)  # materialised in this order
     assert order.index("cio_sync/customer_state") < order.index("cio_sync/vip_audience_plan")
     assert order.index("cio_sync/loyalty_programs") < order.index("cio_sync/loyalty_members_plan")
@@ -125,6 +136,7 @@ def test_every_declared_sync_lands_in_order_and_a_second_run_sends_nothing(
     )
     assert not erased & _ids(warehouse, f"SELECT DISTINCT customer_id FROM {EVENTS_TABLE}")
     assert {row["identifiers"].get("id") for row in shop.suppressions()} == erased
+    # No duplicate: every profile is a customer's, found by id.
     assert len(shop.people()) == CUSTOMERS - len(erased)
     assert not erased & set(shop.people())
     assert order.index("cio_sync/erasure_requests") < order.index("cio_sync/customer_state_plan")

@@ -78,6 +78,8 @@ MODELS = (
     "retention_erasure_requests",
 )
 SYNC_ASSETS = (
+    "customer_state_identity_plan",
+    "customer_state_identity",
     "customer_state_plan",
     "customer_state",
     "events_plan",
@@ -104,7 +106,8 @@ localStorage.setItem("asset-graph-direction", JSON.stringify("vertical"));
 # The graph zooms to fit its first frame, and below 60% zoom Dagster draws "minimal" nodes
 # (names cut to 18 characters, no check status): a wide frame keeps the fit well above that,
 # whatever the layout's timing on a busy machine (at 1440 px a fit once came out below it).
-GRAPH_VIEWPORT = {"width": 2560, "height": 1440}
+# Twice as tall since the syncs are ordered (erasures, identities, profiles, then the rest).
+GRAPH_VIEWPORT = {"width": 2560, "height": 2880}
 
 pytestmark = pytest.mark.timeout(300)
 # The UI renders from polled GraphQL: give a page this long to show what a test expects.
@@ -153,7 +156,10 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UI]:
             end_date=yesterday,
             shop_timezone=DEFAULT_SHOP_TIMEZONE,
         )
-    with running_sandbox() as sandbox, (root / "dagster.log").open("wb") as log:
+    with (
+        running_sandbox(app_rate_limit=demo.SANDBOX_APP_RPS) as sandbox,
+        (root / "dagster.log").open("wb") as log,
+    ):
         env = {
             **os.environ,
             **demo.customerio_env(sandbox),

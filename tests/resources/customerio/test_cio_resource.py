@@ -26,6 +26,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "CUSTOMERIO_MAX_RPS",
         "CUSTOMERIO_CONCURRENCY",
         "CUSTOMERIO_APP_API_KEY",
+        "CUSTOMERIO_APP_MAX_RPS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CUSTOMERIO_SITE_ID", "site-123")
@@ -76,6 +77,15 @@ def test_bad_numbers_in_env_are_reported(env: pytest.MonkeyPatch) -> None:
         customerio_resource_from_env()
 
 
+def test_the_app_api_rate_of_a_local_sandbox_comes_from_env(env: pytest.MonkeyPatch) -> None:
+    env.setenv("CUSTOMERIO_APP_URL", "http://127.0.0.1:9999")
+    env.setenv("CUSTOMERIO_APP_MAX_RPS", "500")
+    assert customerio_resource_from_env().app_max_rps == 500
+    env.setenv("CUSTOMERIO_APP_MAX_RPS", "quick")
+    with pytest.raises(SettingsError, match="CUSTOMERIO_APP_MAX_RPS"):
+        customerio_resource_from_env()
+
+
 def test_an_unknown_region_in_env_is_reported_by_name(env: pytest.MonkeyPatch) -> None:
     env.setenv("CUSTOMERIO_REGION", "apac")
     with pytest.raises(SettingsError, match="CUSTOMERIO_REGION"):
@@ -100,11 +110,24 @@ def test_repr_and_str_redact_keys() -> None:
         {"max_rps": 5000},
         {"concurrency": 0},
         {"app_max_rps": 11},
+        {"app_max_rps": 0},
+        # Customer.io's own host, or a proxy of it: never above its 10/s.
+        {"app_max_rps": 500, "app_url": "https://api-eu.customer.io"},
     ],
 )
 def test_invalid_settings_are_refused_at_configuration(settings: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         CustomerIOResource(site_id="s", api_key="k", **settings)  # type: ignore[arg-type]
+
+
+def test_a_local_emulator_alone_may_be_read_faster_than_customerio_allows() -> None:
+    local = CustomerIOResource(
+        site_id="s", api_key="k", app_api_key="a", app_url="http://127.0.0.1:9", app_max_rps=500
+    )
+    with local.app_client() as client:
+        assert client.base_url == "http://127.0.0.1:9"
+    with pytest.raises(ValueError, match="only a local emulator"):
+        CustomerIOResource(site_id="s", api_key="k", app_max_rps=500)
 
 
 def test_app_client_needs_an_app_key_and_names_where_it_is_configured() -> None:

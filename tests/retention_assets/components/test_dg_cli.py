@@ -30,6 +30,8 @@ from tests.retention_assets.sync.harness import AS_OF, NO_FAULTS, SyncHarness, s
 from tests.warehouses import duckdb_warehouse
 
 SHOP_SYNC_ASSETS = {
+    "cio_sync/customer_state_identity_plan",
+    "cio_sync/customer_state_identity",
     "cio_sync/customer_state_plan",
     "cio_sync/customer_state",
     "cio_sync/events_plan",

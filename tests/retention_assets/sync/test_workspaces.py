@@ -8,6 +8,7 @@ CRM's) and keeps its ledgers in its own schema.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -16,7 +17,7 @@ from cio_sandbox.testing import SandboxHandle, running_sandbox
 from resources.customerio import CustomerIORegionError
 from resources.warehouse import DuckDBWarehouse
 from retention_assets.shop_specs import CUSTOMER_STATE_SPEC
-from retention_assets.specs import SyncSpec
+from retention_assets.specs import SyncSpec, load_spec
 from retention_assets.sync.factory import (
     check_order,
     check_workspaces,
@@ -26,6 +27,7 @@ from retention_assets.sync.factory import (
 from tests.retention_assets.sync.harness import AS_OF, NO_FAULTS, SyncHarness, state_row
 from tests.retention_assets.sync.shapes import CUSTOM, SHOP
 
+MEMBERSHIP = Path(__file__).parent / "membership"
 EU_ENV = {
     "EU_CIO_SITE_ID": "eu-site",
     "EU_CIO_TRACK_KEY": "eu-key",
@@ -165,21 +167,50 @@ def _after(spec: SyncSpec, *names: str) -> SyncSpec:
     return spec.model_copy(update={"cadence": spec.cadence.model_copy(update={"after": names})})
 
 
+# The shop's profile sync without its own `after` (the erasure sync it names is not declared
+# in these lists).
+SHOP_PROFILES = _after(CUSTOMER_STATE_SPEC)
+
+
 def test_a_sync_after_one_the_deployment_does_not_declare_is_refused() -> None:
     events = _after(CUSTOM.events.spec, "crm_profiles")
     with pytest.raises(ValueError, match="'crm_profiles', which this deployment does not declare"):
-        check_order([CUSTOMER_STATE_SPEC, events])
+        check_order([SHOP_PROFILES, events])
 
 
 def test_syncs_waiting_for_each_other_in_a_ring_are_refused() -> None:
-    first = _after(CUSTOMER_STATE_SPEC, CUSTOM.events.spec.name)
-    second = _after(CUSTOM.events.spec, CUSTOMER_STATE_SPEC.name)
+    first = _after(SHOP_PROFILES, CUSTOM.events.spec.name)
+    second = _after(CUSTOM.events.spec, SHOP_PROFILES.name)
     with pytest.raises(ValueError, match="in a ring") as refused:
         check_order([first, second])
-    names = (CUSTOMER_STATE_SPEC.name, CUSTOM.events.spec.name)
+    names = (SHOP_PROFILES.name, CUSTOM.events.spec.name)
     assert all(name in str(refused.value) for name in names)
 
 
 def test_syncs_in_a_chain_pass() -> None:
-    events = _after(CUSTOM.events.spec, CUSTOMER_STATE_SPEC.name)
-    check_order([CUSTOMER_STATE_SPEC, events])
+    events = _after(CUSTOM.events.spec, SHOP_PROFILES.name)
+    check_order([SHOP_PROFILES, events])
+
+
+def test_a_sync_that_creates_people_before_the_reconciling_profile_sync_is_refused() -> None:
+    # The shop's profile sync reconciles identities; an event sync of the same workspace
+    # that would run first could create an id-only profile of a customer whose email-only
+    # profile the identity plan means to adopt.
+    assert SHOP_PROFILES.reconciles_identity
+    with pytest.raises(ValueError) as refused:
+        check_order([SHOP_PROFILES, CUSTOM.events.spec])
+    assert "add 'customer_state' to `cadence.after`" in str(refused.value)
+    assert f"sync {CUSTOM.events.spec.name!r} can create people" in str(refused.value)
+
+
+def test_after_the_reconciling_profile_sync_directly_or_through_another_passes() -> None:
+    crm = _after(CUSTOM.profiles.spec, SHOP_PROFILES.name).model_copy(update={"name": "crm"})
+    events = _after(CUSTOM.events.spec, crm.name)
+    check_order([SHOP_PROFILES, crm, events])
+
+
+def test_syncs_that_create_nobody_or_write_another_workspace_need_no_order() -> None:
+    segment = load_spec(MEMBERSHIP / "vip_audience.yaml")
+    assert not segment.creates_people
+    check_order([SHOP_PROFILES, _after(segment)])
+    check_order([SHOP_PROFILES, _eu_spec()])
