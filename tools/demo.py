@@ -267,11 +267,13 @@ def main(argv: list[str] | None = None) -> int:
         stats = sandbox.stats()
         people, events, objects = sandbox.people(), sandbox.events(), sandbox.objects()
         relationships, segments = sandbox.relationships(), sandbox.segments()
+        suppressed = len(sandbox.suppressions())
         rejected = open_rejections(warehouse)
 
     print(
         f"\nCustomer.io sandbox now holds {len(people):,} profiles, {len(events):,} events,"
-        f" {len(objects):,} objects and {len(relationships):,} relationships"
+        f" {len(objects):,} objects and {len(relationships):,} relationships;"
+        f" {suppressed:,} ids suppressed (erasure requests)"
     )
     for segment, members in sorted(segments.items()):
         print(f"  segment {segment!r}: {len(members):,} members")

@@ -231,7 +231,8 @@ def _check_identity_first(specs: Sequence[SyncSpec], after: Mapping[str, Sequenc
     """In a workspace whose profile sync reconciles identities, every other sync that can
     create a person comes after it: an event or a relationship of an id Customer.io does not
     know yet creates an id-only profile, and the email-only profile the identity plan meant
-    to adopt could then only be merged (docs/identity.md)."""
+    to adopt could then only be merged (docs/identity.md). Of two reconciling syncs, either
+    may come first."""
     for reconciling in (spec for spec in specs if spec.reconciles_identity):
         for spec in specs:
             if (
@@ -239,6 +240,9 @@ def _check_identity_first(specs: Sequence[SyncSpec], after: Mapping[str, Sequenc
                 or spec.workspace.name != reconciling.workspace.name
                 or not spec.creates_people
                 or reconciling.name in _waits_for(spec.name, after)
+                # Two reconciling syncs need an order, either one: the later one's plan
+                # finds the earlier one's profiles by id.
+                or (spec.reconciles_identity and spec.name in _waits_for(reconciling.name, after))
             ):
                 continue
             raise ValueError(

@@ -101,8 +101,10 @@ def _external_spec_text() -> str:
     document["attributes"]["source"].update(
         {"asset": "crm/member_snapshots", "relation": "crm.member_snapshots", "external": True}
     )
-    # Loaded alone: no erasure sync of the shop to come after.
+    # Loaded alone: no erasure sync of the shop to come after, and no identity plan between
+    # the source and the plan.
     document["attributes"]["cadence"].pop("after")
+    document["attributes"]["identity"].pop("email_attribute")
     return yaml.safe_dump(document, sort_keys=False)
 
 

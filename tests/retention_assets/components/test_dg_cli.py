@@ -124,7 +124,14 @@ def test_a_second_defs_folder_entry_is_a_second_set_of_assets(tmp_path: Path) ->
         "track_key_env": "CRM_TRACK_KEY",
         "region_env": "CRM_REGION",
     }
-    edit_spec(second, name="crm_state", ledger_schema="cio_crm", workspace=workspace)
+    # No App API key in that workspace: no identity reconciliation either.
+    edit_spec(
+        second,
+        name="crm_state",
+        ledger_schema="cio_crm",
+        workspace=workspace,
+        identity={"column": "customer_id"},
+    )
     home = dagster_home(tmp_path / "home")
 
     keys = listed_asset_keys(dg("list", "defs", "--json", project=project, home=home))
@@ -179,6 +186,14 @@ def test_dg_scaffold_defs_writes_a_commented_template_that_checks_once_filled(
     for placeholder, value in FILLED.items():
         template = template.replace(f'"{placeholder}"', f'"{value}"')
     path.write_text(template, encoding="utf-8")
+    # The shop's profile sync reconciles identities for the workspace: a new profile sync
+    # must come after it, and the check says so.
+    unordered = dg("check", "defs", project=project, home=home)
+    assert unordered.returncode == 1
+    assert "Fix: add 'customer_state' to `cadence.after`" in unordered.stdout + unordered.stderr
+    path.write_text(
+        template.replace("    after: []\n", "    after: [customer_state]\n"), encoding="utf-8"
+    )
     filled = dg("check", "defs", project=project, home=home)
     assert filled.returncode == 0, filled.stdout[-3000:] + filled.stderr[-3000:]
     keys = listed_asset_keys(dg("list", "defs", "--json", project=project, home=home))
@@ -240,8 +255,10 @@ def _external_sync(project: Path, asset: str, relation: str) -> Path:
         name="crm_state",
         ledger_schema="cio_crm",
         source={**source, "external": True},
-        # Its plan's only dependency is then its source.
-        cadence={k: v for k, v in document["attributes"]["cadence"].items() if k != "after"},
+        # The shop's profile sync reconciles identities for the workspace, this copy does
+        # not, and so comes after it.
+        cadence={**document["attributes"]["cadence"], "after": ["customer_state"]},
+        identity={"column": document["attributes"]["identity"]["column"]},
     )
     return path
 
@@ -262,7 +279,10 @@ def test_dg_list_defs_lists_an_external_source_declared_by_a_defs_yaml(tmp_path:
     assert "duckdb" in source["kinds"]
     assert source["is_executable"] is False
     assert source["source"] == "retention_assets/defs/crm_state/defs.yaml:1"
-    assert assets["cio_sync/crm_state_plan"]["dependency_keys"] == ["crm/member_snapshots"]
+    assert set(assets["cio_sync/crm_state_plan"]["dependency_keys"]) == {
+        "crm/member_snapshots",
+        "cio_sync/customer_state",
+    }
 
 
 def test_dg_check_defs_refuses_an_external_source_the_project_builds(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def test_decimal_declared_integer_is_refused_in_each_warehouse(
     def edit(data: dict[str, Any]) -> None:
         data["source"]["relation"] = "analytics.users"
         data["source"]["partitioning"] = {"kind": "snapshot"}
-        data["identity"]["column"] = "user_uuid"
+        data["identity"] = {"column": "user_uuid"}
         data["attributes"] = [
             {"column": "ltv_usd", "kind": "integer"},
             {"column": "orders", "kind": "integer"},
@@ -100,7 +100,7 @@ def test_unknown_column_gets_the_closest_existing_column(tmp_path: Path) -> None
 
 def test_unknown_identity_column_is_refused(tmp_path: Path) -> None:
     def edit(data: dict[str, Any]) -> None:
-        data["identity"]["column"] = "user_id"
+        data["identity"] = {"column": "user_id"}
 
     spec = _spec(PROFILES, tmp_path, edit)
     assert only(check_spec_against_relation(spec, STATE_COLUMNS), "identity.column")
@@ -119,6 +119,7 @@ def test_column_of_the_wrong_type_for_its_kind_names_the_types_that_fit(tmp_path
 def test_boolean_declared_as_number_is_refused(tmp_path: Path) -> None:
     def edit(data: dict[str, Any]) -> None:
         data["attributes"] = [{"column": "is_vip", "kind": "number"}]
+        data["identity"].pop("email_attribute")  # the email is no attribute any more
 
     spec = _spec(PROFILES, tmp_path, edit)
     assert only(check_spec_against_relation(spec, STATE_COLUMNS), "attributes[0].column")
@@ -176,7 +177,7 @@ def test_source_zone_on_a_naive_timestamp_attribute_is_accepted_in_each_warehous
     def edit(data: dict[str, Any]) -> None:
         data["source"]["relation"] = "analytics.users"
         data["source"]["partitioning"] = {"kind": "snapshot"}
-        data["identity"]["column"] = "user_uuid"
+        data["identity"] = {"column": "user_uuid"}
         data["attributes"] = [
             {"column": "signed_up_at", "kind": "timestamp", "time_zone": "Europe/Berlin"}
         ]

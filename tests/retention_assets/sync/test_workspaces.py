@@ -214,3 +214,13 @@ def test_syncs_that_create_nobody_or_write_another_workspace_need_no_order() -> 
     assert not segment.creates_people
     check_order([SHOP_PROFILES, _after(segment)])
     check_order([SHOP_PROFILES, _eu_spec()])
+
+
+def test_two_reconciling_profile_syncs_need_an_order_either_way() -> None:
+    crm = SHOP_PROFILES.model_copy(update={"name": "crm", "ledger_schema": "cio_crm"})
+    assert crm.reconciles_identity
+    with pytest.raises(ValueError) as refused:
+        check_order([SHOP_PROFILES, crm])
+    assert "to `cadence.after`" in str(refused.value)
+    check_order([SHOP_PROFILES, _after(crm, SHOP_PROFILES.name)])
+    check_order([_after(SHOP_PROFILES, crm.name), crm])
