@@ -186,6 +186,7 @@ def _stream_figures(
         requests=int(values["requests"]),
         bytes_sent=int(values["bytes_sent"]),
         retries=int(values["retries"]),
+        audit_seconds=float(values.get("audit_seconds", 0.0)),
     )
 
 

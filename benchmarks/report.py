@@ -244,6 +244,12 @@ def _first_sync_rows(
         ),
         SyncRow(
             2,
+            f"{label}: of the send, the delivery audit's App API read-back at 10/s (s)",
+            lambda s, r: stream(run(r)).audit_seconds,
+            "{:,.1f}",
+        ),
+        SyncRow(
+            2,
             f"{label}: requests/s of the send",
             lambda s, r: stream(run(r)).requests_per_second,
             "{:,.1f}",

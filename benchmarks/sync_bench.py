@@ -101,6 +101,8 @@ class StreamFigures:
     requests: int
     bytes_sent: int
     retries: int
+    # Of the send, the delivery audit's App API read-back (the CLI runs report it).
+    audit_seconds: float = 0.0
 
     @property
     def seconds(self) -> float:

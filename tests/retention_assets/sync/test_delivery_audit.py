@@ -75,6 +75,8 @@ def test_a_shared_email_is_rejected_retried_and_resolved_once_fixed(harness: Syn
     assert people["ann"]["loyalty_points"] == 10
     assert people["ann_dup"] == {}
     assert (sync["audited"], sync["failed"]) == (2, 1)
+    # The App API read-back's time is shown (10 requests/s at Customer.io).
+    assert sync["audit_seconds"] > 0
     assert _rejections(harness) == [("ann_dup", REASON, "email", 1, True)]
     assert _ledger_hashes(harness, "ann_dup") == {UNDELIVERED}
     check = _rejections_check(first)
