@@ -142,7 +142,11 @@ BUILD_COLUMNS: Final = (
 # The SELECT follows the staging CTEs, whose text depends on the raw columns' types; its
 # template fields take one of two fixed sets (see the file's header).
 _SELECT_BODY: Final = load_sql("customer_state.sql")
-_TOUCHED_CTES: Final = load_sql("customer_state_touched.sql")
+# Temporary tables an incremental build fills before its INSERT reads them (name, SELECT).
+_TOUCHED_TABLES: Final = (
+    ("touched_customers", load_sql("customer_state_touched.sql")),
+    ("touched_orders", load_sql("customer_state_touched_orders.sql")),
+)
 _FULL_SCOPE: Final = {"customer_scope": "TRUE", "order_scope": "TRUE", "carried": ""}
 _INCREMENTAL_SCOPE: Final = {
     "customer_scope": "customer_id IN (SELECT customer_id FROM touched_customers)",
@@ -250,10 +254,12 @@ class CustomerStateBuild(dg.Config):
 
 @dataclass(frozen=True)
 class _Statements:
-    """The two forms of a day's INSERT, and the fingerprint of the rules they apply."""
+    """The two forms of a day's INSERT, the temporary tables the incremental one reads, and
+    the fingerprint of the rules they apply."""
 
     full: str
     incremental: str
+    touched: tuple[str, ...]
     fingerprint: str
 
 
@@ -266,7 +272,11 @@ def _statements(session: WarehouseSession, zoned: frozenset[str], shop_zone: str
     incremental = insert_sql(
         CUSTOMER_STATE_TABLE,
         CUSTOMER_STATE_COLUMNS,
-        with_staging(_TOUCHED_CTES + "\n" + _SELECT_BODY.format(**_INCREMENTAL_SCOPE), zoned),
+        with_staging(_SELECT_BODY.format(**_INCREMENTAL_SCOPE), zoned),
+    )
+    touched = tuple(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS\n{with_staging(body, zoned)}"
+        for name, body in _TOUCHED_TABLES
     )
     # Anything that changes what a day's row holds, other than the raw rows themselves.
     rules = json.dumps(
@@ -274,7 +284,7 @@ def _statements(session: WarehouseSession, zoned: frozenset[str], shop_zone: str
     )
     categories = json.dumps(session.fetch_all(_CATEGORIES_SQL))
     digest = hashlib.sha256("\n".join((full, rules, categories)).encode()).hexdigest()
-    return _Statements(full, incremental, digest)
+    return _Statements(full, incremental, touched, digest)
 
 
 def _landed_rows(session: WarehouseSession, day: dt.date) -> dict[str, int]:
@@ -338,8 +348,14 @@ def _build_day(
     params = _day_params(day, shop_zone)
     start, end = day_bounds(day)
     start_utc, end_utc = start.replace(tzinfo=None), end.replace(tzinfo=None)
+    plan = _build_plan(session, day, statements, zoned, full_rebuild)
+    if plan.previous_verdicts is not None:
+        # Before the transaction (a warehouse may commit on DDL): the day's touched customers
+        # and their orders, a few thousand ids the INSERT then reads, instead of evaluating
+        # them within it over every staged raw row at once (gigabytes at a million customers).
+        for statement in statements.touched:
+            session.execute(statement, params)
     with transaction(session):
-        plan = _build_plan(session, day, statements, zoned, full_rebuild)
         session.execute(_DELETE_SQL, {"as_of_date": day})
         if plan.previous_verdicts is None:
             session.execute(statements.full, params)

@@ -7,8 +7,10 @@
 -- Rejected rows count too: a rejected latest version can remove an order or keep a
 -- subscription's state, and taking too many customers only costs time, never correctness.
 --
--- These are common table expressions that follow the staging CTEs and precede
--- customer_state.sql's. Parameters: those of customer_state.sql, and
+-- The rest of a statement that begins with the staging CTEs; customer_state.py stores its
+-- result in the temporary table touched_customers before the day's INSERT, which reads it (as
+-- customer_state_touched_orders.sql does), so the INSERT holds a few thousand ids in memory
+-- instead of every staged raw row at once. Parameters: those of customer_state.sql, and
 --   $since       TIMESTAMPTZ  the end of the previous day (the start of $as_of_date)
 --   $since_utc   TIMESTAMP    the same instant, naive UTC
 changed_orders AS (
@@ -32,7 +34,7 @@ changed_subscriptions AS (
     WHERE _loaded_at < $as_of_end_utc AND (_loaded_at >= $since_utc OR updated_at >= $since_utc)
 ),
 
-touched_customers AS (
+touched AS (
     -- Every customer any version of a changed order or subscription names: a version that
     -- moves one to another customer changes both.
     SELECT DISTINCT customer_id
@@ -62,12 +64,6 @@ touched_customers AS (
         WHERE _loaded_at < $as_of_end_utc AND (_loaded_at >= $since_utc OR updated_at >= $since_utc)
     ) AS named
     WHERE customer_id IS NOT NULL
-),
+)
 
-touched_orders AS (
-    -- Every order any version of which names a touched customer: all the orders those
-    -- customers' totals can read.
-    SELECT DISTINCT order_id
-    FROM staged_orders
-    WHERE customer_id IN (SELECT customer_id FROM touched_customers)
-),
+SELECT customer_id FROM touched
