@@ -74,15 +74,26 @@ HAVING count(*) > 1
 # Flapping: a value that returns after changing (A -> B -> A) across the recent days. Within a
 # customer's history of one column, each run of equal values starts once; without a return
 # every run brings a new value, so more runs than distinct values (null counted as a value)
-# means a return. Customers whose whole row never changed are dropped first with one hash per
-# row, so only the few that changed at all are unpivoted and windowed.
+# means a return. Customers whose row changed from one day to the next fewer times than a
+# flapping column needs are dropped first, with one hash per row, so only the few that changed
+# that often are unpivoted and windowed.
 FLAPPING: Final = """
-WITH changed AS (
-    SELECT {key}
+WITH steps AS (
+    SELECT {key},
+           hash({columns}) IS DISTINCT FROM lag(hash({columns})) OVER (
+               PARTITION BY {key} ORDER BY {partition_column}
+           ) AS moved
     FROM {table}
     WHERE {partition_column} BETWEEN $window_start AND $last_day AND {key} IS NOT NULL
+),
+changed AS (
+    -- A value returns to an earlier one $min_returns times only in $min_returns + 1 changes
+    -- from one day to the next or more, and the row's hash changes at least as often: only
+    -- such customers are unpivoted (the first row of each counts as a move).
+    SELECT {key}
+    FROM steps
     GROUP BY {key}
-    HAVING min(hash({columns})) <> max(hash({columns}))
+    HAVING count(*) FILTER (WHERE moved) - 1 >= $min_returns + 1
 ),
 candidates AS (
     SELECT {key}, {partition_column}, {text_columns}
