@@ -233,16 +233,17 @@ def _check_identity_first(specs: Sequence[SyncSpec], after: Mapping[str, Sequenc
     know yet creates an id-only profile, and the email-only profile the identity plan meant
     to adopt could then only be merged (docs/identity.md). Of two reconciling syncs, either
     may come first."""
+    waits_for = {name: _waits_for(name, after) for name in after}
     for reconciling in (spec for spec in specs if spec.reconciles_identity):
         for spec in specs:
             if (
                 spec is reconciling
                 or spec.workspace.name != reconciling.workspace.name
                 or not spec.creates_people
-                or reconciling.name in _waits_for(spec.name, after)
+                or reconciling.name in waits_for[spec.name]
                 # Two reconciling syncs need an order, either one: the later one's plan
                 # finds the earlier one's profiles by id.
-                or (spec.reconciles_identity and spec.name in _waits_for(reconciling.name, after))
+                or (spec.reconciles_identity and spec.name in waits_for[reconciling.name])
             ):
                 continue
             raise ValueError(
