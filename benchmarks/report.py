@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from benchmarks.capacity import CapacityResult
 from benchmarks.client_limit import ClientLimit
 from benchmarks.model_build import INCREMENTAL
 from benchmarks.sdk_baseline import SdkBaseline
@@ -438,6 +439,149 @@ def _cell(value: Value, fmt: str) -> str:
     return fmt.format(value)
 
 
+@dataclass(frozen=True)
+class CapacityRow:
+    """One figure of the capacity run, with the target that judges it (if any)."""
+
+    label: str
+    value: Callable[[CapacityResult], Value]
+    fmt: str
+    check: Check | None = None
+
+
+def _capacity_rss_row(name: str, run: Callable[[CapacityResult], SyncRun]) -> CapacityRow:
+    return CapacityRow(
+        f"{name}: peak RSS of the process (MiB)",
+        lambda c: _mib(run(c).peak_rss_bytes),
+        "{:,.0f}",
+        RSS_CHECK,
+    )
+
+
+_UNCHANGED_CHECK: Final = Check("<= 20 s", _at_most(20.0))
+_NO_NETWORK: Final = "first sync with no network"
+
+CAPACITY_ROWS: Final[tuple[CapacityRow, ...]] = (
+    CapacityRow("source generation (s)", lambda c: c.generation_seconds, "{:,.1f}"),
+    CapacityRow(
+        "model build: retention_customer_state, the day before in full (s)",
+        lambda c: c.state_seconds[0],
+        "{:,.1f}",
+    ),
+    CapacityRow(
+        "model build: retention_customer_state, the last day from it (s)",
+        lambda c: c.state_seconds[1],
+        "{:,.1f}",
+    ),
+    CapacityRow(
+        "model build: retention_events, whole period in one run (s)",
+        lambda c: c.events_backfill_seconds,
+        "{:,.1f}",
+    ),
+    CapacityRow(
+        f"{_NO_NETWORK}, profiles: plan + send (s)",
+        lambda c: _profiles(c.first_sync).seconds,
+        "{:,.1f}",
+    ),
+    CapacityRow(
+        f"{_NO_NETWORK}, profiles: entities/s (plan + send)",
+        lambda c: _profiles(c.first_sync).rate,
+        "{:,.0f}",
+    ),
+    CapacityRow(
+        f"{_NO_NETWORK}, events: plan + send (s)",
+        lambda c: _events(c.first_sync).seconds,
+        "{:,.1f}",
+    ),
+    CapacityRow(
+        f"{_NO_NETWORK}, events: entities/s (plan + send)",
+        lambda c: _events(c.first_sync).rate,
+        "{:,.0f}",
+    ),
+    _capacity_rss_row(f"{_NO_NETWORK} (profiles, then events)", lambda c: c.first_sync),
+    CapacityRow(
+        "nothing changed, profiles: whole process (s)",
+        lambda c: c.unchanged_profiles.seconds,
+        "{:,.1f}",
+        _UNCHANGED_CHECK,
+    ),
+    CapacityRow(
+        "nothing changed, events of the trailing window: whole process (s)",
+        lambda c: c.unchanged_events.seconds,
+        "{:,.1f}",
+        _UNCHANGED_CHECK,
+    ),
+    CapacityRow(
+        "nothing changed: Track entries the sandbox received",
+        lambda c: c.unchanged_profiles.server_entries + c.unchanged_events.server_entries,
+        "{:,.0f}",
+        Check("0", lambda value: value == 0),
+    ),
+    _capacity_rss_row("nothing changed, profiles", lambda c: c.unchanged_profiles),
+    _capacity_rss_row("nothing changed, events", lambda c: c.unchanged_events),
+    CapacityRow(
+        "1% changed, model + plan + send: whole process (s)",
+        lambda c: c.changed.seconds,
+        "{:,.1f}",
+        Check("<= 60 s", _at_most(60.0)),
+    ),
+    CapacityRow(
+        "1% changed: model build and its checks (s)", lambda c: c.changed.model_seconds, "{:,.1f}"
+    ),
+    CapacityRow("1% changed, profiles: entities", lambda c: c.changed.sent, "{:,.0f}"),
+    _capacity_rss_row("1% changed", lambda c: c.changed),
+    CapacityRow(
+        "warehouse file after every run (GB on disk)",
+        lambda c: c.database_bytes / 1e9,
+        "{:,.2f}",
+    ),
+)
+
+
+def capacity_verdicts(capacity: CapacityResult) -> list[Verdict]:
+    """The capacity run's targets, judged (its runs are at 0 ms or with no network)."""
+    judged = []
+    for row in CAPACITY_ROWS:
+        if row.check is None:
+            continue
+        value = row.value(capacity)
+        judged.append(
+            Verdict(
+                capacity.customers,
+                row.label,
+                row.check.text,
+                0.0,
+                _cell(value, row.fmt),
+                value is not None and row.check.passes(value),
+            )
+        )
+    return judged
+
+
+def capacity_table(capacity: CapacityResult) -> str:
+    """The capacity run's section: what it is, then every figure with its target."""
+    lines = [
+        f"### {capacity.customers:,} customers: capacity run",
+        "",
+        f"{capacity.days} days of generated history: {capacity.raw_rows:,} raw rows,"
+        f" {capacity.events:,} events. Every step below completed (the run stops at the first"
+        " that fails). The first syncs ran with no network (a mock transport answering at"
+        " once): the sandbox keeps every person and event in memory and cannot hold this"
+        " scale. The other runs are whole processes against the sandbox at 0 ms.",
+        "",
+        "| figure | value | target | met |",
+        "|---|--:|---|---|",
+    ]
+    for row in CAPACITY_ROWS:
+        value = row.value(capacity)
+        target, met = "", ""
+        if row.check is not None:
+            target = row.check.text
+            met = "yes" if value is not None and row.check.passes(value) else "**NO**"
+        lines.append(f"| {row.label} | {_cell(value, row.fmt)} | {target} | {met} |")
+    return "\n".join(lines)
+
+
 def _latency(ms: float) -> str:
     return f"{ms:g} ms"
 
@@ -511,11 +655,13 @@ GROWTH_FLAG: Final = 1.2
 
 @dataclass(frozen=True)
 class GrowthRow:
-    """One step's seconds and the rows it handled, at each scale."""
+    """One step's seconds and the rows it handled, at each scale (and in the capacity run,
+    when it measures the same step the same way)."""
 
     label: str
     seconds: Callable[[ScaleResult], float]
     rows: Callable[[ScaleResult], int]
+    at_capacity: Callable[[CapacityResult], tuple[float, int]] | None = None
 
 
 def _sync_growth(
@@ -523,12 +669,24 @@ def _sync_growth(
     latency_ms: float,
     run: Callable[[LatencyResult], SyncRun],
     rows: Callable[[ScaleResult], int],
+    capacity_run: Callable[[CapacityResult], SyncRun] | None = None,
 ) -> GrowthRow:
+    """A whole-process sync at one latency; the capacity run's runs are at 0 ms."""
+
     def seconds(scale: ScaleResult) -> float:
         (result,) = [r for r in scale.latencies if r.latency_ms == latency_ms]
         return run(result).seconds
 
-    return GrowthRow(f"{label} at {_latency(latency_ms)}, whole process", seconds, rows)
+    at_capacity = None
+    if capacity_run is not None and latency_ms == 0:
+        measured = capacity_run
+
+        def at_capacity(capacity: CapacityResult) -> tuple[float, int]:
+            return measured(capacity).seconds, capacity.customers
+
+    return GrowthRow(
+        f"{label} at {_latency(latency_ms)}, whole process", seconds, rows, at_capacity
+    )
 
 
 def growth_rows(latencies: Sequence[float]) -> list[GrowthRow]:
@@ -537,22 +695,40 @@ def growth_rows(latencies: Sequence[float]) -> list[GrowthRow]:
     events: Callable[[ScaleResult], int] = lambda s: s.events  # noqa: E731
     rows = [
         GrowthRow(
-            "source generation (raw rows)", lambda s: s.generation_seconds, lambda s: s.raw_rows
+            "source generation (raw rows)",
+            lambda s: s.generation_seconds,
+            lambda s: s.raw_rows,
+            lambda c: (c.generation_seconds, c.raw_rows),
         ),
         GrowthRow(
             "model build: retention_customer_state, one partition in full (customers)",
             lambda s: s.model_seconds["retention_customer_state"],
             customers,
+            lambda c: (c.state_seconds[0], c.customers),
         ),
         GrowthRow(
             "model build: retention_customer_state, the next partition from it (customers)",
             lambda s: s.model_seconds[f"retention_customer_state {INCREMENTAL}"],
             customers,
+            lambda c: (c.state_seconds[1], c.customers),
         ),
         GrowthRow(
             "model build: retention_events, whole period (events)",
             lambda s: s.events_backfill_seconds,
             events,
+            lambda c: (c.events_backfill_seconds, c.events),
+        ),
+        GrowthRow(
+            f"{_NO_NETWORK}, profiles: plan + send (customers)",
+            lambda s: _profiles(s.client_alone).seconds,
+            customers,
+            lambda c: (_profiles(c.first_sync).seconds, c.customers),
+        ),
+        GrowthRow(
+            f"{_NO_NETWORK}, events: plan + send (events)",
+            lambda s: _events(s.client_alone).seconds,
+            events,
+            lambda c: (_events(c.first_sync).seconds, c.events),
         ),
     ]
     for ms in latencies:
@@ -566,9 +742,14 @@ def growth_rows(latencies: Sequence[float]) -> list[GrowthRow]:
                 ms,
                 lambda r: r.unchanged_profiles,
                 customers,
+                lambda c: c.unchanged_profiles,
             ),
             _sync_growth(
-                "1% changed, model + plan + send (customers)", ms, lambda r: r.changed, customers
+                "1% changed, model + plan + send (customers)",
+                ms,
+                lambda r: r.changed,
+                customers,
+                lambda c: c.changed,
             ),
         ]
     return rows
@@ -584,34 +765,45 @@ def superlinear(per_million: Sequence[tuple[int, float]]) -> list[str]:
     ]
 
 
-def growth(scales: Sequence[ScaleResult]) -> str:
-    """Seconds per million rows of every step at every scale, superlinear growth flagged."""
+def growth(scales: Sequence[ScaleResult], capacity: CapacityResult | None = None) -> str:
+    """Seconds per million rows of every step at every scale, superlinear growth flagged; the
+    capacity run adds a column for the steps it measures the same way."""
     ordered = sorted(scales, key=lambda scale: scale.customers)
+    columns = [f"{s.customers:,}" for s in ordered]
+    if capacity is not None:
+        columns.append(f"{capacity.customers:,}")
     lines = [
-        "| step | "
-        + " | ".join(f"{s.customers:,}" for s in ordered)
-        + " | grows faster than linearly |",
-        "|---|" + "--:|" * len(ordered) + "---|",
+        "| step | " + " | ".join(columns) + " | grows faster than linearly |",
+        "|---|" + "--:|" * len(columns) + "---|",
     ]
     for row in growth_rows([r.latency_ms for r in ordered[0].latencies]):
         per_million = [(s.customers, row.seconds(s) / row.rows(s) * 1e6) for s in ordered]
+        cells = [f"{value:,.2f}" for _customers, value in per_million]
+        if capacity is not None:
+            if row.at_capacity is None:
+                cells.append("not run")
+            else:
+                seconds, rows = row.at_capacity(capacity)
+                per_million.append((capacity.customers, seconds / rows * 1e6))
+                cells.append(f"{per_million[-1][1]:,.2f}")
         flagged = superlinear(per_million)
-        cells = " | ".join(f"{value:,.2f}" for _customers, value in per_million)
         verdict = "**YES**: " + ", ".join(flagged) if flagged else "no"
-        lines.append(f"| {row.label} | {cells} | {verdict} |")
+        lines.append(f"| {row.label} | {' | '.join(cells)} | {verdict} |")
     return "\n".join(lines)
 
 
-def summary(scales: Sequence[ScaleResult]) -> str:
+def summary(scales: Sequence[ScaleResult], capacity: CapacityResult | None = None) -> str:
     """Every target at every scale and latency it applies to, with its verdict."""
     lines = [
         "| customers | figure | latency | measured | target | met |",
         "|--:|---|--:|--:|---|---|",
     ]
     counts = []
-    for scale in scales:
-        judged = verdicts(scale)
-        counts.append(f"{sum(v.met for v in judged)} of {len(judged)} met at {scale.customers:,}")
+    judged_by_scale = [(scale.customers, verdicts(scale)) for scale in scales]
+    if capacity is not None:
+        judged_by_scale.append((capacity.customers, capacity_verdicts(capacity)))
+    for customers, judged in judged_by_scale:
+        counts.append(f"{sum(v.met for v in judged)} of {len(judged)} met at {customers:,}")
         lines += [
             f"| {v.customers:,} | {v.label} | {_latency(v.latency_ms)} | {v.value} | {v.target}"
             f" | {'yes' if v.met else '**NO**'} |"
@@ -621,7 +813,12 @@ def summary(scales: Sequence[ScaleResult]) -> str:
 
 
 def render(
-    scales: Sequence[ScaleResult], *, command: str, environment: Sequence[str], method: str
+    scales: Sequence[ScaleResult],
+    *,
+    command: str,
+    environment: Sequence[str],
+    method: str,
+    capacity: CapacityResult | None = None,
 ) -> str:
     """The whole markdown report: command, environment, method, targets met, tables."""
     parts = [
@@ -643,13 +840,13 @@ def render(
         "",
         "## Targets",
         "",
-        summary(scales),
+        summary(scales, capacity),
         "",
         "## Growth",
         "",
         "Seconds per million rows handled (the unit in brackets), per scale.",
         "",
-        growth(scales),
+        growth(scales, capacity),
         "",
         "## Figures",
         "",
@@ -659,4 +856,6 @@ def render(
     ]
     for scale in scales:
         parts += ["", scale_tables(scale)]
+    if capacity is not None:
+        parts += ["", capacity_table(capacity)]
     return "\n".join(parts) + "\n"

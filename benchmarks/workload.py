@@ -75,6 +75,10 @@ class Workload:
     """Exclusive end of the events window: the day after ``as_of``."""
     prepare_seconds: float
     events_backfill_seconds: float
+    raw_rows: int
+    generation_seconds: float
+    state_seconds: tuple[float, float]
+    """The customer-state builds: the day before ``as_of`` in full, then ``as_of`` from it."""
 
     @classmethod
     def read(cls, database: Path, days: int) -> Workload:
@@ -98,6 +102,9 @@ class Workload:
             events_end=as_of + dt.timedelta(days=1),
             prepare_seconds=float("nan"),
             events_backfill_seconds=float("nan"),
+            raw_rows=0,
+            generation_seconds=float("nan"),
+            state_seconds=(float("nan"), float("nan")),
         )
 
     @contextmanager
@@ -132,7 +139,7 @@ def build_workload(database: Path, customers: int, days: int, as_of: dt.date) ->
     """Generate ``days`` of sources ending on ``as_of`` and build both models into ``database``."""
     started = time.perf_counter()
     with duckdb.connect(database) as con:
-        generate_sources(
+        generated = generate_sources(
             con,
             customers=customers,
             days=days,
@@ -140,11 +147,15 @@ def build_workload(database: Path, customers: int, days: int, as_of: dt.date) ->
             shop_timezone=load_settings().shop_timezone,
         )
         con.execute("CHECKPOINT")
+    generation_seconds = time.perf_counter() - started
     warehouse = DuckDBWarehouse(database=str(database))
     # The day before as well, as the daily schedule built it: a later rebuild of as_of (the
     # 1% change) starts from it, as a user's would.
+    state_seconds = []
     for day in (as_of - dt.timedelta(days=1), as_of):
+        build_started = time.perf_counter()
         _materialize(retention_customer_state, warehouse, partition_key=day.isoformat())
+        state_seconds.append(time.perf_counter() - build_started)
     first_partition = DAILY_PARTITIONS.first_day()
     events_start = max(first_partition, as_of - dt.timedelta(days=days))
     backfill_started = time.perf_counter()
@@ -168,6 +179,9 @@ def build_workload(database: Path, customers: int, days: int, as_of: dt.date) ->
         events_end=as_of + dt.timedelta(days=1),
         prepare_seconds=time.perf_counter() - started,
         events_backfill_seconds=events_backfill_seconds,
+        raw_rows=sum(generated.row_counts.values()),
+        generation_seconds=generation_seconds,
+        state_seconds=(state_seconds[0], state_seconds[1]),
     )
 
 

@@ -2,8 +2,9 @@
 
 The real run takes an hour at 1M customers; this one runs every step (generation, model builds,
 check suite, SDK baselines, client-side limit, our syncs as whole ``dagster asset materialize``
-processes against a real sandbox) on 2,000 customers at one latency, and checks the report has
-every row, a value in every cell, a verdict for every target and a growth line for every step.
+processes against a real sandbox) on 2,000 customers at one latency, then the capacity run of
+``--scale 10m`` on 3,000, and checks the report has every row, a value in every cell, a verdict
+for every target and a growth line for every step.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from benchmarks import sync_runs
 from benchmarks.harness import main
-from benchmarks.report import SYNC_ROWS, WAREHOUSE_ROWS, growth_rows
+from benchmarks.report import CAPACITY_ROWS, SYNC_ROWS, WAREHOUSE_ROWS, growth_rows
 
 
 def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
@@ -33,6 +34,8 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
             "50",
             "--sdk-batch-sample",
             "50",
+            "--capacity",
+            "3000",
             "--workdir",
             str(tmp_path),
             "--out",
@@ -56,9 +59,21 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
             assert line.rstrip(" |").endswith(("yes", "**NO**")), line
     for step in growth_rows([0.0]):
         (line,) = [line for line in lines if line.startswith(f"| {step.label} | ")]
-        assert line.endswith("| no |"), line  # one scale: nothing to compare with
-    judged = [line for line in lines if line.startswith("| 2,000 | ")]
-    assert judged and all(line.endswith(("| yes |", "| **NO** |")) for line in judged)
+        # A value at 2,000 customers, and at 3,000 for the steps the capacity run measures.
+        cells = line.split(" | ")[1:3]
+        assert all(cell.replace(",", "").replace(".", "").isdigit() for cell in cells[:1]), line
+        assert (cells[1] == "not run") == (step.at_capacity is None), line
+    for row in CAPACITY_ROWS:
+        (line,) = [line for line in lines if line.startswith(f"| {row.label} | ")]
+        assert "n/a" not in line, line
+        if row.check is not None:
+            assert line.endswith(("| yes |", "| **NO** |")), line
+    # The capacity run's nothing-changed runs sent nothing, as in the full scales.
+    (received,) = [line for line in lines if line.startswith("| nothing changed: Track entries")]
+    assert received.startswith("| nothing changed: Track entries the sandbox received | 0 |")
+    for customers in ("2,000", "3,000"):
+        judged = [line for line in lines if line.startswith(f"| {customers} | ")]
+        assert judged and all(line.endswith(("| yes |", "| **NO** |")) for line in judged)
     # Nothing is left behind: the DuckDB files live in a temporary directory of their own.
     assert sorted(path.name for path in tmp_path.iterdir()) == ["benchmarks.md"]
 
