@@ -18,13 +18,12 @@ Nothing is compared with the SDK here; the full scales do that.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.cli_runs import Deployment, materialize
-from benchmarks.sync_bench import SyncRun, first_sync_without_network, in_fresh_process
-from benchmarks.workload import build_workload, change_sources
+from benchmarks.sync_bench import SyncRun, first_sync_without_network
+from benchmarks.workload import Workload, change_sources
 from cio_sandbox.testing import running_sandbox
 from retention_assets.shop import CUSTOMER_STATE, EVENTS
 
@@ -51,13 +50,9 @@ class CapacityResult:
     """The DuckDB file after every run: sources, models, plans and ledgers."""
 
 
-def run_capacity(
-    customers: int, days: int, as_of: dt.date, max_rps: float, directory: Path
-) -> CapacityResult:
-    """Build ``customers`` into ``directory``, sync once without network, then keep in sync."""
-    workload = in_fresh_process(
-        build_workload, directory / "capacity.duckdb", customers, days, as_of
-    )
+def run_capacity(workload: Workload, max_rps: float, directory: Path) -> CapacityResult:
+    """Sync ``workload`` once without network, then keep it in sync (``directory`` holds the
+    Dagster home of the whole-process runs). The caller builds the workload and removes it."""
     with running_sandbox(app_rate_limit=0) as sandbox:
         first_sync = first_sync_without_network(workload, sandbox)
         deployment = Deployment(workload.database, sandbox, directory / "dagster_home", max_rps)
@@ -80,11 +75,9 @@ def run_capacity(
             label="capacity_changed",
             partition=last_day,
         )
-    database_bytes = workload.database.stat().st_size
-    workload.database.unlink()
     return CapacityResult(
-        customers=customers,
-        days=days,
+        customers=workload.customers,
+        days=workload.days,
         raw_rows=workload.raw_rows,
         events=workload.events,
         generation_seconds=workload.generation_seconds,
@@ -95,5 +88,5 @@ def run_capacity(
         unchanged_events=unchanged_events,
         changed=changed,
         changed_customers=changed_customers,
-        database_bytes=database_bytes,
+        database_bytes=workload.database.stat().st_size,
     )

@@ -448,9 +448,15 @@ def main(argv: Sequence[str] | None = None) -> str:
             log(f"{options.capacity:,} customers: capacity run (benchmarks.capacity)")
             capacity_directory = Path(directory) / f"capacity_{options.capacity}"
             capacity_directory.mkdir()
-            capacity = run_capacity(
-                options.capacity, options.days, _as_of(), options.max_rps, capacity_directory
+            workload = in_fresh_process(
+                build_workload,
+                capacity_directory / "capacity.duckdb",
+                options.capacity,
+                options.days,
+                _as_of(),
             )
+            capacity = run_capacity(workload, options.max_rps, capacity_directory)
+            workload.database.unlink()
     command = " ".join(["python -m benchmarks", *map(shlex.quote, arguments)])
     if not arguments:
         command += "    # or: make bench"

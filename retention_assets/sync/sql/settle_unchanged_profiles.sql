@@ -5,15 +5,20 @@
 -- (sql_files.sharded_sql).
 DELETE FROM settled_profiles;
 
+-- The planned customers are listed once (one row each) and anti-joined: NOT EXISTS against
+-- the plan itself would hash every planned attribute row (17.5M at 1M customers), which at
+-- 10M customers no longer fits the sync's memory limit.
 INSERT INTO settled_profiles
 SELECT pp.customer_id
 FROM {sync}.customer_state_plan_profiles AS pp
+LEFT JOIN (
+    SELECT DISTINCT p.customer_id
+    FROM {sync}.customer_state_plan AS p
+    WHERE p.as_of_date = $as_of
+) AS planned ON planned.customer_id = pp.customer_id
 WHERE pp.as_of_date = $as_of
   AND {shard_filter}
-  AND NOT EXISTS (
-      SELECT 1 FROM {sync}.customer_state_plan AS p
-      WHERE p.as_of_date = pp.as_of_date AND p.customer_id = pp.customer_id
-  );
+  AND planned.customer_id IS NULL;
 
 DELETE FROM {sync}.customer_ledger
 WHERE customer_id IN (SELECT row_key FROM settled_profiles);

@@ -109,6 +109,28 @@ def test_null_skips_but_clear_policy_removes(harness: SyncHarness) -> None:
 
 
 @pytest.mark.duckdb_only
+def test_a_row_changed_only_in_skipped_nulls_is_settled_without_a_request(
+    harness: SyncHarness,
+) -> None:
+    harness.put_state([state_row("c1"), state_row("c2")])
+    harness.run(STATE_SYNC)
+    # top_category is `skip`: c1's row changes (a new digest) but nothing is to be sent.
+    harness.put_state(
+        [state_row("c1", as_of=NEXT_DAY, top_category=None), state_row("c2", as_of=NEXT_DAY)]
+    )
+    harness.sandbox.reset()
+
+    first = harness.run(STATE_SYNC, NEXT_DAY)
+
+    assert metadata_of(first, "cio_sync/customer_state_plan")["planned_profiles"] == 1
+    assert metadata_of(first, "cio_sync/customer_state")["requests"] == 0
+    assert _track_requests(harness) == []
+    # Settled: the ledger holds the new digest, so the next plan has nobody left.
+    again = harness.run(STATE_SYNC, NEXT_DAY)
+    assert metadata_of(again, "cio_sync/customer_state_plan")["planned_profiles"] == 0
+
+
+@pytest.mark.duckdb_only
 def test_email_change_updates_the_same_profile(harness: SyncHarness) -> None:
     harness.put_state([state_row("c1", email="old@example.com")])
     harness.run(STATE_SYNC)
