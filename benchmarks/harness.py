@@ -31,7 +31,7 @@ import dagster as dg
 
 from asset_checks.factory import RUN_PARTITION, Scope
 from benchmarks import check_suite, model_build
-from benchmarks.capacity import run_capacity
+from benchmarks.capacity import CapacityResult, run_capacity
 from benchmarks.cli_runs import Deployment, materialize, startup_seconds
 from benchmarks.client_limit import ClientLimit, measure_client_limit
 from benchmarks.report import LatencyResult, ScaleResult, render
@@ -437,13 +437,33 @@ def main(argv: Sequence[str] | None = None) -> str:
     started = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()
     clock = time.perf_counter()
-    scales = []
+    command = " ".join(["python -m benchmarks", *map(shlex.quote, arguments)])
+    if not arguments:
+        command += "    # or: make bench"
+    scales: list[ScaleResult] = []
+
+    def report(capacity: CapacityResult | None) -> str:
+        """The report of what has run so far, written to ``--out`` at once: the capacity run
+        takes an hour or more, and a failure there must not lose the scales before it."""
+        text = render(
+            scales,
+            command=command,
+            environment=environment(started, load_before),
+            method=method(options),
+            capacity=capacity,
+        )
+        if options.out is not None:
+            options.out.parent.mkdir(parents=True, exist_ok=True)
+            options.out.write_text(text)
+            log(f"wrote {options.out}")
+        return text
+
     with tempfile.TemporaryDirectory(prefix="benchmarks_", dir=options.workdir) as directory:
         for customers in options.customers:
             scale_directory = Path(directory) / str(customers)
             scale_directory.mkdir()
             scales.append(run_scale(customers, options, scale_directory))
-        capacity = None
+        text = report(None)
         if options.capacity is not None:
             log(f"{options.capacity:,} customers: capacity run (benchmarks.capacity)")
             capacity_directory = Path(directory) / f"capacity_{options.capacity}"
@@ -455,22 +475,8 @@ def main(argv: Sequence[str] | None = None) -> str:
                 options.days,
                 _as_of(),
             )
-            capacity = run_capacity(workload, options.max_rps, capacity_directory)
+            text = report(run_capacity(workload, options.max_rps, capacity_directory))
             workload.database.unlink()
-    command = " ".join(["python -m benchmarks", *map(shlex.quote, arguments)])
-    if not arguments:
-        command += "    # or: make bench"
-    text = render(
-        scales,
-        command=command,
-        environment=environment(started, load_before),
-        method=method(options),
-        capacity=capacity,
-    )
     print(text)
-    if options.out is not None:
-        options.out.parent.mkdir(parents=True, exist_ok=True)
-        options.out.write_text(text)
-        log(f"wrote {options.out}")
     log(f"done in {(time.perf_counter() - clock) / 60:,.1f} minutes")
     return text

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import sync_runs
+from benchmarks import harness, sync_runs
 from benchmarks.harness import main
 from benchmarks.report import CAPACITY_ROWS, SYNC_ROWS, WAREHOUSE_ROWS, growth_rows
 
@@ -93,3 +93,20 @@ def test_sync_runs_prints_the_three_runs(
     assert [path.name for path in tmp_path.glob("*.duckdb")] == [
         f"sync_runs_500{sync_runs.PRISTINE_SUFFIX}"
     ]
+
+
+def test_a_failed_capacity_run_keeps_the_report_of_the_scales_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def out_of_memory(*_arguments: object) -> None:
+        raise MemoryError("the capacity run failed")
+
+    monkeypatch.setattr(harness, "run_capacity", out_of_memory)
+    out = tmp_path / "benchmarks.md"
+    arguments = ["--quick", "--customers", "500", "--days", "30", "--latencies", "0"]
+    arguments += ["--sdk-row-sample", "20", "--sdk-batch-sample", "20", "--capacity", "600"]
+    with pytest.raises(MemoryError):
+        main([*arguments, "--workdir", str(tmp_path), "--out", str(out)])
+    text = out.read_text()
+    assert "### 500 customers" in text
+    assert "customers: capacity run" not in text
