@@ -18,25 +18,33 @@ WITH pending AS (
             -- An event first planned by an import (an initial import, a backfill) keeps that
             -- import's policy when it is sent later, e.g. retried after a rejection once the
             -- import has completed: it is history, not a live moment.
-            ELSE coalesce(
-                (SELECT max(CASE i.backfill_policy
-                                WHEN 'rename' THEN 'renamed'
-                                WHEN 'mark' THEN 'marked'
-                                WHEN 'suppress' THEN 'suppressed'
-                            END)
-                 FROM {sync}.event_ids AS ids
-                 JOIN {sync}.sync_imports AS i
-                     ON i.import_id = ids.run_id AND i.stream = 'events'
-                 WHERE ids.event_key = p.event_key AND i.backfill_policy IS NOT NULL),
-                'sent')
+            ELSE coalesce(imported.disposition, 'sent')
         END AS disposition,
         p.properties,
         p.event_id,
         p.occurred_at
     FROM {sync}.events_plan AS p
+    -- Joins, not correlated subqueries: DuckDB runs a correlated NOT EXISTS or scalar
+    -- subquery by hashing every distinct event_key of the plan, which at 95M planned events
+    -- (10M customers) does not fit the sync's memory limit; a join hashes its smaller side
+    -- and spills.
+    LEFT JOIN {sync}.event_ledger AS l ON l.event_key = p.event_key
+    LEFT JOIN (
+        SELECT
+            ids.event_key,
+            max(CASE i.backfill_policy
+                    WHEN 'rename' THEN 'renamed'
+                    WHEN 'mark' THEN 'marked'
+                    WHEN 'suppress' THEN 'suppressed'
+                END) AS disposition
+        FROM {sync}.event_ids AS ids
+        JOIN {sync}.sync_imports AS i ON i.import_id = ids.run_id AND i.stream = 'events'
+        WHERE i.backfill_policy IS NOT NULL
+        GROUP BY ids.event_key
+    ) AS imported ON imported.event_key = p.event_key
     WHERE p.event_date >= $start
       AND p.event_date < $end
-      AND NOT EXISTS (SELECT 1 FROM {sync}.event_ledger AS l WHERE l.event_key = p.event_key)
+      AND l.event_key IS NULL
       AND {shard_filter}
 )
 SELECT
