@@ -32,20 +32,13 @@ from retention_assets.shop import CUSTOMER_STATE, EVENTS
 class CapacityResult:
     """What one capacity run measured; every step completed, or the run raised."""
 
-    customers: int
-    days: int
-    raw_rows: int
-    events: int
-    generation_seconds: float
-    state_seconds: tuple[float, float]
-    """retention_customer_state: the day before in full, then the last day from it."""
-    events_backfill_seconds: float
+    workload: Workload
+    """What was built, and how long generation and the model builds took."""
     first_sync: SyncRun
     """Every profile and every event, client on a mock transport (one spawned process)."""
     unchanged_profiles: SyncRun
     unchanged_events: SyncRun
     changed: SyncRun
-    changed_customers: int
     database_bytes: int
     """The DuckDB file after every run: sources, models, plans and ledgers."""
 
@@ -68,7 +61,7 @@ def run_capacity(workload: Workload, max_rps: float, directory: Path) -> Capacit
             label="capacity_unchanged_events",
             partition_range=(workload.trailing_start, last_day),
         )
-        changed_customers = change_sources(workload, 0)
+        change_sources(workload, 0)
         changed = materialize(
             deployment,
             (CUSTOMER_STATE.upstream, *profiles),
@@ -76,17 +69,10 @@ def run_capacity(workload: Workload, max_rps: float, directory: Path) -> Capacit
             partition=last_day,
         )
     return CapacityResult(
-        customers=workload.customers,
-        days=workload.days,
-        raw_rows=workload.raw_rows,
-        events=workload.events,
-        generation_seconds=workload.generation_seconds,
-        state_seconds=workload.state_seconds,
-        events_backfill_seconds=workload.events_backfill_seconds,
+        workload=workload,
         first_sync=first_sync,
         unchanged_profiles=unchanged_profiles,
         unchanged_events=unchanged_events,
         changed=changed,
-        changed_customers=changed_customers,
         database_bytes=workload.database.stat().st_size,
     )

@@ -462,20 +462,20 @@ _UNCHANGED_CHECK: Final = Check("<= 20 s", _at_most(20.0))
 _NO_NETWORK: Final = "first sync with no network"
 
 CAPACITY_ROWS: Final[tuple[CapacityRow, ...]] = (
-    CapacityRow("source generation (s)", lambda c: c.generation_seconds, "{:,.1f}"),
+    CapacityRow("source generation (s)", lambda c: c.workload.generation_seconds, "{:,.1f}"),
     CapacityRow(
         "model build: retention_customer_state, the day before in full (s)",
-        lambda c: c.state_seconds[0],
+        lambda c: c.workload.state_seconds[0],
         "{:,.1f}",
     ),
     CapacityRow(
         "model build: retention_customer_state, the last day from it (s)",
-        lambda c: c.state_seconds[1],
+        lambda c: c.workload.state_seconds[1],
         "{:,.1f}",
     ),
     CapacityRow(
         "model build: retention_events, whole period in one run (s)",
-        lambda c: c.events_backfill_seconds,
+        lambda c: c.workload.events_backfill_seconds,
         "{:,.1f}",
     ),
     CapacityRow(
@@ -538,33 +538,35 @@ CAPACITY_ROWS: Final[tuple[CapacityRow, ...]] = (
 )
 
 
+def _capacity_verdict(capacity: CapacityResult, row: CapacityRow, check: Check) -> Verdict:
+    value = row.value(capacity)
+    return Verdict(
+        capacity.workload.customers,
+        row.label,
+        check.text,
+        0.0,
+        _cell(value, row.fmt),
+        value is not None and check.passes(value),
+    )
+
+
 def capacity_verdicts(capacity: CapacityResult) -> list[Verdict]:
     """The capacity run's targets, judged (its runs are at 0 ms or with no network)."""
-    judged = []
-    for row in CAPACITY_ROWS:
-        if row.check is None:
-            continue
-        value = row.value(capacity)
-        judged.append(
-            Verdict(
-                capacity.customers,
-                row.label,
-                row.check.text,
-                0.0,
-                _cell(value, row.fmt),
-                value is not None and row.check.passes(value),
-            )
-        )
-    return judged
+    return [
+        _capacity_verdict(capacity, row, row.check)
+        for row in CAPACITY_ROWS
+        if row.check is not None
+    ]
 
 
 def capacity_table(capacity: CapacityResult) -> str:
     """The capacity run's section: what it is, then every figure with its target."""
+    workload = capacity.workload
     lines = [
-        f"### {capacity.customers:,} customers: capacity run",
+        f"### {workload.customers:,} customers: capacity run",
         "",
-        f"{capacity.days} days of generated history: {capacity.raw_rows:,} raw rows,"
-        f" {capacity.events:,} events. Every step below completed (the run stops at the first"
+        f"{workload.days} days of generated history: {workload.raw_rows:,} raw rows,"
+        f" {workload.events:,} events. Every step below completed (the run stops at the first"
         " that fails). The first syncs ran with no network (a mock transport answering at"
         " once): the sandbox keeps every person and event in memory and cannot hold this"
         " scale. The other runs are whole processes against the sandbox at 0 ms.",
@@ -573,12 +575,11 @@ def capacity_table(capacity: CapacityResult) -> str:
         "|---|--:|---|---|",
     ]
     for row in CAPACITY_ROWS:
-        value = row.value(capacity)
-        target, met = "", ""
+        cells = [_cell(row.value(capacity), row.fmt), "", ""]
         if row.check is not None:
-            target = row.check.text
-            met = "yes" if value is not None and row.check.passes(value) else "**NO**"
-        lines.append(f"| {row.label} | {_cell(value, row.fmt)} | {target} | {met} |")
+            verdict = _capacity_verdict(capacity, row, row.check)
+            cells[1:] = [verdict.target, "yes" if verdict.met else "**NO**"]
+        lines.append(f"| {row.label} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
@@ -682,7 +683,7 @@ def _sync_growth(
         measured = capacity_run
 
         def at_capacity(capacity: CapacityResult) -> tuple[float, int]:
-            return measured(capacity).seconds, capacity.customers
+            return measured(capacity).seconds, capacity.workload.customers
 
     return GrowthRow(
         f"{label} at {_latency(latency_ms)}, whole process", seconds, rows, at_capacity
@@ -698,37 +699,37 @@ def growth_rows(latencies: Sequence[float]) -> list[GrowthRow]:
             "source generation (raw rows)",
             lambda s: s.generation_seconds,
             lambda s: s.raw_rows,
-            lambda c: (c.generation_seconds, c.raw_rows),
+            lambda c: (c.workload.generation_seconds, c.workload.raw_rows),
         ),
         GrowthRow(
             "model build: retention_customer_state, one partition in full (customers)",
             lambda s: s.model_seconds["retention_customer_state"],
             customers,
-            lambda c: (c.state_seconds[0], c.customers),
+            lambda c: (c.workload.state_seconds[0], c.workload.customers),
         ),
         GrowthRow(
             "model build: retention_customer_state, the next partition from it (customers)",
             lambda s: s.model_seconds[f"retention_customer_state {INCREMENTAL}"],
             customers,
-            lambda c: (c.state_seconds[1], c.customers),
+            lambda c: (c.workload.state_seconds[1], c.workload.customers),
         ),
         GrowthRow(
             "model build: retention_events, whole period (events)",
             lambda s: s.events_backfill_seconds,
             events,
-            lambda c: (c.events_backfill_seconds, c.events),
+            lambda c: (c.workload.events_backfill_seconds, c.workload.events),
         ),
         GrowthRow(
             f"{_NO_NETWORK}, profiles: plan + send (customers)",
             lambda s: _profiles(s.client_alone).seconds,
             customers,
-            lambda c: (_profiles(c.first_sync).seconds, c.customers),
+            lambda c: (_profiles(c.first_sync).seconds, c.workload.customers),
         ),
         GrowthRow(
             f"{_NO_NETWORK}, events: plan + send (events)",
             lambda s: _events(s.client_alone).seconds,
             events,
-            lambda c: (_events(c.first_sync).seconds, c.events),
+            lambda c: (_events(c.first_sync).seconds, c.workload.events),
         ),
     ]
     for ms in latencies:
@@ -771,7 +772,7 @@ def growth(scales: Sequence[ScaleResult], capacity: CapacityResult | None = None
     ordered = sorted(scales, key=lambda scale: scale.customers)
     columns = [f"{s.customers:,}" for s in ordered]
     if capacity is not None:
-        columns.append(f"{capacity.customers:,}")
+        columns.append(f"{capacity.workload.customers:,}")
     lines = [
         "| step | " + " | ".join(columns) + " | grows faster than linearly |",
         "|---|" + "--:|" * len(columns) + "---|",
@@ -784,7 +785,7 @@ def growth(scales: Sequence[ScaleResult], capacity: CapacityResult | None = None
                 cells.append("not run")
             else:
                 seconds, rows = row.at_capacity(capacity)
-                per_million.append((capacity.customers, seconds / rows * 1e6))
+                per_million.append((capacity.workload.customers, seconds / rows * 1e6))
                 cells.append(f"{per_million[-1][1]:,.2f}")
         flagged = superlinear(per_million)
         verdict = "**YES**: " + ", ".join(flagged) if flagged else "no"
@@ -801,7 +802,7 @@ def summary(scales: Sequence[ScaleResult], capacity: CapacityResult | None = Non
     counts = []
     judged_by_scale = [(scale.customers, verdicts(scale)) for scale in scales]
     if capacity is not None:
-        judged_by_scale.append((capacity.customers, capacity_verdicts(capacity)))
+        judged_by_scale.append((capacity.workload.customers, capacity_verdicts(capacity)))
     for customers, judged in judged_by_scale:
         counts.append(f"{sum(v.met for v in judged)} of {len(judged)} met at {customers:,}")
         lines += [
